@@ -1,0 +1,24 @@
+//! Errors of the sans-IO layer, each of which the caller maps to a websocket close code.
+
+/// A frame that is not a valid y-websocket message. The connection that sent it is closed with
+/// 1007 and nothing from the frame is applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("frame does not decode: {0}")]
+    Decode(#[from] yrs::encoding::read::Error),
+    #[error("{0} trailing bytes after the message")]
+    TrailingBytes(usize),
+    #[error("unsupported message type {0}")]
+    UnsupportedType(u8),
+}
+
+/// A document-level failure: yrs refused an update, or stored bytes do not load.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("update rejected: {0}")]
+    Rejected(#[from] yrs::error::UpdateError),
+    #[error("stored update does not decode: {0}")]
+    Corrupt(#[from] yrs::encoding::read::Error),
+    #[error("awareness update rejected: {0}")]
+    Awareness(#[from] yrs::sync::awareness::Error),
+}

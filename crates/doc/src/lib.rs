@@ -1,0 +1,21 @@
+//! Sans-IO document logic: bytes in, bytes and decisions out.
+//!
+//! - [`Session`] is the protocol state of one websocket connection: it decodes a frame (y-protocols,
+//!   lib0 v1), checks the connection's [`Permission`] and says what the frame asks for.
+//! - [`DocState`] is one document (a `yrs::Doc` and its `Awareness`): it applies updates, answers
+//!   sync requests and encodes snapshots.
+//! - [`message`] encodes the outgoing frames.
+//!
+//! This crate has no tokio, no sockets, no clock of its own and no database: it is tested with
+//! plain function calls, and the async layers (`hubring-sync`, the server) own all waiting.
+
+mod error;
+pub mod message;
+mod session;
+mod state;
+
+pub use error::{DocError, ProtocolError};
+pub use session::{Inbound, Permission, Session, READ_ONLY_REASON};
+pub use state::{Applied, DocState};
+pub use yrs::sync::AwarenessUpdate;
+pub use yrs::{ClientID, StateVector, Update};

@@ -1,0 +1,118 @@
+//! The single writer: every write of the store passes through here, so SQLite never sees two
+//! writers, and whatever queues up while a commit runs becomes the next commit (group commit).
+
+use hubring_protocol::DocId;
+use sqlx::{Connection, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{now_ms, StoreError};
+
+pub(crate) type Done = oneshot::Sender<Result<(), StoreError>>;
+
+#[derive(Debug)]
+pub(crate) enum WriteReq {
+    Append { doc: DocId, first_seq: i64, updates: Vec<Vec<u8>>, done: Done },
+    Compact { doc: DocId, up_to_seq: i64, snapshot: Vec<u8>, done: Done },
+}
+
+/// Runs until every [`crate::Store`] handle is dropped.
+pub(crate) async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteReq>, max_batch: usize) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while rx.recv_many(&mut batch, max_batch).await > 0 {
+        let (appends, compactions): (Vec<_>, Vec<_>) =
+            batch.drain(..).partition(|req| matches!(req, WriteReq::Append { .. }));
+        commit_appends(&mut conn, appends).await;
+        for req in compactions {
+            let WriteReq::Compact { doc, up_to_seq, snapshot, done } = req else { continue };
+            let result = compact(&mut conn, &doc, up_to_seq, &snapshot).await;
+            let _ = done.send(result);
+        }
+    }
+    let _ = conn.close().await;
+}
+
+/// Commits every append in one transaction; if that fails, each is retried alone so one bad
+/// request (a sequence conflict) cannot fail the documents it happened to share a batch with.
+async fn commit_appends(conn: &mut SqliteConnection, appends: Vec<WriteReq>) {
+    if appends.is_empty() {
+        return;
+    }
+    let together = append_all(conn, &appends).await;
+    match together {
+        Ok(()) => {
+            for req in appends {
+                if let WriteReq::Append { done, .. } = req {
+                    let _ = done.send(Ok(()));
+                }
+            }
+        }
+        Err(err) if appends.len() == 1 => {
+            if let Some(WriteReq::Append { done, .. }) = appends.into_iter().next() {
+                let _ = done.send(Err(err));
+            }
+        }
+        Err(err) => {
+            tracing::warn!(%err, n_requests = appends.len(), "group commit failed, retrying each");
+            for req in appends {
+                let result = append_all(conn, std::slice::from_ref(&req)).await;
+                if let WriteReq::Append { done, .. } = req {
+                    let _ = done.send(result);
+                }
+            }
+        }
+    }
+}
+
+async fn append_all(conn: &mut SqliteConnection, appends: &[WriteReq]) -> Result<(), StoreError> {
+    let at = now_ms();
+    let mut txn = conn.begin().await?;
+    for req in appends {
+        let WriteReq::Append { doc, first_seq, updates, .. } = req else { continue };
+        for (seq, bytes) in (*first_seq..).zip(updates) {
+            sqlx::query("INSERT INTO doc_updates (doc_id, seq, bytes, at_ms) VALUES (?, ?, ?, ?)")
+                .bind(doc.as_str())
+                .bind(seq)
+                .bind(bytes.as_slice())
+                .bind(at)
+                .execute(&mut *txn)
+                .await
+                .map_err(|err| conflict_or(err, doc))?;
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn compact(
+    conn: &mut SqliteConnection,
+    doc: &DocId,
+    up_to_seq: i64,
+    snapshot: &[u8],
+) -> Result<(), StoreError> {
+    let mut txn = conn.begin().await?;
+    sqlx::query(
+        "INSERT INTO doc_snapshots (doc_id, up_to_seq, bytes, at_ms) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (doc_id) DO UPDATE SET up_to_seq = excluded.up_to_seq, \
+         bytes = excluded.bytes, at_ms = excluded.at_ms",
+    )
+    .bind(doc.as_str())
+    .bind(up_to_seq)
+    .bind(snapshot)
+    .bind(now_ms())
+    .execute(&mut *txn)
+    .await?;
+    sqlx::query("DELETE FROM doc_updates WHERE doc_id = ? AND seq <= ?")
+        .bind(doc.as_str())
+        .bind(up_to_seq)
+        .execute(&mut *txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn conflict_or(err: sqlx::Error, doc: &DocId) -> StoreError {
+    match err.as_database_error() {
+        Some(db) if db.is_unique_violation() => StoreError::SeqConflict(doc.clone()),
+        _ => StoreError::Sql(err),
+    }
+}

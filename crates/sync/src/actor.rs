@@ -1,0 +1,372 @@
+//! One task per live document: the only owner of its `DocState`.
+//!
+//! Each turn takes every queued command, applies them in order, commits the new updates in one
+//! store request, and only after the commit broadcasts them, answers sync requests and tells
+//! authors their updates are saved. Between turns the document equals what the store holds, so
+//! nothing a client receives can be lost by a crash.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hubring_doc::{message, Applied, ClientID, DocState, Inbound, StateVector};
+use hubring_protocol::ws::close;
+use hubring_protocol::DocId;
+use hubring_store::Store;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::conn::{CloseSignal, ConnId};
+use crate::registry::Docs;
+use crate::{SyncConfig, SyncError};
+
+/// Most commands taken in one turn, so one turn's commit stays bounded.
+const MAX_TURN: usize = 512;
+
+pub(crate) enum DocCmd {
+    Join { conn: ConnId, link: ConnLink, joined: oneshot::Sender<Result<(), SyncError>> },
+    Inbound { conn: ConnId, msg: Inbound },
+    Leave { conn: ConnId },
+}
+
+/// The actor's side of a connection.
+pub(crate) struct ConnLink {
+    pub(crate) outbox: mpsc::Sender<Bytes>,
+    pub(crate) close: Arc<CloseSignal>,
+    pub(crate) wants_saved: bool,
+    /// Awareness client ids this connection announced, removed for everyone when it leaves.
+    pub(crate) clients: HashSet<ClientID>,
+}
+
+/// The registry's handle to an actor.
+#[derive(Debug, Clone)]
+pub(crate) struct DocHandle {
+    /// Tells this actor apart from a later one for the same document.
+    pub(crate) actor_id: u64,
+    tx: mpsc::Sender<DocCmd>,
+}
+
+impl DocHandle {
+    pub(crate) async fn send(&self, cmd: DocCmd) -> Result<(), SyncError> {
+        self.tx.send(cmd).await.map_err(|_| SyncError::Gone)
+    }
+
+    /// Tells the actor a connection left, without waiting: called from `Drop`.
+    pub(crate) fn leave(&self, conn: ConnId) {
+        match self.tx.try_send(DocCmd::Leave { conn }) {
+            Ok(()) | Err(TrySendError::Closed(_)) => {}
+            Err(TrySendError::Full(cmd)) => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(cmd).await;
+                });
+            }
+        }
+    }
+}
+
+/// A document that cannot be read back: the store failed or its bytes do not load.
+#[derive(Debug, thiserror::Error)]
+enum ActorError {
+    #[error(transparent)]
+    Store(#[from] hubring_store::StoreError),
+    #[error(transparent)]
+    Doc(#[from] hubring_doc::DocError),
+}
+
+pub(crate) struct DocActor {
+    id: DocId,
+    actor_id: u64,
+    rx: mpsc::Receiver<DocCmd>,
+    store: Store,
+    docs: Docs,
+    config: SyncConfig,
+    shutdown: CancellationToken,
+}
+
+/// What a loaded actor works on.
+struct Live {
+    state: DocState,
+    conns: HashMap<ConnId, ConnLink>,
+    /// Sequence number of the last committed update.
+    last_seq: i64,
+    /// Updates logged since the last snapshot.
+    n_log: usize,
+}
+
+/// One turn's doc updates, waiting for their commit.
+#[derive(Default)]
+struct Turn {
+    updates: Vec<(ConnId, Vec<u8>)>,
+    saved: HashMap<ConnId, u64>,
+    step1: Vec<(ConnId, StateVector)>,
+    /// yrs refused an update after possibly integrating part of it.
+    dirty: bool,
+}
+
+impl DocActor {
+    pub(crate) fn spawn_parts(
+        id: DocId,
+        actor_id: u64,
+        store: Store,
+        docs: Docs,
+        config: SyncConfig,
+        shutdown: CancellationToken,
+    ) -> (DocHandle, Self) {
+        let (tx, rx) = mpsc::channel(config.actor_queue);
+        let actor = Self { id, actor_id, rx, store, docs, config, shutdown };
+        (DocHandle { actor_id, tx }, actor)
+    }
+
+    pub(crate) async fn run(mut self) {
+        let mut live = match self.load().await {
+            Ok(live) => live,
+            Err(err) => {
+                tracing::error!(doc = %self.id, %err, "document failed to load");
+                self.retire(|| SyncError::Load(err.to_string())).await;
+                return;
+            }
+        };
+        let mut cmds = Vec::with_capacity(MAX_TURN);
+        let mut idle_since = Instant::now();
+        loop {
+            let idle_deadline = idle_since + self.config.idle_evict;
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => break,
+                n = self.rx.recv_many(&mut cmds, MAX_TURN) => {
+                    if n == 0 {
+                        break;
+                    }
+                    self.turn(&mut live, &mut cmds).await;
+                    if live.conns.is_empty() {
+                        idle_since = Instant::now();
+                    }
+                }
+                () = tokio::time::sleep_until(idle_deadline), if live.conns.is_empty() => {
+                    tracing::debug!(doc = %self.id, "evicting idle document");
+                    break;
+                }
+            }
+        }
+        // Leaving: finish what is queued (its commits included), then close what is left.
+        self.rx.close();
+        while self.rx.recv_many(&mut cmds, MAX_TURN).await > 0 {
+            self.turn(&mut live, &mut cmds).await;
+        }
+        let going_away = if self.shutdown.is_cancelled() { "server shutting down" } else { "evicted" };
+        for link in live.conns.values() {
+            link.close.close(close::GOING_AWAY, going_away);
+        }
+        if live.n_log > 0 {
+            self.compact(&mut live).await;
+        }
+        self.docs.remove_if(&self.id, |_, h| h.actor_id == self.actor_id);
+    }
+
+    /// Stops taking commands and refuses every queued join with `err`.
+    async fn retire(&mut self, err: impl Fn() -> SyncError) {
+        self.docs.remove_if(&self.id, |_, h| h.actor_id == self.actor_id);
+        self.rx.close();
+        while let Some(cmd) = self.rx.recv().await {
+            if let DocCmd::Join { joined, .. } = cmd {
+                let _ = joined.send(Err(err()));
+            }
+        }
+    }
+
+    async fn load(&self) -> Result<Live, ActorError> {
+        let stored = self.store.load(&self.id).await?;
+        let state = DocState::load(stored.parts())?;
+        Ok(Live { state, conns: HashMap::new(), last_seq: stored.last_seq, n_log: stored.updates.len() })
+    }
+
+    async fn turn(&mut self, live: &mut Live, cmds: &mut Vec<DocCmd>) {
+        let mut turn = Turn::default();
+        for cmd in cmds.drain(..) {
+            match cmd {
+                DocCmd::Join { conn, link, joined } => {
+                    if self.shutdown.is_cancelled() {
+                        let _ = joined.send(Err(SyncError::ShuttingDown));
+                        continue;
+                    }
+                    // y-websocket's server greets with its sync step 1 and the presence states.
+                    push(&self.id, conn, &link, Bytes::from(live.state.sync_step1()));
+                    if let Some(awareness) = live.state.awareness_message() {
+                        push(&self.id, conn, &link, Bytes::from(awareness));
+                    }
+                    live.conns.insert(conn, link);
+                    let _ = joined.send(Ok(()));
+                }
+                DocCmd::Leave { conn } => self.leave(live, conn),
+                DocCmd::Inbound { conn, msg } => self.inbound(live, &mut turn, conn, msg),
+            }
+        }
+        if turn.dirty {
+            if let Err(err) = self.rebuild(live, &turn).await {
+                self.fail(live, &err.to_string()).await;
+                return;
+            }
+        }
+        if !turn.updates.is_empty() {
+            let first_seq = live.last_seq + 1;
+            let bytes: Vec<Vec<u8>> = turn.updates.iter().map(|(_, u)| u.clone()).collect();
+            let n = bytes.len();
+            if let Err(err) = self.store.append(&self.id, first_seq, bytes).await {
+                self.fail(live, &err.to_string()).await;
+                return;
+            }
+            live.last_seq += n as i64;
+            live.n_log += n;
+            for (author, update) in &turn.updates {
+                let frame = Bytes::from(message::update(update));
+                self.broadcast(live, Some(*author), &frame);
+            }
+        }
+        // The document now equals the store: answers to sync requests may be sent.
+        for (conn, sv) in turn.step1 {
+            if let Some(link) = live.conns.get(&conn) {
+                push(&self.id, conn, link, Bytes::from(live.state.sync_step2(&sv)));
+            }
+        }
+        for (conn, n_saved) in turn.saved {
+            if let Some(link) = live.conns.get(&conn).filter(|l| l.wants_saved) {
+                push(&self.id, conn, link, Bytes::from(message::saved(n_saved)));
+            }
+        }
+        let closed: Vec<ConnId> =
+            live.conns.iter().filter(|(_, l)| l.close.reason().is_some()).map(|(c, _)| *c).collect();
+        for conn in closed {
+            self.leave(live, conn);
+        }
+        if live.n_log >= self.config.compact_after {
+            self.compact(live).await;
+        }
+    }
+
+    fn inbound(&self, live: &mut Live, turn: &mut Turn, conn: ConnId, msg: Inbound) {
+        let Some(link) = live.conns.get_mut(&conn) else { return };
+        if link.close.reason().is_some() {
+            return;
+        }
+        match msg {
+            Inbound::SyncStep1(sv) => turn.step1.push((conn, sv)),
+            Inbound::Update { n, update, raw } => match live.state.apply(update, &raw) {
+                Ok(Applied::Changed(bytes)) => {
+                    turn.updates.push((conn, bytes));
+                    turn.saved.insert(conn, n);
+                }
+                Ok(Applied::Nothing) => {
+                    turn.saved.insert(conn, n);
+                }
+                Err(err) => {
+                    tracing::warn!(doc = %self.id, %conn, %err, "update rejected, closing");
+                    link.close.close(close::INVALID_PAYLOAD, "update rejected");
+                    turn.saved.remove(&conn);
+                    turn.dirty = true;
+                }
+            },
+            Inbound::Awareness(update) => match live.state.apply_awareness(update) {
+                Ok((forward, presence)) => {
+                    for (client, present) in presence {
+                        if present {
+                            link.clients.insert(client);
+                        } else {
+                            link.clients.remove(&client);
+                        }
+                    }
+                    self.broadcast(live, Some(conn), &Bytes::from(forward));
+                }
+                Err(err) => {
+                    tracing::warn!(doc = %self.id, %conn, %err, "awareness rejected, closing");
+                    link.close.close(close::INVALID_PAYLOAD, "awareness update rejected");
+                }
+            },
+            Inbound::QueryAwareness => {
+                if let Some(awareness) = live.state.awareness_message() {
+                    push(&self.id, conn, link, Bytes::from(awareness));
+                }
+            }
+            Inbound::SubscribeSaved => link.wants_saved = true,
+            Inbound::Reply(bytes) => push(&self.id, conn, link, Bytes::from(bytes)),
+        }
+    }
+
+    fn leave(&self, live: &mut Live, conn: ConnId) {
+        let Some(link) = live.conns.remove(&conn) else { return };
+        let clients: Vec<ClientID> = link.clients.into_iter().collect();
+        if let Some(gone) = live.state.remove_awareness(&clients) {
+            self.broadcast(live, None, &Bytes::from(gone));
+        }
+    }
+
+    /// Queues `frame` for every connection but `except`.
+    fn broadcast(&self, live: &Live, except: Option<ConnId>, frame: &Bytes) {
+        for (conn, link) in &live.conns {
+            if Some(*conn) != except {
+                push(&self.id, *conn, link, frame.clone());
+            }
+        }
+    }
+
+    /// yrs may have integrated part of a refused update: rebuild the document from the store
+    /// plus this turn's accepted updates, keeping presence.
+    async fn rebuild(&self, live: &mut Live, turn: &Turn) -> Result<(), ActorError> {
+        let stored = self.store.load(&self.id).await?;
+        let parts = stored.parts().chain(turn.updates.iter().map(|(_, u)| u.as_slice()));
+        live.state = DocState::load(parts)?.with_presence_of(&live.state);
+        Ok(())
+    }
+
+    /// The store failed: nothing of this turn was sent to anyone. Close every connection with
+    /// "try again" and start over from what the store holds; clients resend on reconnect.
+    async fn fail(&self, live: &mut Live, err: &str) {
+        tracing::error!(doc = %self.id, %err, "commit failed, closing connections and reloading");
+        for link in live.conns.values() {
+            link.close.close(close::TRY_AGAIN, "store unavailable, reconnect");
+        }
+        live.conns.clear();
+        let mut delay = Duration::from_millis(50);
+        loop {
+            match self.load().await {
+                Ok(reloaded) => {
+                    *live = reloaded;
+                    return;
+                }
+                Err(err) => {
+                    tracing::error!(doc = %self.id, %err, "reload failed, retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = self.shutdown.cancelled() => return,
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn compact(&self, live: &mut Live) {
+        let snapshot = live.state.encode_state();
+        match self.store.compact(&self.id, live.last_seq, snapshot).await {
+            Ok(()) => live.n_log = 0,
+            // The log is intact, so nothing is lost; the next turn tries again.
+            Err(err) => tracing::warn!(doc = %self.id, %err, "compaction failed"),
+        }
+    }
+}
+
+/// Queues a frame for one connection; a full outbox closes the connection rather than drop a
+/// frame or stall the document.
+fn push(doc: &DocId, conn: ConnId, link: &ConnLink, frame: Bytes) {
+    match link.outbox.try_send(frame) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => {
+            tracing::warn!(%doc, %conn, "outbox full, closing slow connection");
+            link.close.close(close::TRY_AGAIN, "too slow: outbox full, reconnect to resync");
+        }
+        Err(TrySendError::Closed(_)) => link.close.close(close::GOING_AWAY, "connection gone"),
+    }
+}

@@ -1,0 +1,52 @@
+//! Live documents: the registry of documents in memory, one actor task per document, and the
+//! durability rule that ties them to the store.
+//!
+//! The actor ([`actor`]) alone owns a document's `DocState`. It applies what its connections
+//! send, commits the new updates to the store, and only then broadcasts them and answers sync
+//! requests (persist, then broadcast). Whatever arrives while a commit is in flight waits in the
+//! actor's queue and joins the next commit (group commit). This crate never touches a socket:
+//! a connection is a [`Conn`] the server feeds with decoded frames and drains through its outbox.
+
+mod actor;
+mod conn;
+mod registry;
+
+use std::time::Duration;
+
+pub use conn::{CloseReason, CloseSignal, Conn, ConnId};
+pub use registry::Registry;
+
+/// Settings of the live-document layer.
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    /// How long a document with no connection stays in memory before it is evicted.
+    pub idle_evict: Duration,
+    /// Updates in a document's log after which it is merged into a snapshot.
+    pub compact_after: usize,
+    /// Frames a connection may have queued before it counts as too slow and is closed.
+    pub outbox_capacity: usize,
+    /// Commands an actor may have queued before senders wait.
+    pub actor_queue: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            idle_evict: Duration::from_secs(30),
+            compact_after: 1000,
+            outbox_capacity: 1024,
+            actor_queue: 4096,
+        }
+    }
+}
+
+/// Errors a connection can get from the live-document layer.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("document could not be loaded: {0}")]
+    Load(String),
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    #[error("the document is gone")]
+    Gone,
+}
