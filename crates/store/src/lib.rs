@@ -184,10 +184,25 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 
+    /// Takes SQLite's write lock from another connection and holds it until the guard drops, as
+    /// a second process would. Commits fail meanwhile (after the busy timeout); used to test that
+    /// a failing store loses and leaks nothing.
+    pub async fn hold_write_lock(&self) -> Result<WriteLock, StoreError> {
+        let mut conn = self.pool.acquire().await?.detach();
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await?;
+        Ok(WriteLock { _conn: conn })
+    }
+
     /// Closes the pool once pending writes are done.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Holds the database's write lock; dropping it closes the connection, which releases the lock.
+#[derive(Debug)]
+pub struct WriteLock {
+    _conn: sqlx::SqliteConnection,
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -3,9 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use bytes::Bytes;
 use hubring_doc::Inbound;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::actor::{DocCmd, DocHandle};
@@ -54,12 +52,11 @@ impl CloseSignal {
 }
 
 /// A connection's side of its link to a document. The server feeds it decoded frames with
-/// [`Conn::send`], writes what arrives in [`Conn::outbox`] to the socket, and watches
-/// [`Conn::close`]. Dropping it tells the actor the connection left.
+/// [`Conn::send`], writes what arrives in the outbox [`crate::Registry::join`] returned beside
+/// it, and watches [`Conn::close`]. Dropping it tells the actor the connection left.
 #[derive(Debug)]
 pub struct Conn {
     pub id: ConnId,
-    pub outbox: mpsc::Receiver<Bytes>,
     pub close: Arc<CloseSignal>,
     pub(crate) doc: DocHandle,
 }

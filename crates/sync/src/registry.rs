@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use dashmap::DashMap;
 use hubring_protocol::DocId;
 use hubring_store::Store;
@@ -49,9 +50,9 @@ impl Registry {
         }
     }
 
-    /// Connects to a document, loading it if it is not live. On success the connection's outbox
-    /// already holds the server's sync step 1 (and presence states, if any).
-    pub async fn join(&self, doc: &DocId) -> Result<Conn, SyncError> {
+    /// Connects to a document, loading it if it is not live. Returns the connection and its
+    /// outbox, which already holds the server's sync step 1 (and presence states, if any).
+    pub async fn join(&self, doc: &DocId) -> Result<(Conn, mpsc::Receiver<Bytes>), SyncError> {
         let conn = ConnId(self.next_id.fetch_add(1, Ordering::Relaxed));
         for _ in 0..MAX_JOIN_ATTEMPTS {
             if self.shutdown.is_cancelled() {
@@ -73,7 +74,7 @@ impl Registry {
                 continue;
             }
             match joined.await {
-                Ok(Ok(())) => return Ok(Conn { id: conn, outbox, close, doc: handle }),
+                Ok(Ok(())) => return Ok((Conn { id: conn, close, doc: handle }, outbox)),
                 Ok(Err(err @ (SyncError::Load(_) | SyncError::ShuttingDown))) => return Err(err),
                 Ok(Err(SyncError::Gone)) | Err(_) => continue,
             }

@@ -1,0 +1,131 @@
+//! The command line: `hubring serve` and `hubring doc export`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use hubring_doc::DocState;
+use hubring_protocol::DocId;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, LogFormat, ServeArgs};
+
+/// Hubring: a real-time collaboration workspace for networks of creative hubs.
+#[derive(Debug, Parser)]
+#[command(name = "hubring", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the workspace: HTTP API, websockets and the web app.
+    Serve(ServeArgs),
+    /// Work on stored documents without a running server.
+    #[command(subcommand)]
+    Doc(DocCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocCommand {
+    /// Print a stored document to standard output.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The document to export.
+    pub doc_id: DocId,
+    /// Data directory holding hubring.sqlite [default: ./hubring-data]
+    #[arg(long, env = "HUBRING_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL; overrides the data directory
+    #[arg(long, env = "HUBRING_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// `update`: the Yjs v1 update bytes; `json`: every root type as JSON
+    #[arg(long, value_enum, default_value_t = ExportFormat::Update)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Update,
+    Json,
+}
+
+/// The binary's entry point.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve(args) => {
+            let config = Config::load(args)?;
+            init_tracing(config.log_format);
+            runtime.block_on(serve(config))
+        }
+        Command::Doc(DocCommand::Export(args)) => runtime.block_on(export(args)),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(signal_worker(shutdown.clone()));
+    crate::run(config, listener, shutdown).await
+}
+
+/// Turns the first SIGINT or SIGTERM into the shutdown signal.
+async fn signal_worker(shutdown: CancellationToken) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT, shutting down"),
+        () = terminate => tracing::info!("SIGTERM, shutting down"),
+    }
+    shutdown.cancel();
+}
+
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let config = ServeArgs { data_dir: args.data_dir, database_url: args.database_url, ..Default::default() }
+        .resolve_with(ServeArgs::default());
+    if config.store.database_url.is_none() && !config.sqlite_path().exists() {
+        anyhow::bail!("no Hubring database at {}", config.sqlite_path().display());
+    }
+    let store = crate::open_store(&config).await?;
+    let stored = store.load(&args.doc_id).await?;
+    let state = DocState::load(stored.parts()).context("stored document does not load")?;
+    store.close().await;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ExportFormat::Update => out.write_all(&state.encode_state())?,
+        ExportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &state.to_json())?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HUBRING_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,269 @@
+//! The one typed configuration: flags, `HUBRING_*` environment variables and a TOML file
+//! (`--config`), in that order of precedence, over safe defaults. Nothing else reads the
+//! environment.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use hubring_protocol::DocId;
+use hubring_sync::SyncConfig;
+use serde::Deserialize;
+
+/// Options of `hubring serve`. Every field is optional here so a flag, the environment and the
+/// file can be told apart; [`ServeArgs::resolve`] applies the defaults.
+#[derive(Debug, Default, Clone, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeArgs {
+    /// TOML file with any of these options (snake_case keys, e.g. `data_dir = "/srv/hubring"`).
+    /// Flags and environment variables override it.
+    #[arg(long, env = "HUBRING_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "HUBRING_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Directory for the embedded SQLite database (`hubring.sqlite`, WAL mode)
+    /// [default: ./hubring-data]
+    #[arg(long, env = "HUBRING_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Database URL (`sqlite:PATH`); overrides the data directory's database when given
+    #[arg(long, env = "HUBRING_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Log format [default: human]
+    #[arg(long, env = "HUBRING_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Largest websocket frame accepted; a larger one closes the connection with 1009
+    /// [default: 16777216 (16 MiB)]
+    #[arg(long, env = "HUBRING_MAX_FRAME_BYTES", value_name = "BYTES")]
+    pub max_frame_bytes: Option<usize>,
+
+    /// Make every document connection read-only [default: false]
+    #[arg(long, env = "HUBRING_READ_ONLY_DOCS", num_args = 0..=1, default_missing_value = "true")]
+    pub read_only_docs: Option<bool>,
+
+    /// A document whose connections are read-only; repeat the flag or separate ids with commas
+    #[arg(long = "read-only-doc", env = "HUBRING_READ_ONLY_DOC", value_name = "DOC_ID", value_delimiter = ',')]
+    pub read_only_doc_ids: Option<Vec<DocId>>,
+
+    /// Seconds a document with no connection stays in memory before it is saved and evicted
+    /// [default: 30]
+    #[arg(long, env = "HUBRING_DOC_IDLE_SECS", value_name = "SECS")]
+    pub doc_idle_secs: Option<u64>,
+
+    /// Updates in a document's log after which the log is merged into a snapshot [default: 1000]
+    #[arg(long, env = "HUBRING_COMPACT_AFTER", value_name = "N")]
+    pub compact_after: Option<usize>,
+
+    /// Frames queued for one connection before it counts as too slow and is closed with 1013
+    /// [default: 1024]
+    #[arg(long, env = "HUBRING_OUTBOX_FRAMES", value_name = "N")]
+    pub outbox_frames: Option<usize>,
+
+    /// Milliseconds between the server's pings [default: 20000]
+    #[arg(long, env = "HUBRING_PING_INTERVAL_MS", value_name = "MS")]
+    pub ping_interval_ms: Option<u64>,
+
+    /// Milliseconds without any frame or pong after which a client is closed [default: 60000]
+    #[arg(long, env = "HUBRING_CLIENT_TIMEOUT_MS", value_name = "MS")]
+    pub client_timeout_ms: Option<u64>,
+
+    /// Milliseconds a store statement waits for a lock before the commit fails [default: 5000]
+    #[arg(long, env = "HUBRING_STORE_BUSY_TIMEOUT_MS", value_name = "MS")]
+    pub store_busy_timeout_ms: Option<u64>,
+
+    /// Seconds shutdown waits for connections and commits to finish [default: 10]
+    #[arg(long, env = "HUBRING_SHUTDOWN_GRACE_SECS", value_name = "SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    #[default]
+    Human,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// The resolved configuration, one sub-struct per part.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub log_format: LogFormat,
+    pub store: StoreConfig,
+    pub docs: DocsConfig,
+    pub sync: SyncConfig,
+    /// How long shutdown waits for connections and commits.
+    pub shutdown_grace: Duration,
+}
+
+/// Where and how documents are stored.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Directory holding `hubring.sqlite` when no URL is given.
+    pub data_dir: PathBuf,
+    /// A database URL overriding the data directory.
+    pub database_url: Option<String>,
+    /// How long a statement waits for a lock before failing.
+    pub busy_timeout: Duration,
+}
+
+/// The document websocket.
+#[derive(Debug, Clone)]
+pub struct DocsConfig {
+    /// Largest frame accepted.
+    pub max_frame_bytes: usize,
+    /// Which connections are read-only until accounts decide it per user.
+    pub read_only: ReadOnly,
+    /// Interval of the server's pings.
+    pub ping_interval: Duration,
+    /// Silence after which a client is closed.
+    pub client_timeout: Duration,
+}
+
+/// Which document connections may not write.
+#[derive(Debug, Clone, Default)]
+pub enum ReadOnly {
+    /// Every connection may write.
+    #[default]
+    None,
+    /// Connections to these documents are read-only.
+    Docs(HashSet<DocId>),
+    /// Every connection is read-only.
+    All,
+}
+
+impl ReadOnly {
+    pub fn covers(&self, doc: &DocId) -> bool {
+        match self {
+            ReadOnly::None => false,
+            ReadOnly::Docs(ids) => ids.contains(doc),
+            ReadOnly::All => true,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        ServeArgs::default().resolve_with(ServeArgs::default())
+    }
+}
+
+impl Config {
+    /// Loads the file named by `--config` (if any) under the flags and environment.
+    pub fn load(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => ServeArgs::default(),
+        };
+        Ok(args.resolve_with(file))
+    }
+
+    /// The path of the SQLite database inside the data directory.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.store.data_dir.join("hubring.sqlite")
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<ServeArgs> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+impl ServeArgs {
+    /// Fills what the flags and environment left unset from `file`, then from the defaults.
+    pub fn resolve_with(self, file: ServeArgs) -> Config {
+        let sync_default = SyncConfig::default();
+        let read_only = if self.read_only_docs.or(file.read_only_docs).unwrap_or(false) {
+            ReadOnly::All
+        } else {
+            match self.read_only_doc_ids.or(file.read_only_doc_ids) {
+                Some(ids) if !ids.is_empty() => ReadOnly::Docs(ids.into_iter().collect()),
+                _ => ReadOnly::None,
+            }
+        };
+        let ms = Duration::from_millis;
+        Config {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            log_format: self.log_format.or(file.log_format).unwrap_or_default(),
+            store: StoreConfig {
+                data_dir: self
+                    .data_dir
+                    .or(file.data_dir)
+                    .unwrap_or_else(|| PathBuf::from("./hubring-data")),
+                database_url: self.database_url.or(file.database_url),
+                busy_timeout: ms(self.store_busy_timeout_ms.or(file.store_busy_timeout_ms).unwrap_or(5000)),
+            },
+            docs: DocsConfig {
+                max_frame_bytes: self.max_frame_bytes.or(file.max_frame_bytes).unwrap_or(16 << 20),
+                read_only,
+                ping_interval: ms(self.ping_interval_ms.or(file.ping_interval_ms).unwrap_or(20_000)),
+                client_timeout: ms(self.client_timeout_ms.or(file.client_timeout_ms).unwrap_or(60_000)),
+            },
+            sync: SyncConfig {
+                idle_evict: self
+                    .doc_idle_secs
+                    .or(file.doc_idle_secs)
+                    .map_or(sync_default.idle_evict, Duration::from_secs),
+                compact_after: self
+                    .compact_after
+                    .or(file.compact_after)
+                    .unwrap_or(sync_default.compact_after)
+                    .max(1),
+                outbox_capacity: self
+                    .outbox_frames
+                    .or(file.outbox_frames)
+                    .unwrap_or(sync_default.outbox_capacity)
+                    .max(1),
+                actor_queue: sync_default.actor_queue,
+            },
+            shutdown_grace: Duration::from_secs(
+                self.shutdown_grace_secs.or(file.shutdown_grace_secs).unwrap_or(10),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_over_defaults() {
+        let file: ServeArgs = toml::from_str(
+            "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/h\"\nread_only_doc_ids = [\"a\", \"b\"]\n",
+        )
+        .unwrap();
+        let flags = ServeArgs { data_dir: Some("/flag".into()), ..Default::default() };
+        let config = flags.resolve_with(file);
+        assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.store.data_dir, PathBuf::from("/flag"));
+        assert!(config.docs.read_only.covers(&DocId::parse("a").unwrap()));
+        assert!(!config.docs.read_only.covers(&DocId::parse("c").unwrap()));
+        let defaults = Config::default();
+        assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(defaults.docs.max_frame_bytes, 16 << 20);
+        assert!(!defaults.docs.read_only.covers(&DocId::parse("a").unwrap()));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_errors() {
+        assert!(toml::from_str::<ServeArgs>("lisen = \"x\"").is_err());
+        assert!(toml::from_str::<ServeArgs>("read_only_doc_ids = [\"bad id\"]").is_err());
+    }
+}
