@@ -99,8 +99,12 @@ async fn signal_worker(shutdown: CancellationToken) {
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let config = ServeArgs { data_dir: args.data_dir, database_url: args.database_url, ..Default::default() }
-        .resolve_with(ServeArgs::default());
+    let config = ServeArgs {
+        data_dir: args.data_dir,
+        database_url: args.database_url,
+        ..Default::default()
+    }
+    .resolve_with(ServeArgs::default());
     if config.store.database_url.is_none() && !config.sqlite_path().exists() {
         anyhow::bail!("no Hubring database at {}", config.sqlite_path().display());
     }

@@ -51,7 +51,12 @@ pub struct ServeArgs {
     pub read_only_docs: Option<bool>,
 
     /// A document whose connections are read-only; repeat the flag or separate ids with commas
-    #[arg(long = "read-only-doc", env = "HUBRING_READ_ONLY_DOC", value_name = "DOC_ID", value_delimiter = ',')]
+    #[arg(
+        long = "read-only-doc",
+        env = "HUBRING_READ_ONLY_DOC",
+        value_name = "DOC_ID",
+        value_delimiter = ','
+    )]
     pub read_only_doc_ids: Option<Vec<DocId>>,
 
     /// Seconds a document with no connection stays in memory before it is saved and evicted
@@ -207,13 +212,22 @@ impl ServeArgs {
                     .or(file.data_dir)
                     .unwrap_or_else(|| PathBuf::from("./hubring-data")),
                 database_url: self.database_url.or(file.database_url),
-                busy_timeout: ms(self.store_busy_timeout_ms.or(file.store_busy_timeout_ms).unwrap_or(5000)),
+                busy_timeout: ms(self
+                    .store_busy_timeout_ms
+                    .or(file.store_busy_timeout_ms)
+                    .unwrap_or(5000)),
             },
             docs: DocsConfig {
                 max_frame_bytes: self.max_frame_bytes.or(file.max_frame_bytes).unwrap_or(16 << 20),
                 read_only,
-                ping_interval: ms(self.ping_interval_ms.or(file.ping_interval_ms).unwrap_or(20_000)),
-                client_timeout: ms(self.client_timeout_ms.or(file.client_timeout_ms).unwrap_or(60_000)),
+                ping_interval: ms(self
+                    .ping_interval_ms
+                    .or(file.ping_interval_ms)
+                    .unwrap_or(20_000)),
+                client_timeout: ms(self
+                    .client_timeout_ms
+                    .or(file.client_timeout_ms)
+                    .unwrap_or(60_000)),
             },
             sync: SyncConfig {
                 idle_evict: self

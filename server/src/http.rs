@@ -8,12 +8,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use hubring_protocol::ErrorBody;
 
-use crate::{ws, AppState};
+use crate::{AppState, ws};
 
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         // A catch-all segment, so an id with a '/' in it is answered 400 like any other bad id.
         .route("/ws/doc/{*doc_id}", get(ws::doc))
         .with_state(state)
@@ -48,7 +49,25 @@ async fn healthz() -> &'static str {
 async fn readyz(State(app): State<AppState>) -> Result<&'static str, ApiError> {
     app.store.ping().await.map_err(|err| {
         tracing::warn!(%err, "readiness check failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the store does not answer")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the store does not answer",
+        )
     })?;
     Ok("ready")
+}
+
+/// Prometheus text format.
+async fn metrics(State(app): State<AppState>) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let counters = app.store.counters();
+    format!(
+        "# TYPE hubring_store_commits_total counter\nhubring_store_commits_total {}\n\
+         # TYPE hubring_store_updates_total counter\nhubring_store_updates_total {}\n\
+         # TYPE hubring_live_docs gauge\nhubring_live_docs {}\n",
+        counters.commits.load(Relaxed),
+        counters.updates.load(Relaxed),
+        app.registry.n_live(),
+    )
 }

@@ -47,12 +47,22 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 /// Serves until `shutdown` fires, then stops accepting, lets every document commit what it has
 /// queued, closes websockets with 1001 and returns.
-pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let tracker = TaskTracker::new();
-    let registry = Registry::new(store.clone(), config.sync.clone(), tracker.clone(), shutdown.clone());
+    let registry =
+        Registry::new(store.clone(), config.sync.clone(), tracker.clone(), shutdown.clone());
     let grace = config.shutdown_grace;
-    let state = AppState { config: Arc::new(config), store: store.clone(), registry, tracker: tracker.clone() };
+    let state = AppState {
+        config: Arc::new(config),
+        store: store.clone(),
+        registry,
+        tracker: tracker.clone(),
+    };
     tracing::info!(addr = %listener.local_addr()?, "hubring listening");
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,16 +16,16 @@ use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hubring_doc::{Permission, Session};
-use hubring_protocol::ws::close;
 use hubring_protocol::DocId;
+use hubring_protocol::ws::close;
 use hubring_sync::{CloseSignal, Conn, SyncError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite;
 use tracing::Instrument;
 
-use crate::http::ApiError;
 use crate::AppState;
+use crate::http::ApiError;
 
 /// How long the writer keeps trying to deliver its close frame (after whatever was already
 /// buffered) to a client that is not reading, before dropping the socket.
@@ -39,7 +39,10 @@ pub(crate) async fn doc(
 ) -> Response {
     let doc = match DocId::parse(&raw) {
         Ok(doc) => doc,
-        Err(err) => return ApiError::new(StatusCode::BAD_REQUEST, "bad_doc_id", err.to_string()).into_response(),
+        Err(err) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, "bad_doc_id", err.to_string())
+                .into_response();
+        }
     };
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
@@ -65,7 +68,8 @@ async fn serve(app: AppState, mut socket: WebSocket, doc: DocId, permission: Per
             };
             tracing::warn!(%doc, %err, "join failed");
             let frame = CloseFrame { code, reason: err.to_string().into() };
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+            let _ =
+                tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
             return;
         }
     };
@@ -75,9 +79,17 @@ async fn serve(app: AppState, mut socket: WebSocket, doc: DocId, permission: Per
         let (sink, stream) = socket.split();
         let docs = &app.config.docs;
         let writer = tokio::spawn(
-            write_worker(sink, outbox, Arc::clone(&conn.close), docs.ping_interval).in_current_span(),
+            write_worker(sink, outbox, Arc::clone(&conn.close), docs.ping_interval)
+                .in_current_span(),
         );
-        read_loop(stream, &conn, Session::new(permission), docs.client_timeout, docs.max_frame_bytes).await;
+        read_loop(
+            stream,
+            &conn,
+            Session::new(permission),
+            docs.client_timeout,
+            docs.max_frame_bytes,
+        )
+        .await;
         let _ = writer.await;
         let reason = conn.close.reason().map(|r| (r.code, r.reason.clone()));
         tracing::debug!(?reason, "disconnected");
@@ -112,7 +124,8 @@ async fn read_loop(
             }
             Some(Ok(Message::Text(_))) => {
                 tracing::warn!("text frame, closing");
-                conn.close.close(close::INVALID_PAYLOAD, "text frames are not part of the protocol");
+                conn.close
+                    .close(close::INVALID_PAYLOAD, "text frames are not part of the protocol");
                 return;
             }
             Some(Ok(Message::Close(_))) | None => {
@@ -122,7 +135,10 @@ async fn read_loop(
             Some(Err(err)) => {
                 if is_too_big(err) {
                     tracing::warn!(max_frame_bytes, "frame too large, closing");
-                    conn.close.close(close::TOO_BIG, format!("frame larger than {max_frame_bytes} bytes"));
+                    conn.close.close(
+                        close::TOO_BIG,
+                        format!("frame larger than {max_frame_bytes} bytes"),
+                    );
                 } else {
                     conn.close.close(close::GOING_AWAY, "connection error");
                 }
@@ -190,9 +206,8 @@ async fn write_worker(
             return;
         }
     }
-    let (code, reason) = signal
-        .reason()
-        .map_or((close::GOING_AWAY, String::new()), |r| (r.code, r.reason.clone()));
+    let (code, reason) =
+        signal.reason().map_or((close::GOING_AWAY, String::new()), |r| (r.code, r.reason.clone()));
     let frame = CloseFrame { code, reason: reason.into() };
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
         let _ = sink.send(Message::Close(Some(frame))).await;

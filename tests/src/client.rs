@@ -4,8 +4,8 @@
 use futures_util::{SinkExt, StreamExt};
 use hubring_protocol::ws::{MSG_SAVED, MSG_SUBSCRIBE_SAVED};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use yrs::encoding::read::Cursor;
 use yrs::sync::{Awareness, Message, SyncMessage};
@@ -85,7 +85,10 @@ impl DocClient {
     }
 
     /// Makes a change locally and sends it as one update.
-    pub async fn edit<R>(&mut self, f: impl FnOnce(&mut TransactionMut<'_>) -> R) -> anyhow::Result<()> {
+    pub async fn edit<R>(
+        &mut self,
+        f: impl FnOnce(&mut TransactionMut<'_>) -> R,
+    ) -> anyhow::Result<()> {
         let update = {
             let mut txn = self.doc().transact_mut();
             f(&mut txn);
@@ -158,7 +161,10 @@ impl DocClient {
     }
 
     /// Handles frames until one matches `pred`.
-    pub async fn wait_for(&mut self, mut pred: impl FnMut(&Event) -> bool) -> anyhow::Result<Event> {
+    pub async fn wait_for(
+        &mut self,
+        mut pred: impl FnMut(&Event) -> bool,
+    ) -> anyhow::Result<Event> {
         tokio::time::timeout(WAIT, async {
             loop {
                 match self.next_event().await? {

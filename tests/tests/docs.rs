@@ -173,7 +173,8 @@ async fn bad_input_case(
     Ok(code)
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn wait_close_code(ws: &mut Ws) -> anyhow::Result<u16> {
     use futures_util::StreamExt;
@@ -232,13 +233,17 @@ async fn update_yrs_rejects_is_closed_and_not_applied() -> anyhow::Result<()> {
     let url = server.doc_url("reject");
     let mut good = DocClient::connect_synced(&url).await?;
     good.subscribe_saved().await?;
-    good.send_raw(yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(text_update)).encode_v1())
-        .await?;
+    good.send_raw(
+        yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(text_update)).encode_v1(),
+    )
+    .await?;
     good.n_sent += 1;
     good.wait_all_saved().await?;
     let mut bad = DocClient::connect_synced(&url).await?;
-    bad.send_raw(yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(child_update)).encode_v1())
-        .await?;
+    bad.send_raw(
+        yrs::sync::Message::Sync(yrs::sync::SyncMessage::Update(child_update)).encode_v1(),
+    )
+    .await?;
     assert_eq!(bad.wait_closed().await?, close::INVALID_PAYLOAD);
     good.edit(|txn| txn.get_or_insert_array("a").push_back(txn, "after")).await?;
     good.wait_all_saved().await?;
@@ -308,11 +313,15 @@ async fn slow_client_is_closed_not_dropped() -> anyhow::Result<()> {
     let mut n_written: u32 = 0;
     while present(&reader, slow_id) {
         assert!(n_written < 1000, "the stalled client was never closed");
-        writer.edit(|txn| txn.get_or_insert_array("a").push_back(txn, format!("{n_written}{chunk}"))).await?;
+        writer
+            .edit(|txn| txn.get_or_insert_array("a").push_back(txn, format!("{n_written}{chunk}")))
+            .await?;
         n_written += 1;
         writer.wait_all_saved().await?;
         // The reader keeps up, and sees the stalled client leave once the server drops it.
-        reader.wait_until(|c| c.doc().get_or_insert_array("a").len(&c.doc().transact()) >= n_written).await?;
+        reader
+            .wait_until(|c| c.doc().get_or_insert_array("a").len(&c.doc().transact()) >= n_written)
+            .await?;
     }
     // Reading again, the stalled client finds what was buffered, then the close frame: 1013.
     assert_eq!(wait_close_code(&mut slow).await?, close::TRY_AGAIN);
@@ -322,7 +331,9 @@ async fn slow_client_is_closed_not_dropped() -> anyhow::Result<()> {
         n_written += 1;
     }
     writer.wait_all_saved().await?;
-    reader.wait_until(|c| c.doc().get_or_insert_array("a").len(&c.doc().transact()) == n_written).await?;
+    reader
+        .wait_until(|c| c.doc().get_or_insert_array("a").len(&c.doc().transact()) == n_written)
+        .await?;
     server.stop().await;
     Ok(())
 }
@@ -372,7 +383,8 @@ async fn commit_failure_closes_with_try_again_and_broadcasts_nothing() -> anyhow
     observer.wait_until(|c| text_of(c, "t") == "saved ").await?;
 
     // Another process holds SQLite's write lock, so the next commit fails.
-    let lock = Store::open_path(&server.data_dir.join("hubring.sqlite"), StoreOptions::default()).await?;
+    let lock =
+        Store::open_path(&server.data_dir.join("hubring.sqlite"), StoreOptions::default()).await?;
     let guard = lock.hold_write_lock().await?;
     writer.edit(|txn| txn.get_or_insert_text("t").push(txn, "lost")).await?;
     assert_eq!(writer.wait_closed().await?, close::TRY_AGAIN);
@@ -400,7 +412,8 @@ async fn compaction_keeps_every_update() -> anyhow::Result<()> {
         w.edit(|txn| txn.get_or_insert_array("a").push_back(txn, i)).await?;
         w.wait_all_saved().await?;
     }
-    let store = Store::open_path(&server.data_dir.join("hubring.sqlite"), StoreOptions::default()).await?;
+    let store =
+        Store::open_path(&server.data_dir.join("hubring.sqlite"), StoreOptions::default()).await?;
     let doc = hubring_protocol::DocId::parse("compact")?;
     let stored = store.load(&doc).await?;
     assert!(stored.snapshot.is_some(), "the log was merged into a snapshot");
@@ -462,7 +475,9 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<Stri
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     stream
-        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
         .await?;
     let mut response = String::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut response)).await??;

@@ -15,7 +15,7 @@ mod session;
 mod state;
 
 pub use error::{DocError, ProtocolError};
-pub use session::{Inbound, Permission, Session, READ_ONLY_REASON};
+pub use session::{Inbound, Permission, READ_ONLY_REASON, Session};
 pub use state::{Applied, DocState};
 pub use yrs::sync::AwarenessUpdate;
 pub use yrs::{ClientID, StateVector, Update};

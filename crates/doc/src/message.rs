@@ -2,10 +2,10 @@
 //! expects (y-protocols `sync.js`, `awareness.js`, `auth.js`).
 
 use hubring_protocol::ws::MSG_SAVED;
-use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
-use yrs::encoding::write::Write;
-use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
 use yrs::StateVector;
+use yrs::encoding::write::Write;
+use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
+use yrs::updates::encoder::{Encode, Encoder, EncoderV1};
 
 /// `sync step 1`: the sender's state vector, asking for what it lacks.
 pub fn sync_step1(sv: &StateVector) -> Vec<u8> {

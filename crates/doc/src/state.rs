@@ -94,11 +94,8 @@ impl DocState {
         &mut self,
         update: AwarenessUpdate,
     ) -> Result<(Vec<u8>, HashMap<ClientID, bool>), DocError> {
-        let presence = update
-            .clients
-            .iter()
-            .map(|(id, entry)| (*id, entry.json.as_ref() != "null"))
-            .collect();
+        let presence =
+            update.clients.iter().map(|(id, entry)| (*id, entry.json.as_ref() != "null")).collect();
         let forward = message::awareness(update.clone());
         self.awareness.apply_update(update)?;
         Ok((forward, presence))
@@ -227,13 +224,19 @@ mod tests {
     #[test]
     fn load_replays_snapshot_then_log() {
         let mut state = DocState::new();
-        apply(&mut state, &edit(|txn| {
-            txn.get_or_insert_map("m").insert(txn, "k", 1);
-        }));
+        apply(
+            &mut state,
+            &edit(|txn| {
+                txn.get_or_insert_map("m").insert(txn, "k", 1);
+            }),
+        );
         let snapshot = state.encode_state();
-        let Applied::Changed(log) = apply(&mut state, &edit(|txn| {
-            txn.get_or_insert_array("a").push_back(txn, "x");
-        })) else {
+        let Applied::Changed(log) = apply(
+            &mut state,
+            &edit(|txn| {
+                txn.get_or_insert_array("a").push_back(txn, "x");
+            }),
+        ) else {
             panic!()
         };
         let reloaded = DocState::load([snapshot.as_slice(), log.as_slice()]).unwrap();

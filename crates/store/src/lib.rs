@@ -11,6 +11,8 @@ mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use hubring_protocol::DocId;
@@ -71,6 +73,16 @@ impl StoredDoc {
 pub struct Store {
     pool: SqlitePool,
     writer: mpsc::Sender<WriteReq>,
+    counters: Arc<Counters>,
+}
+
+/// Running totals of the writer, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Updates appended to document logs.
+    pub updates: AtomicU64,
 }
 
 impl Store {
@@ -104,8 +116,9 @@ impl Store {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         let conn = pool.acquire().await?.detach();
         let (tx, rx) = mpsc::channel(options.max_batch);
-        tokio::spawn(writer::run(conn, rx, options.max_batch));
-        Ok(Self { pool, writer: tx })
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(writer::run(conn, rx, options.max_batch, Arc::clone(&counters)));
+        Ok(Self { pool, writer: tx, counters })
     }
 
     /// Succeeds when the database answers a query.
@@ -132,7 +145,8 @@ impl Store {
         .bind(up_to)
         .fetch_all(&mut *conn)
         .await?;
-        let mut stored = StoredDoc { snapshot, updates: Vec::with_capacity(rows.len()), last_seq: up_to };
+        let mut stored =
+            StoredDoc { snapshot, updates: Vec::with_capacity(rows.len()), last_seq: up_to };
         for row in rows {
             stored.last_seq = row.try_get(0)?;
             stored.updates.push(row.try_get(1)?);
@@ -159,8 +173,7 @@ impl Store {
         up_to_seq: i64,
         snapshot: Vec<u8>,
     ) -> Result<(), StoreError> {
-        self.request(|done| WriteReq::Compact { doc: doc.clone(), up_to_seq, snapshot, done })
-            .await
+        self.request(|done| WriteReq::Compact { doc: doc.clone(), up_to_seq, snapshot, done }).await
     }
 
     async fn request(
@@ -193,6 +206,11 @@ impl Store {
         Ok(WriteLock { _conn: conn })
     }
 
+    /// Commits and updates written so far.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
     /// Closes the pool once pending writes are done.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -216,9 +234,8 @@ mod tests {
 
     async fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_path(&dir.path().join("db.sqlite"), StoreOptions::default())
-            .await
-            .unwrap();
+        let store =
+            Store::open_path(&dir.path().join("db.sqlite"), StoreOptions::default()).await.unwrap();
         (dir, store)
     }
 
@@ -252,7 +269,10 @@ mod tests {
         assert_eq!(store.log_len(&doc).await.unwrap(), 1);
         store.compact(&doc, 3, vec![123]).await.unwrap();
         let stored = store.load(&doc).await.unwrap();
-        assert_eq!((stored.snapshot, stored.updates.len(), stored.last_seq), (Some(vec![123]), 0, 3));
+        assert_eq!(
+            (stored.snapshot, stored.updates.len(), stored.last_seq),
+            (Some(vec![123]), 0, 3)
+        );
     }
 
     #[tokio::test]

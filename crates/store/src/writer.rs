@@ -5,7 +5,10 @@ use hubring_protocol::DocId;
 use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{now_ms, StoreError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crate::{Counters, StoreError, now_ms};
 
 pub(crate) type Done = oneshot::Sender<Result<(), StoreError>>;
 
@@ -16,12 +19,17 @@ pub(crate) enum WriteReq {
 }
 
 /// Runs until every [`crate::Store`] handle is dropped.
-pub(crate) async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<WriteReq>, max_batch: usize) {
+pub(crate) async fn run(
+    mut conn: SqliteConnection,
+    mut rx: mpsc::Receiver<WriteReq>,
+    max_batch: usize,
+    counters: Arc<Counters>,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut batch, max_batch).await > 0 {
         let (appends, compactions): (Vec<_>, Vec<_>) =
             batch.drain(..).partition(|req| matches!(req, WriteReq::Append { .. }));
-        commit_appends(&mut conn, appends).await;
+        commit_appends(&mut conn, appends, &counters).await;
         for req in compactions {
             let WriteReq::Compact { doc, up_to_seq, snapshot, done } = req else { continue };
             let result = compact(&mut conn, &doc, up_to_seq, &snapshot).await;
@@ -33,11 +41,11 @@ pub(crate) async fn run(mut conn: SqliteConnection, mut rx: mpsc::Receiver<Write
 
 /// Commits every append in one transaction; if that fails, each is retried alone so one bad
 /// request (a sequence conflict) cannot fail the documents it happened to share a batch with.
-async fn commit_appends(conn: &mut SqliteConnection, appends: Vec<WriteReq>) {
+async fn commit_appends(conn: &mut SqliteConnection, appends: Vec<WriteReq>, counters: &Counters) {
     if appends.is_empty() {
         return;
     }
-    let together = append_all(conn, &appends).await;
+    let together = append_all(conn, &appends, counters).await;
     match together {
         Ok(()) => {
             for req in appends {
@@ -54,7 +62,7 @@ async fn commit_appends(conn: &mut SqliteConnection, appends: Vec<WriteReq>) {
         Err(err) => {
             tracing::warn!(%err, n_requests = appends.len(), "group commit failed, retrying each");
             for req in appends {
-                let result = append_all(conn, std::slice::from_ref(&req)).await;
+                let result = append_all(conn, std::slice::from_ref(&req), counters).await;
                 if let WriteReq::Append { done, .. } = req {
                     let _ = done.send(result);
                 }
@@ -63,8 +71,13 @@ async fn commit_appends(conn: &mut SqliteConnection, appends: Vec<WriteReq>) {
     }
 }
 
-async fn append_all(conn: &mut SqliteConnection, appends: &[WriteReq]) -> Result<(), StoreError> {
+async fn append_all(
+    conn: &mut SqliteConnection,
+    appends: &[WriteReq],
+    counters: &Counters,
+) -> Result<(), StoreError> {
     let at = now_ms();
+    let mut n_updates = 0;
     let mut txn = conn.begin().await?;
     for req in appends {
         let WriteReq::Append { doc, first_seq, updates, .. } = req else { continue };
@@ -77,9 +90,12 @@ async fn append_all(conn: &mut SqliteConnection, appends: &[WriteReq]) -> Result
                 .execute(&mut *txn)
                 .await
                 .map_err(|err| conflict_or(err, doc))?;
+            n_updates += 1;
         }
     }
     txn.commit().await?;
+    counters.commits.fetch_add(1, Ordering::Relaxed);
+    counters.updates.fetch_add(n_updates, Ordering::Relaxed);
     Ok(())
 }
 

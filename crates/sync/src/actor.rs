@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hubring_doc::{message, Applied, ClientID, DocState, Inbound, StateVector};
-use hubring_protocol::ws::close;
+use hubring_doc::{Applied, ClientID, DocState, Inbound, StateVector, message};
 use hubring_protocol::DocId;
+use hubring_protocol::ws::close;
 use hubring_store::Store;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
@@ -157,7 +157,8 @@ impl DocActor {
         while self.rx.recv_many(&mut cmds, MAX_TURN).await > 0 {
             self.turn(&mut live, &mut cmds).await;
         }
-        let going_away = if self.shutdown.is_cancelled() { "server shutting down" } else { "evicted" };
+        let going_away =
+            if self.shutdown.is_cancelled() { "server shutting down" } else { "evicted" };
         for link in live.conns.values() {
             link.close.close(close::GOING_AWAY, going_away);
         }
@@ -181,7 +182,12 @@ impl DocActor {
     async fn load(&self) -> Result<Live, ActorError> {
         let stored = self.store.load(&self.id).await?;
         let state = DocState::load(stored.parts())?;
-        Ok(Live { state, conns: HashMap::new(), last_seq: stored.last_seq, n_log: stored.updates.len() })
+        Ok(Live {
+            state,
+            conns: HashMap::new(),
+            last_seq: stored.last_seq,
+            n_log: stored.updates.len(),
+        })
     }
 
     async fn turn(&mut self, live: &mut Live, cmds: &mut Vec<DocCmd>) {
@@ -205,11 +211,11 @@ impl DocActor {
                 DocCmd::Inbound { conn, msg } => self.inbound(live, &mut turn, conn, msg),
             }
         }
-        if turn.dirty {
-            if let Err(err) = self.rebuild(live, &turn).await {
-                self.fail(live, &err.to_string()).await;
-                return;
-            }
+        if turn.dirty
+            && let Err(err) = self.rebuild(live, &turn).await
+        {
+            self.fail(live, &err.to_string()).await;
+            return;
         }
         if !turn.updates.is_empty() {
             let first_seq = live.last_seq + 1;
@@ -237,8 +243,12 @@ impl DocActor {
                 push(&self.id, conn, link, Bytes::from(message::saved(n_saved)));
             }
         }
-        let closed: Vec<ConnId> =
-            live.conns.iter().filter(|(_, l)| l.close.reason().is_some()).map(|(c, _)| *c).collect();
+        let closed: Vec<ConnId> = live
+            .conns
+            .iter()
+            .filter(|(_, l)| l.close.reason().is_some())
+            .map(|(c, _)| *c)
+            .collect();
         for conn in closed {
             self.leave(live, conn);
         }

@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 use hubring_doc::Inbound;
 use tokio_util::sync::CancellationToken;
 
-use crate::actor::{DocCmd, DocHandle};
 use crate::SyncError;
+use crate::actor::{DocCmd, DocHandle};
 
 /// A connection's id, unique for the life of the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,8 +1,8 @@
 //! The registry of live documents: maps a document id to its actor's handle, starting the actor
 //! on first join. It only maps; the actors own the documents.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::actor::{DocActor, DocCmd, DocHandle, ConnLink};
+use crate::actor::{ConnLink, DocActor, DocCmd, DocHandle};
 use crate::conn::{CloseSignal, Conn, ConnId};
 use crate::{SyncConfig, SyncError};
 
