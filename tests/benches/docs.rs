@@ -3,6 +3,9 @@
 //! needs for it, single document and many. The load generator (`crates/loadgen`) will take over
 //! the heavier workloads; this keeps the numbers of the sync core next to its code.
 
+// A benchmark reports on standard output.
+#![allow(clippy::print_stdout)]
+
 use std::time::{Duration, Instant};
 
 use hubring_tests::{DocClient, Event, TestServer};
