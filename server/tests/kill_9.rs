@@ -102,9 +102,9 @@ async fn edit_survives_kill_9() -> anyhow::Result<()> {
             seen.len(),
             stored.len()
         );
-        let writer_id = observer.doc().transact().state_vector();
+        let seen_sv = observer.doc().transact().state_vector();
         let stored_sv = fresh.doc().transact().state_vector();
-        for (client, clock) in writer_id.iter() {
+        for (client, clock) in seen_sv.iter() {
             assert!(stored_sv.get(client) >= *clock, "round {round}: state vector went back");
         }
     }
