@@ -31,6 +31,9 @@ use crate::http::ApiError;
 /// buffered) to a client that is not reading, before dropping the socket.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Most frames the writer queues before flushing them to the socket.
+const MAX_FRAMES_PER_FLUSH: usize = 64;
+
 /// Upgrades to the document websocket. The id is checked before the upgrade.
 pub(crate) async fn doc(
     State(app): State<AppState>,
@@ -197,8 +200,17 @@ async fn write_worker(
             },
             _ = ping.tick() => Message::Ping(Bytes::new()),
         };
+        // Whatever else is already queued goes out with it, in one flush (one write syscall
+        // for a burst rather than one per frame).
         let sent = tokio::select! {
-            sent = sink.send(msg) => sent,
+            sent = async {
+                sink.feed(msg).await?;
+                for _ in 1..MAX_FRAMES_PER_FLUSH {
+                    let Ok(frame) = outbox.try_recv() else { break };
+                    sink.feed(Message::Binary(frame)).await?;
+                }
+                sink.flush().await
+            } => sent,
             () = signal.closed() => break,
         };
         if sent.is_err() {

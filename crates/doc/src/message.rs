@@ -2,6 +2,8 @@
 //! expects (y-protocols `sync.js`, `awareness.js`, `auth.js`).
 
 use hubring_protocol::ws::MSG_SAVED;
+
+use crate::DocError;
 use yrs::StateVector;
 use yrs::encoding::write::Write;
 use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
@@ -26,6 +28,16 @@ pub fn update(update: &[u8]) -> Vec<u8> {
     enc.write_var(yrs::sync::protocol::MSG_SYNC_UPDATE);
     enc.write_buf(update);
     enc.to_vec()
+}
+
+/// One `sync update` carrying several updates merged into one (Yjs `mergeUpdates`), so a burst
+/// of edits costs each recipient one frame instead of one per edit. A single update is framed
+/// as it is.
+pub fn merged_update(updates: &[&[u8]]) -> Result<Vec<u8>, DocError> {
+    match updates {
+        [one] => Ok(update(one)),
+        many => Ok(update(&yrs::merge_updates_v1(many)?)),
+    }
 }
 
 /// An awareness update.

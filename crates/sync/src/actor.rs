@@ -26,6 +26,9 @@ use crate::{SyncConfig, SyncError};
 /// Most commands taken in one turn, so one turn's commit stays bounded.
 const MAX_TURN: usize = 512;
 
+/// Up to this many authors in one turn, each gets a frame without its own updates.
+const MAX_MERGED_AUTHORS: usize = 8;
+
 pub(crate) enum DocCmd {
     Join { conn: ConnId, link: ConnLink, joined: oneshot::Sender<Result<(), SyncError>> },
     Inbound { conn: ConnId, msg: Inbound },
@@ -227,10 +230,7 @@ impl DocActor {
             }
             live.last_seq += n as i64;
             live.n_log += n;
-            for (author, update) in &turn.updates {
-                let frame = Bytes::from(message::update(update));
-                self.broadcast(live, Some(*author), &frame);
-            }
+            self.broadcast_updates(live, &turn.updates);
         }
         // The document now equals the store: answers to sync requests may be sent.
         for (conn, sv) in turn.step1 {
@@ -313,6 +313,52 @@ impl DocActor {
         }
     }
 
+    /// Sends each connection, in one frame, every update of the turn it did not write itself.
+    /// Authors beyond [`MAX_MERGED_AUTHORS`] get the whole turn back, their own edits included
+    /// (harmless to a Yjs client, as y-websocket's own server always echoes).
+    fn broadcast_updates(&self, live: &Live, updates: &[(ConnId, Vec<u8>)]) {
+        let merged = |skip: Option<ConnId>| -> Option<Bytes> {
+            let parts: Vec<&[u8]> = updates
+                .iter()
+                .filter(|(a, _)| Some(*a) != skip)
+                .map(|(_, u)| u.as_slice())
+                .collect();
+            if parts.is_empty() {
+                return None;
+            }
+            match message::merged_update(&parts) {
+                Ok(frame) => Some(Bytes::from(frame)),
+                Err(err) => {
+                    // Every part was just applied, so this is a yrs bug; nothing is lost because
+                    // the store has it all and clients resync on reconnect.
+                    tracing::error!(doc = %self.id, %err, "merging a turn's updates failed");
+                    None
+                }
+            }
+        };
+        let mut authors: Vec<ConnId> = updates.iter().map(|(a, _)| *a).collect();
+        authors.sort_unstable();
+        authors.dedup();
+        let everything = merged(None);
+        let per_author: HashMap<ConnId, Option<Bytes>> = if authors.len() <= MAX_MERGED_AUTHORS {
+            authors.iter().map(|a| (*a, merged(Some(*a)))).collect()
+        } else {
+            HashMap::new()
+        };
+        for (conn, link) in &live.conns {
+            let frame = match per_author.get(conn) {
+                Some(frame) => frame,
+                None => &everything,
+            };
+            if let Some(frame) = frame {
+                push(&self.id, *conn, link, frame.clone());
+            } else if everything.is_none() {
+                // Merging failed: resync this client rather than leave it behind silently.
+                link.close.close(close::TRY_AGAIN, "update could not be forwarded, reconnect");
+            }
+        }
+    }
+
     /// Queues `frame` for every connection but `except`.
     fn broadcast(&self, live: &Live, except: Option<ConnId>, frame: &Bytes) {
         for (conn, link) in &live.conns {
@@ -374,9 +420,12 @@ fn push(doc: &DocId, conn: ConnId, link: &ConnLink, frame: Bytes) {
     match link.outbox.try_send(frame) {
         Ok(()) => {}
         Err(TrySendError::Full(_)) => {
-            tracing::warn!(%doc, %conn, "outbox full, closing slow connection");
-            link.close.close(close::TRY_AGAIN, "too slow: outbox full, reconnect to resync");
+            if link.close.close(close::TRY_AGAIN, "too slow: outbox full, reconnect to resync") {
+                tracing::warn!(%doc, %conn, "outbox full, closing slow connection");
+            }
         }
-        Err(TrySendError::Closed(_)) => link.close.close(close::GOING_AWAY, "connection gone"),
+        Err(TrySendError::Closed(_)) => {
+            link.close.close(close::GOING_AWAY, "connection gone");
+        }
     }
 }

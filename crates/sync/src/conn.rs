@@ -34,10 +34,12 @@ pub struct CloseSignal {
 }
 
 impl CloseSignal {
-    /// Asks for the connection to close with `code`. Later calls change nothing.
-    pub fn close(&self, code: u16, reason: impl Into<String>) {
-        let _ = self.reason.set(CloseReason { code, reason: reason.into() });
+    /// Asks for the connection to close with `code`. Later calls change nothing; returns
+    /// whether this call was the first.
+    pub fn close(&self, code: u16, reason: impl Into<String>) -> bool {
+        let first = self.reason.set(CloseReason { code, reason: reason.into() }).is_ok();
         self.token.cancel();
+        first
     }
 
     /// Resolves once [`CloseSignal::close`] was called.
