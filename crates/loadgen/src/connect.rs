@@ -117,8 +117,12 @@ pub async fn run(
     }
     drop(synced_tx);
     let (mut synced, mut failed) = (0, 0);
-    while let Some(ok) = synced_rx.recv().await {
-        if ok { synced += 1 } else { failed += 1 }
+    while synced + failed < args.connections {
+        match synced_rx.recv().await {
+            Some(true) => synced += 1,
+            Some(false) => failed += 1,
+            None => break,
+        }
     }
     let all_synced = started.elapsed();
     let cpu = cpu.finish()?;
