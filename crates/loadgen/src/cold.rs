@@ -71,63 +71,88 @@ impl ColdReport {
 }
 
 pub async fn run(programs: &Programs, args: &ColdArgs) -> anyhow::Result<ColdReport> {
-    let trace = EditingTrace::load("automerge-paper")?;
+    let largest = args.sizes_mb.iter().copied().fold(0.0, f64::max);
+    let history = tokio::task::spawn_blocking(move || history((largest * 1e6) as usize)).await??;
     let mut samples = Vec::new();
     for &mb in &args.sizes_mb {
-        samples.push(one_size(programs, &trace, (mb * 1e6) as usize, args.repeat).await?);
+        samples.push(one_size(programs, &history, (mb * 1e6) as usize, args.repeat).await?);
     }
     Ok(ColdReport { mode: "cold", samples })
 }
 
-async fn one_size(
-    programs: &Programs,
-    trace: &EditingTrace,
-    history_bytes: usize,
-    repeat: usize,
-) -> anyhow::Result<ColdSample> {
-    let server = Running::start(Server::Hubring, programs, None).await?;
-    let target = server.target();
-    let doc_name = "cold";
-    let local = yrs::Doc::new();
-    let mut written = 0;
-    let mut n_updates = 0;
-    let mut client = Client::connect(&target, doc_name).await?;
-    client.sync(&local).await?;
-    let (mut tx, mut rx) = client.split();
-    let drain = tokio::spawn(async move { while let Ok(Some(_)) = rx.next_frame().await {} });
+/// At least `bytes` of updates: the automerge-paper trace replayed into `text0`, `text1`, ...
+/// by one writer, as many rounds as it takes.
+fn history(bytes: usize) -> anyhow::Result<Vec<Vec<u8>>> {
+    let trace = EditingTrace::load("automerge-paper")?;
+    let writer = yrs::Doc::new();
+    let mut updates = Vec::new();
+    let mut total = 0;
     let mut round = 0;
-    while written < history_bytes {
-        for update in trace.updates(trace.txns.len(), &local, &format!("text{round}")) {
-            if written >= history_bytes {
-                break;
-            }
-            written += update.len();
-            n_updates += 1;
-            tx.feed_update(&update).await?;
-            if n_updates % 64 == 0 {
-                tx.flush().await?;
-            }
+    while total < bytes {
+        for update in trace.updates(trace.txns.len(), &writer, &format!("text{round}")) {
+            total += update.len();
+            updates.push(update);
         }
         round += 1;
     }
-    tx.flush().await?;
+    Ok(updates)
+}
+
+async fn one_size(
+    programs: &Programs,
+    history: &[Vec<u8>],
+    history_bytes: usize,
+    repeat: usize,
+) -> anyhow::Result<ColdSample> {
+    // The shortest prefix of the history with at least `history_bytes`.
+    let mut written = 0;
+    let n_updates = history
+        .iter()
+        .position(|u| {
+            written += u.len();
+            written >= history_bytes
+        })
+        .map_or(history.len(), |i| i + 1);
+    let updates = &history[..n_updates];
+    let expected = yrs::Doc::new();
+    {
+        let mut txn = expected.transact_mut();
+        for update in updates {
+            txn.apply_update(Update::decode_v1(update)?)?;
+        }
+    }
+
+    let server = Running::start(Server::Hubring, programs, None).await?;
+    let target = server.target();
+    let doc_name = "cold";
+    let mut client = Client::connect(&target, doc_name).await?;
+    client.sync(&yrs::Doc::new()).await?;
+    let (mut tx, mut rx) = client.split();
+    let drain = tokio::spawn(async move { while let Ok(Some(_)) = rx.next_frame().await {} });
+    for chunk in updates.chunks(64) {
+        for update in chunk {
+            tx.feed_update(update).await?;
+        }
+        tx.flush().await?;
+    }
     // A second client that syncs everything proves the server holds (has committed) it all:
     // Hubring answers sync step 1 only after committing what came before.
-    let expected_sv = local.transact().state_vector();
-    let mut check = Client::connect(&target, doc_name).await?;
+    let expected_sv = expected.transact().state_vector();
     loop {
+        let mut check = Client::connect(&target, doc_name).await?;
         let step2 = check.sync(&yrs::Doc::new()).await?;
+        check.close().await;
         let probe = yrs::Doc::new();
         probe.transact_mut().apply_update(Update::decode_v1(&step2)?)?;
         if probe.transact().state_vector() == expected_sv {
             break;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    check.close().await;
     tx.close().await;
     drain.abort();
     let data = server.stop().await?.context("hubring owns its data directory")?;
-    let expected_state = local.transact().encode_state_as_update_v1(&Default::default());
+    let expected_state = expected.transact().encode_state_as_update_v1(&Default::default());
 
     let mut times = Vec::with_capacity(repeat);
     let mut client_apply_ms = 0.0;
