@@ -26,6 +26,9 @@ use crate::{SyncConfig, SyncError};
 /// Most commands taken in one turn, so one turn's commit stays bounded.
 const MAX_TURN: usize = 512;
 
+/// Commands' room kept between turns.
+const IDLE_TURN_CAPACITY: usize = 8;
+
 /// Up to this many authors in one turn, each gets the turn without its own updates.
 const MAX_MERGED_AUTHORS: usize = 8;
 
@@ -136,7 +139,9 @@ impl DocActor {
                 return;
             }
         };
-        let mut cmds = Vec::with_capacity(MAX_TURN);
+        // Grown by bursts and shrunk after them: a full turn's buffer is about 50 KB, which, kept
+        // by every idle document, was most of a live document's memory.
+        let mut cmds = Vec::new();
         let mut idle_since = Instant::now();
         loop {
             let idle_deadline = idle_since + self.config.idle_evict;
@@ -148,6 +153,7 @@ impl DocActor {
                         break;
                     }
                     self.turn(&mut live, &mut cmds).await;
+                    cmds.shrink_to(IDLE_TURN_CAPACITY);
                     if live.conns.is_empty() {
                         idle_since = Instant::now();
                     }
