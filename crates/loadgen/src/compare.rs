@@ -73,7 +73,8 @@ impl Table {
             return None;
         }
         v.sort_by(f64::total_cmp);
-        Some(v[v.len() / 2])
+        let mid = v.len() / 2;
+        Some(if v.len() % 2 == 0 { f64::midpoint(v[mid - 1], v[mid]) } else { v[mid] })
     }
 
     /// Markdown: one row per metric, the median per server and Hubring / best peer.
@@ -116,6 +117,18 @@ impl Table {
             let _ = writeln!(out, "\n- {note}");
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(Table::median(&[3.0, 1.0]), Some(2.0));
+        assert_eq!(Table::median(&[5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(Table::median(&[f64::NAN]), None);
     }
 }
 

@@ -71,12 +71,8 @@ fn actor(c: &mut Criterion) {
     let store = runtime
         .block_on(Store::open_path(&dir.path().join("bench.sqlite"), StoreOptions::default()))
         .expect("store");
-    let registry = Registry::new(
-        store,
-        SyncConfig::default(),
-        TaskTracker::new(),
-        CancellationToken::new(),
-    );
+    let registry =
+        Registry::new(store, SyncConfig::default(), TaskTracker::new(), CancellationToken::new());
     let frames = keystrokes(BATCH);
     let mut group = c.benchmark_group("actor_updates");
     group.throughput(Throughput::Elements(BATCH as u64));
