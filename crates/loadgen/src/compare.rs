@@ -74,7 +74,7 @@ impl Table {
         }
         v.sort_by(f64::total_cmp);
         let mid = v.len() / 2;
-        Some(if v.len() % 2 == 0 { f64::midpoint(v[mid - 1], v[mid]) } else { v[mid] })
+        Some(if v.len().is_multiple_of(2) { f64::midpoint(v[mid - 1], v[mid]) } else { v[mid] })
     }
 
     /// Markdown: one row per metric, the median per server and Hubring / best peer.
@@ -117,18 +117,6 @@ impl Table {
             let _ = writeln!(out, "\n- {note}");
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn median_of_an_even_count_is_the_mean_of_the_middle_two() {
-        assert_eq!(Table::median(&[3.0, 1.0]), Some(2.0));
-        assert_eq!(Table::median(&[5.0, 1.0, 3.0]), Some(3.0));
-        assert_eq!(Table::median(&[f64::NAN]), None);
     }
 }
 
@@ -323,5 +311,17 @@ impl Table {
             rows.insert(name.clone(), serde_json::json!({ "unit": metric.unit, "median": medians, "runs": metric.values }));
         }
         serde_json::json!({ "mode": "compare", "metrics": rows, "notes": self.notes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(Table::median(&[3.0, 1.0]), Some(2.0));
+        assert_eq!(Table::median(&[5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(Table::median(&[f64::NAN]), None);
     }
 }
