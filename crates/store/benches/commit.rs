@@ -21,12 +21,16 @@ fn appends(c: &mut Criterion) {
     let mut group = c.benchmark_group("store_append");
     group.measurement_time(Duration::from_secs(5));
     let mut run = 0u64;
+    // (updates, commits) over every measured batch, per appender count.
+    let totals = std::rc::Rc::new(std::cell::Cell::new((0u64, 0u64)));
     for appenders in [1usize, 16, 128] {
+        totals.set((0, 0));
         group.throughput(Throughput::Elements(1));
         group.bench_with_input(BenchmarkId::new("appenders", appenders), &appenders, |b, &n| {
             b.to_async(&runtime).iter_custom(|iters| {
                 run += 1;
                 let store = store.clone();
+                let totals = std::rc::Rc::clone(&totals);
                 async move {
                     let commits_before = store.counters().commits.load(Ordering::Relaxed);
                     let per_task = iters.div_ceil(n as u64);
@@ -52,11 +56,17 @@ fn appends(c: &mut Criterion) {
                     let commits = store.counters().commits.load(Ordering::Relaxed) - commits_before;
                     // Scale to the iterations criterion asked for (tasks round up).
                     let done = per_task * n as u64;
-                    eprintln!("  {n} appenders: {done} updates in {commits} commits");
+                    let (updates, n_commits) = totals.get();
+                    totals.set((updates + done, n_commits + commits));
                     elapsed.mul_f64(iters as f64 / done as f64)
                 }
             });
         });
+        let (updates, commits) = totals.get();
+        eprintln!(
+            "store_append/appenders/{appenders}: {:.1} updates per commit ({updates} in {commits})",
+            updates as f64 / commits.max(1) as f64
+        );
     }
     group.finish();
 }

@@ -35,7 +35,12 @@ fn keystrokes(n: usize) -> Vec<Vec<u8>> {
 fn saved(frame: &[u8]) -> Option<u64> {
     let mut cur = Cursor::new(frame);
     let kind: u8 = cur.read_var().ok()?;
-    (kind == hubring_protocol::ws::MSG_SAVED).then(|| cur.read_var().ok()).flatten()
+    if kind != hubring_protocol::ws::MSG_SAVED {
+        return None;
+    }
+    // A custom message's payload is length-prefixed; the count is inside it.
+    let payload = cur.read_buf().ok()?;
+    Cursor::new(payload).read_var().ok()
 }
 
 async fn stream(registry: &Registry, doc: &DocId, frames: &[Vec<u8>], with_reader: bool) {
