@@ -1,7 +1,8 @@
 //! Document sync measured end to end on loopback, persistence on (`cargo bench -p hubring-tests`):
 //! update round-trip latency, one document's update throughput, and the commits group commit
-//! needs for it, single document and many. The load generator (`crates/loadgen`) will take over
-//! the heavier workloads; this keeps the numbers of the sync core next to its code.
+//! needs for it, single document and many. The heavier workloads and the comparison with other
+//! servers are `hubring-loadgen`'s (`BENCHMARKS.md`); this keeps a quick end-to-end check next
+//! to the sync code.
 
 // A benchmark reports on standard output.
 #![allow(clippy::print_stdout)]
