@@ -80,25 +80,20 @@ impl std::fmt::Debug for Client {
     }
 }
 
-/// The receiving half of a split [`Client`].
+/// The receiving half of a split [`Client`]; its users only drain it, so it does not decode.
 pub struct Receiver {
     stream: SplitStream<Ws>,
-    dialect: Dialect,
 }
 
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Receiver").field("dialect", &self.dialect).finish()
+        f.debug_struct("Receiver").finish_non_exhaustive()
     }
 }
 
 impl Receiver {
     pub async fn next_frame(&mut self) -> anyhow::Result<Option<Bytes>> {
         next_binary(&mut self.stream).await
-    }
-
-    pub fn parse<'a>(&self, frame: &'a [u8]) -> anyhow::Result<Incoming<'a>> {
-        parse(self.dialect, frame)
     }
 }
 
@@ -191,10 +186,7 @@ impl Client {
     /// Splits into halves that can be driven from two tasks.
     pub fn split(self) -> (Sender, Receiver) {
         let (sink, stream) = self.ws.split();
-        (
-            Sender { sink, dialect: self.dialect, doc: self.doc },
-            Receiver { stream, dialect: self.dialect },
-        )
+        (Sender { sink, dialect: self.dialect, doc: self.doc }, Receiver { stream })
     }
 
     async fn send_raw(&mut self, frame: Vec<u8>) -> anyhow::Result<()> {
