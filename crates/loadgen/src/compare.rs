@@ -279,7 +279,7 @@ fn workloads(args: &CompareArgs) -> (FanoutArgs, ConnectArgs, TraceArgs) {
     if args.quick {
         (
             FanoutArgs { docs: 5, clients: 4, writers: 2, interval_ms: 20, secs: 1, drain_secs: 5 },
-            ConnectArgs { connections: 100, docs: 10, settle_ms: 100 },
+            ConnectArgs { connections: 1_000, docs: 20, settle_ms: 200 },
             TraceArgs { trace: "seph-blog1".to_owned(), limit: Some(2_000) },
         )
     } else {

@@ -4,13 +4,11 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hubring_doc::{Inbound, Permission, Session, message};
 use hubring_protocol::DocId;
 use hubring_store::{Store, StoreOptions};
-use hubring_sync::{Registry, SyncConfig};
-use tokio::sync::mpsc;
+use hubring_sync::{Outbox, Registry, SyncConfig};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use yrs::encoding::read::{Cursor, Read};
@@ -48,7 +46,7 @@ async fn stream(registry: &Registry, doc: &DocId, frames: &[Vec<u8>], with_reade
     let reader = if with_reader { Some(registry.join(doc).await.expect("join")) } else { None };
     let mut session = Session::new(Permission::Write);
     conn.send(Inbound::SubscribeSaved).await.expect("subscribe");
-    let drain = reader.map(|(conn, mut rx): (_, mpsc::Receiver<Bytes>)| {
+    let drain = reader.map(|(conn, mut rx): (_, Outbox)| {
         tokio::spawn(async move {
             let _conn = conn;
             while rx.recv().await.is_some() {}

@@ -43,7 +43,7 @@ pub(crate) enum DocCmd {
 
 /// The actor's side of a connection.
 pub(crate) struct ConnLink {
-    pub(crate) outbox: mpsc::Sender<Bytes>,
+    pub(crate) outbox: flume::Sender<Bytes>,
     pub(crate) close: Arc<CloseSignal>,
     pub(crate) wants_saved: bool,
     /// Awareness client ids this connection announced, removed for everyone when it leaves.
@@ -61,6 +61,10 @@ pub(crate) struct DocHandle {
 impl DocHandle {
     pub(crate) async fn send(&self, cmd: DocCmd) -> Result<(), SyncError> {
         self.tx.send(cmd).await.map_err(|_| SyncError::Gone)
+    }
+
+    pub(crate) fn try_send(&self, cmd: DocCmd) -> Result<(), TrySendError<DocCmd>> {
+        self.tx.try_send(cmd)
     }
 
     /// Tells the actor a connection left, without waiting: called from `Drop`.
@@ -419,12 +423,12 @@ impl DocActor {
 fn push(doc: &DocId, conn: ConnId, link: &ConnLink, frame: Bytes) {
     match link.outbox.try_send(frame) {
         Ok(()) => {}
-        Err(TrySendError::Full(_)) => {
+        Err(flume::TrySendError::Full(_)) => {
             if link.close.close(close::TRY_AGAIN, "too slow: outbox full, reconnect to resync") {
                 tracing::warn!(%doc, %conn, "outbox full, closing slow connection");
             }
         }
-        Err(TrySendError::Closed(_)) => {
+        Err(flume::TrySendError::Disconnected(_)) => {
             link.close.close(close::GOING_AWAY, "connection gone");
         }
     }

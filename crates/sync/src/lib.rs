@@ -13,7 +13,7 @@ mod registry;
 
 use std::time::Duration;
 
-pub use conn::{CloseReason, CloseSignal, Conn, ConnId};
+pub use conn::{CloseReason, CloseSignal, Conn, ConnId, Outbox, TrySendError};
 pub use registry::Registry;
 
 /// Settings of the live-document layer.

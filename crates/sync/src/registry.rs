@@ -4,16 +4,15 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::Bytes;
 use dashmap::DashMap;
 use hubring_protocol::DocId;
 use hubring_store::Store;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::actor::{ConnLink, DocActor, DocCmd, DocHandle};
-use crate::conn::{CloseSignal, Conn, ConnId};
+use crate::conn::{CloseSignal, Conn, ConnId, Outbox};
 use crate::{SyncConfig, SyncError};
 
 pub(crate) type Docs = Arc<DashMap<DocId, DocHandle>>;
@@ -52,14 +51,14 @@ impl Registry {
 
     /// Connects to a document, loading it if it is not live. Returns the connection and its
     /// outbox, which already holds the server's sync step 1 (and presence states, if any).
-    pub async fn join(&self, doc: &DocId) -> Result<(Conn, mpsc::Receiver<Bytes>), SyncError> {
+    pub async fn join(&self, doc: &DocId) -> Result<(Conn, Outbox), SyncError> {
         let conn = ConnId(self.next_id.fetch_add(1, Ordering::Relaxed));
         for _ in 0..MAX_JOIN_ATTEMPTS {
             if self.shutdown.is_cancelled() {
                 return Err(SyncError::ShuttingDown);
             }
             let handle = self.handle(doc);
-            let (outbox_tx, outbox) = mpsc::channel(self.config.outbox_capacity);
+            let (outbox_tx, outbox) = flume::bounded(self.config.outbox_capacity);
             let close = Arc::new(CloseSignal::default());
             let link = ConnLink {
                 outbox: outbox_tx,
@@ -74,7 +73,9 @@ impl Registry {
                 continue;
             }
             match joined.await {
-                Ok(Ok(())) => return Ok((Conn { id: conn, close, doc: handle }, outbox)),
+                Ok(Ok(())) => {
+                    return Ok((Conn { id: conn, close, doc: handle }, Outbox::new(outbox)));
+                }
                 Ok(Err(err @ (SyncError::Load(_) | SyncError::ShuttingDown))) => return Err(err),
                 Ok(Err(SyncError::Gone)) | Err(_) => continue,
             }
