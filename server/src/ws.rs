@@ -3,10 +3,10 @@
 //! A connection is one task, a hand-written [`Connection`] future that reads the socket, feeds
 //! the document, drains the bounded outbox into the socket and pings. Idle connections are most
 //! of what a busy server holds, so each costs one small future: no second task, split lock or
-//! channel block, and none of the copies nested `async fn`s make of their arguments (which
-//! made the same logic 7.6 KB as `async fn`s, 0.6 KB by hand). Frames are decoded by the
-//! connection's `Session` before anything reaches the document; every way a connection ends goes
-//! through its `CloseSignal`, so it is closed once with one code.
+//! channel block, and none of the copies nested `async fn`s make of their arguments (they made
+//! the same logic 7.6 KB; by hand it is 224 bytes). Frames are decoded by the connection's
+//! `Session` before anything reaches the document; every way a connection ends goes through its
+//! `CloseSignal`, so it is closed once with one code.
 
 use std::future::Future;
 use std::pin::Pin;

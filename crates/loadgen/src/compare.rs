@@ -67,6 +67,20 @@ impl Table {
         metric.values.entry(server.name()).or_default().push(v);
     }
 
+    /// A workload that failed for one server is a note and a missing value, not the end of the
+    /// comparison: a peer giving up under load is itself a result. `what` names the run.
+    fn ok_or_note<T>(&mut self, what: &str, result: anyhow::Result<T>) -> Option<T> {
+        match result {
+            Ok(report) => Some(report),
+            Err(err) => {
+                let note = format!("{what} failed: {err:#}");
+                eprintln!("  {note}");
+                self.notes.push(note);
+                None
+            }
+        }
+    }
+
     fn median(values: &[f64]) -> Option<f64> {
         let mut v: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         if v.is_empty() {
@@ -136,7 +150,13 @@ pub async fn run(programs: &Programs, args: &CompareArgs) -> anyhow::Result<Tabl
         eprintln!("compare: round {} of {}", round + 1, args.repeat);
         for &server in &args.servers {
             let running = Running::start(server, programs, None).await?;
-            let report = fanout::run(&running.target(), &base, Some(running.pid)).await?;
+            let report = fanout::run(&running.target(), &base, Some(running.pid)).await;
+            running.stop().await?;
+            let Some(report) =
+                table.ok_or_note(&format!("round {}: {} fanout", round + 1, server.name()), report)
+            else {
+                continue;
+            };
             eprintln!("  {:<12} {}", server.name(), report.summary());
             let label = format!(
                 "fanout {}×{}×{} @{} ms",
@@ -178,11 +198,16 @@ pub async fn run(programs: &Programs, args: &CompareArgs) -> anyhow::Result<Tabl
                     report.summary()
                 ));
             }
-            running.stop().await?;
         }
         for &server in &args.servers {
             let running = Running::start(server, programs, None).await?;
-            let report = connect::run(&running.target(), &connect_args, Some(running.pid)).await?;
+            let report = connect::run(&running.target(), &connect_args, Some(running.pid)).await;
+            running.stop().await?;
+            let Some(report) = table
+                .ok_or_note(&format!("round {}: {} connect", round + 1, server.name()), report)
+            else {
+                continue;
+            };
             eprintln!("  {:<12} {}", server.name(), report.summary());
             let label = format!("connect {}/{}", connect_args.connections, connect_args.docs);
             table.record(
@@ -208,11 +233,16 @@ pub async fn run(programs: &Programs, args: &CompareArgs) -> anyhow::Result<Tabl
                     report.dropped
                 ));
             }
-            running.stop().await?;
         }
         for &server in &args.servers {
             let running = Running::start(server, programs, None).await?;
-            let report = trace::run(&running.target(), &trace_args, Some(running.pid)).await?;
+            let report = trace::run(&running.target(), &trace_args, Some(running.pid)).await;
+            running.stop().await?;
+            let Some(report) =
+                table.ok_or_note(&format!("round {}: {} trace", round + 1, server.name()), report)
+            else {
+                continue;
+            };
             eprintln!("  {:<12} {}", server.name(), report.summary());
             let label = format!("trace {} ({} edits)", trace_args.trace, report.edits);
             table.record(&format!("{label}: total"), "ms", false, server, report.total_ms);
@@ -223,7 +253,6 @@ pub async fn run(programs: &Programs, args: &CompareArgs) -> anyhow::Result<Tabl
                     server.name()
                 ));
             }
-            running.stop().await?;
         }
     }
 
@@ -234,8 +263,10 @@ pub async fn run(programs: &Programs, args: &CompareArgs) -> anyhow::Result<Tabl
         for &interval_ms in sweep {
             let running = Running::start(server, programs, None).await?;
             let step = FanoutArgs { interval_ms, ..base.clone() };
-            let report = fanout::run(&running.target(), &step, Some(running.pid)).await?;
+            let report = fanout::run(&running.target(), &step, Some(running.pid)).await;
             running.stop().await?;
+            let what = format!("sweep: {} at {interval_ms} ms", server.name());
+            let Some(report) = table.ok_or_note(&what, report) else { break };
             eprintln!("  sweep {:<12} {}", server.name(), report.summary());
             if !report.sustained() {
                 break;
