@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::conn::{CloseSignal, ConnId};
+use crate::outbox::{OutboxSender, PushError};
 use crate::registry::Docs;
 use crate::{SyncConfig, SyncError};
 
@@ -43,7 +44,7 @@ pub(crate) enum DocCmd {
 
 /// The actor's side of a connection.
 pub(crate) struct ConnLink {
-    pub(crate) outbox: flume::Sender<Bytes>,
+    pub(crate) outbox: OutboxSender,
     pub(crate) close: Arc<CloseSignal>,
     pub(crate) wants_saved: bool,
     /// Awareness client ids this connection announced, removed for everyone when it leaves.
@@ -423,12 +424,12 @@ impl DocActor {
 fn push(doc: &DocId, conn: ConnId, link: &ConnLink, frame: Bytes) {
     match link.outbox.try_send(frame) {
         Ok(()) => {}
-        Err(flume::TrySendError::Full(_)) => {
+        Err(PushError::Full) => {
             if link.close.close(close::TRY_AGAIN, "too slow: outbox full, reconnect to resync") {
                 tracing::warn!(%doc, %conn, "outbox full, closing slow connection");
             }
         }
-        Err(flume::TrySendError::Disconnected(_)) => {
+        Err(PushError::Closed) => {
             link.close.close(close::GOING_AWAY, "connection gone");
         }
     }

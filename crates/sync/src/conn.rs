@@ -4,8 +4,6 @@
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
-use futures_util::StreamExt;
 use futures_util::task::AtomicWaker;
 use hubring_doc::Inbound;
 
@@ -21,27 +19,6 @@ pub struct ConnId(pub u64);
 impl std::fmt::Display for ConnId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "c{}", self.0)
-    }
-}
-
-/// Frames the document queued for one connection, oldest first. Bounded (a full outbox closes
-/// the connection), and it holds no buffer while empty: idle connections are most of them.
-#[derive(Debug)]
-pub struct Outbox(flume::r#async::RecvStream<'static, Bytes>);
-
-impl Outbox {
-    pub(crate) fn new(rx: flume::Receiver<Bytes>) -> Self {
-        Self(rx.into_stream())
-    }
-
-    /// The next frame; `None` once the document let go of this connection.
-    pub async fn recv(&mut self) -> Option<Bytes> {
-        self.0.next().await
-    }
-
-    /// [`Outbox::recv`] for poll-based callers, which are woken when a frame arrives.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
-        self.0.poll_next_unpin(cx)
     }
 }
 

@@ -9,11 +9,13 @@
 
 mod actor;
 mod conn;
+mod outbox;
 mod registry;
 
 use std::time::Duration;
 
-pub use conn::{CloseReason, CloseSignal, Conn, ConnId, Outbox, TrySendError};
+pub use conn::{CloseReason, CloseSignal, Conn, ConnId, TrySendError};
+pub use outbox::Outbox;
 pub use registry::Registry;
 
 /// Settings of the live-document layer.

@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::actor::{ConnLink, DocActor, DocCmd, DocHandle};
-use crate::conn::{CloseSignal, Conn, ConnId, Outbox};
+use crate::conn::{CloseSignal, Conn, ConnId};
+use crate::outbox::{Outbox, outbox};
 use crate::{SyncConfig, SyncError};
 
 pub(crate) type Docs = Arc<DashMap<DocId, DocHandle>>;
@@ -58,7 +59,7 @@ impl Registry {
                 return Err(SyncError::ShuttingDown);
             }
             let handle = self.handle(doc);
-            let (outbox_tx, outbox) = flume::bounded(self.config.outbox_capacity);
+            let (outbox_tx, outbox) = outbox(self.config.outbox_capacity);
             let close = Arc::new(CloseSignal::default());
             let link = ConnLink {
                 outbox: outbox_tx,
@@ -74,7 +75,7 @@ impl Registry {
             }
             match joined.await {
                 Ok(Ok(())) => {
-                    return Ok((Conn { id: conn, close, doc: handle }, Outbox::new(outbox)));
+                    return Ok((Conn { id: conn, close, doc: handle }, outbox));
                 }
                 Ok(Err(err @ (SyncError::Load(_) | SyncError::ShuttingDown))) => return Err(err),
                 Ok(Err(SyncError::Gone)) | Err(_) => continue,
