@@ -7,6 +7,7 @@
 //! portable (no engine-specific syntax outside migrations) so a PostgreSQL backend can follow
 //! behind the same [`Store`] API.
 
+mod workspace;
 mod writer;
 
 use std::path::Path;
@@ -15,12 +16,18 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use hubring_protocol::DocId;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use writer::WriteReq;
+
+pub use workspace::{
+    Credential, ItemRecord, MemberRecord, NewUser, ProjectChanges, ProjectRecord, TokenRecord,
+    UserRecord,
+};
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +38,12 @@ pub enum StoreError {
     SeqConflict(DocId),
     #[error("the store is shut down")]
     Closed,
+    /// A write broke a uniqueness rule: `0` names what is taken (e.g. `email`).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// A stored value this build does not understand.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
@@ -176,6 +189,32 @@ impl Store {
         self.request(|done| WriteReq::Compact { doc: doc.clone(), up_to_seq, snapshot, done }).await
     }
 
+    /// Runs `job` in one transaction on the writer's connection, after whatever is queued: the
+    /// workspace's writes share the single writer with document logs, so SQLite never sees two.
+    /// An error from `job` rolls the transaction back.
+    pub async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let (done, wait) = oneshot::channel();
+        let job: writer::Job = Box::new(move |conn| {
+            Box::pin(async move {
+                let _ = done.send(in_transaction(conn, job).await);
+            })
+        });
+        self.writer.send(WriteReq::Job(job)).await.map_err(|_| StoreError::Closed)?;
+        wait.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The pool, for reads.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     async fn request(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<(), StoreError>>) -> WriteReq,
@@ -223,7 +262,28 @@ pub struct WriteLock {
     _conn: sqlx::SqliteConnection,
 }
 
-pub(crate) fn now_ms() -> i64 {
+async fn in_transaction<T, F>(conn: &mut SqliteConnection, job: F) -> Result<T, StoreError>
+where
+    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>,
+{
+    // IMMEDIATE: take the write lock now, so a job never fails half-way on an upgrade.
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    let result = match job(conn).await {
+        Ok(value) => {
+            sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| value).map_err(Into::into)
+        }
+        Err(err) => Err(err),
+    };
+    if result.is_err() {
+        // A failed job, or a failed commit (which leaves the transaction open).
+        if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+            tracing::warn!(%rollback, "rollback failed");
+        }
+    }
+    result
+}
+
+pub fn now_ms() -> i64 {
     let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

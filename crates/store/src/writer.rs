@@ -1,6 +1,7 @@
 //! The single writer: every write of the store passes through here, so SQLite never sees two
 //! writers, and whatever queues up while a commit runs becomes the next commit (group commit).
 
+use futures_util::future::BoxFuture;
 use hubring_protocol::DocId;
 use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
@@ -12,10 +13,32 @@ use crate::{Counters, StoreError, now_ms};
 
 pub(crate) type Done = oneshot::Sender<Result<(), StoreError>>;
 
-#[derive(Debug)]
+/// A write of the workspace's records: runs on the writer's connection, inside a transaction the
+/// job itself opens through [`crate::Store::write`], and reports through its own channel.
+pub(crate) type Job =
+    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, ()> + Send + Sync>;
+
 pub(crate) enum WriteReq {
     Append { doc: DocId, first_seq: i64, updates: Vec<Vec<u8>>, done: Done },
     Compact { doc: DocId, up_to_seq: i64, snapshot: Vec<u8>, done: Done },
+    Job(Job),
+}
+
+impl std::fmt::Debug for WriteReq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Append { doc, first_seq, updates, .. } => f
+                .debug_struct("Append")
+                .field("doc", doc)
+                .field("first_seq", first_seq)
+                .field("n_updates", &updates.len())
+                .finish(),
+            Self::Compact { doc, up_to_seq, .. } => {
+                f.debug_struct("Compact").field("doc", doc).field("up_to_seq", up_to_seq).finish()
+            }
+            Self::Job(_) => f.write_str("Job"),
+        }
+    }
 }
 
 /// Runs until every [`crate::Store`] handle is dropped.
@@ -27,13 +50,18 @@ pub(crate) async fn run(
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut batch, max_batch).await > 0 {
-        let (appends, compactions): (Vec<_>, Vec<_>) =
+        let (appends, others): (Vec<_>, Vec<_>) =
             batch.drain(..).partition(|req| matches!(req, WriteReq::Append { .. }));
         commit_appends(&mut conn, appends, &counters).await;
-        for req in compactions {
-            let WriteReq::Compact { doc, up_to_seq, snapshot, done } = req else { continue };
-            let result = compact(&mut conn, &doc, up_to_seq, &snapshot).await;
-            let _ = done.send(result);
+        for req in others {
+            match req {
+                WriteReq::Compact { doc, up_to_seq, snapshot, done } => {
+                    let result = compact(&mut conn, &doc, up_to_seq, &snapshot).await;
+                    let _ = done.send(result);
+                }
+                WriteReq::Job(job) => job(&mut conn).await,
+                WriteReq::Append { .. } => unreachable!("partitioned out"),
+            }
         }
     }
     let _ = conn.close().await;

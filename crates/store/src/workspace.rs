@@ -1,0 +1,916 @@
+//! The workspace's records: accounts and their sign-ins, projects, members, invites and items.
+//!
+//! Plain storage: no rule about who may do what lives here (that is `hubring-workspace`). Reads
+//! use the pool; every write is one [`Store::write`] job on the single writer.
+
+use hubring_protocol::api::{ItemKind, ProjectRole, Visibility};
+use hubring_protocol::{DocId, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use crate::{Store, StoreError, now_ms};
+
+/// An account as stored.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub created_at: i64,
+}
+
+/// A new account. The email is already normalised.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+}
+
+/// A personal API token, without its secret.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Login(String),
+    Token(TokenId),
+}
+
+/// A project as stored.
+#[derive(Debug, Clone)]
+pub struct ProjectRecord {
+    pub id: ProjectId,
+    pub title: String,
+    pub summary: String,
+    pub visibility: Visibility,
+    pub archived: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A member of a project, with their name.
+#[derive(Debug, Clone)]
+pub struct MemberRecord {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub role: ProjectRole,
+    pub added_at: i64,
+}
+
+/// An item of a project, with who made and last changed it.
+#[derive(Debug, Clone)]
+pub struct ItemRecord {
+    pub id: ItemId,
+    pub project_id: ProjectId,
+    pub kind: ItemKind,
+    pub title: String,
+    pub doc_id: DocId,
+    pub created_at: i64,
+    pub created_by: (UserId, String),
+    pub updated_at: i64,
+    pub updated_by: (UserId, String),
+}
+
+/// The fields of a project a write may change.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectChanges {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub hub_ids: Option<Vec<HubId>>,
+    pub archived: Option<bool>,
+}
+
+fn user(row: &SqliteRow) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id: UserId(row.try_get("id")?),
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        password_hash: row.try_get("password_hash")?,
+        is_admin: row.try_get("is_admin")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// The columns [`user`] reads, for `concat!` (sqlx takes only literal SQL).
+macro_rules! user_columns {
+    () => {
+        "u.id, u.email, u.display_name, u.password_hash, u.is_admin, u.created_at"
+    };
+}
+
+/// The query [`item`] reads, for `concat!`.
+macro_rules! item_select {
+    () => {
+        "SELECT i.id, i.project_id, i.kind, i.title, i.doc_id, i.created_at, i.created_by, \
+         c.display_name AS created_by_name, i.updated_at, i.updated_by, \
+         u.display_name AS updated_by_name FROM items i JOIN users c ON c.id = i.created_by \
+         JOIN users u ON u.id = i.updated_by"
+    };
+}
+
+fn decode<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &'static str) -> Result<T, StoreError> {
+    parse(raw).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {raw:?}")))
+}
+
+fn role(raw: &str) -> Result<ProjectRole, StoreError> {
+    decode(raw, ProjectRole::parse, "project role")
+}
+
+fn project(row: &SqliteRow) -> Result<ProjectRecord, StoreError> {
+    Ok(ProjectRecord {
+        id: ProjectId(row.try_get("id")?),
+        title: row.try_get("title")?,
+        summary: row.try_get("summary")?,
+        visibility: decode(row.try_get("visibility")?, Visibility::parse, "visibility")?,
+        archived: row.try_get("archived")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn item(row: &SqliteRow) -> Result<ItemRecord, StoreError> {
+    let doc_id: String = row.try_get("doc_id")?;
+    Ok(ItemRecord {
+        id: ItemId(row.try_get("id")?),
+        project_id: ProjectId(row.try_get("project_id")?),
+        kind: decode(row.try_get("kind")?, ItemKind::parse, "item kind")?,
+        title: row.try_get("title")?,
+        doc_id: DocId::parse(&doc_id).map_err(|err| StoreError::Corrupt(err.to_string()))?,
+        created_at: row.try_get("created_at")?,
+        created_by: (UserId(row.try_get("created_by")?), row.try_get("created_by_name")?),
+        updated_at: row.try_get("updated_at")?,
+        updated_by: (UserId(row.try_get("updated_by")?), row.try_get("updated_by_name")?),
+    })
+}
+
+/// A unique constraint broken by a write is a conflict on `what`, not a failure.
+fn conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |err| match err.as_database_error() {
+        Some(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Sql(err),
+    }
+}
+
+impl Store {
+    /// Number of accounts: the first one to sign up on an empty instance is its admin.
+    pub async fn count_users(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM users").fetch_one(self.pool()).await?.try_get(0)?)
+    }
+
+    /// Creates an account; [`StoreError::Conflict`] if the email is taken. With `first_is_admin`,
+    /// the account is made admin when it is the instance's first, decided in the same transaction.
+    pub async fn create_user(
+        &self,
+        new: NewUser,
+        first_is_admin: bool,
+    ) -> Result<UserRecord, StoreError> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n: i64 =
+                    sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&mut *conn).await?.try_get(0)?;
+                let is_admin = new.is_admin || (first_is_admin && n == 0);
+                let created_at = now_ms();
+                sqlx::query(
+                    "INSERT INTO users (id, email, display_name, password_hash, is_admin, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(new.id.as_str())
+                .bind(&new.email)
+                .bind(&new.display_name)
+                .bind(&new.password_hash)
+                .bind(is_admin)
+                .bind(created_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(conflict("email"))?;
+                Ok(UserRecord {
+                    id: new.id,
+                    email: new.email,
+                    display_name: new.display_name,
+                    password_hash: new.password_hash,
+                    is_admin,
+                    created_at,
+                })
+            })
+        })
+        .await
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.email = ?");
+        let row = sqlx::query(sql).bind(email).fetch_optional(self.pool()).await?;
+        row.as_ref().map(user).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
+        let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = ?");
+        let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;
+        row.as_ref().map(user).transpose()
+    }
+
+    /// Replaces a password hash and ends every session but `keep` (the one that changed it).
+    pub async fn set_password(
+        &self,
+        id: &UserId,
+        password_hash: String,
+        keep: Option<String>,
+    ) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let changed = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+                    .bind(&password_hash)
+                    .bind(id.as_str())
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                sqlx::query("DELETE FROM logins WHERE user_id = ? AND id IS NOT ?")
+                    .bind(id.as_str())
+                    .bind(keep.as_deref())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(changed == 1)
+            })
+        })
+        .await
+    }
+
+    /// Records a cookie session.
+    pub async fn create_login(
+        &self,
+        id: String,
+        user_id: &UserId,
+        secret_hash: Vec<u8>,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let user_id = user_id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO logins (id, user_id, secret_hash, created_at, expires_at) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(user_id.as_str())
+                .bind(&secret_hash)
+                .bind(now_ms())
+                .bind(expires_at)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The account behind a session secret's hash, if the session exists and has not expired.
+    pub async fn login_user(
+        &self,
+        secret_hash: &[u8],
+    ) -> Result<Option<(String, UserRecord)>, StoreError> {
+        let sql = concat!(
+            "SELECT l.id AS login_id, ",
+            user_columns!(),
+            " FROM logins l JOIN users u ON u.id = l.user_id \
+             WHERE l.secret_hash = ? AND l.expires_at > ?"
+        );
+        let row =
+            sqlx::query(sql).bind(secret_hash).bind(now_ms()).fetch_optional(self.pool()).await?;
+        row.map(|row| Ok((row.try_get("login_id")?, user(&row)?))).transpose()
+    }
+
+    /// Ends a session.
+    pub async fn delete_login(&self, id: String) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM logins WHERE id = ?")
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    pub async fn create_token(
+        &self,
+        id: &TokenId,
+        user_id: &UserId,
+        name: String,
+        secret_hash: Vec<u8>,
+    ) -> Result<TokenRecord, StoreError> {
+        let (id, user_id) = (id.clone(), user_id.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let created_at = now_ms();
+                sqlx::query(
+                    "INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(id.as_str())
+                .bind(user_id.as_str())
+                .bind(&name)
+                .bind(&secret_hash)
+                .bind(created_at)
+                .execute(&mut *conn)
+                .await?;
+                Ok(TokenRecord { id, name, created_at, last_used_at: None })
+            })
+        })
+        .await
+    }
+
+    /// The account behind a token secret's hash.
+    pub async fn token_user(
+        &self,
+        secret_hash: &[u8],
+    ) -> Result<Option<(TokenId, UserRecord)>, StoreError> {
+        let sql = concat!(
+            "SELECT t.id AS token_id, ",
+            user_columns!(),
+            " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?"
+        );
+        let row = sqlx::query(sql).bind(secret_hash).fetch_optional(self.pool()).await?;
+        row.map(|row| Ok((TokenId(row.try_get("token_id")?), user(&row)?))).transpose()
+    }
+
+    pub async fn list_tokens(&self, user_id: &UserId) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = ? \
+             ORDER BY created_at, id",
+        )
+        .bind(user_id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(TokenRecord {
+                    id: TokenId(row.try_get("id")?),
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes one of `user_id`'s tokens; false if they have no such token.
+    pub async fn delete_token(&self, user_id: &UserId, id: &TokenId) -> Result<bool, StoreError> {
+        let (user_id, id) = (user_id.clone(), id.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ?")
+                    .bind(id.as_str())
+                    .bind(user_id.as_str())
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            })
+        })
+        .await
+    }
+
+    /// Creates a project with `owner` as its owner.
+    pub async fn create_project(
+        &self,
+        id: &ProjectId,
+        owner: &UserId,
+        title: String,
+        summary: String,
+        visibility: Visibility,
+        hub_ids: Vec<HubId>,
+    ) -> Result<(), StoreError> {
+        let (id, owner) = (id.clone(), owner.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let now = now_ms();
+                sqlx::query(
+                    "INSERT INTO projects (id, title, summary, visibility, created_by, created_at, \
+                     updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id.as_str())
+                .bind(&title)
+                .bind(&summary)
+                .bind(visibility.as_str())
+                .bind(owner.as_str())
+                .bind(now)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?;
+                insert_member(conn, &id, &owner, ProjectRole::Owner).await?;
+                set_hubs(conn, &id, &hub_ids).await
+            })
+        })
+        .await
+    }
+
+    pub async fn project(&self, id: &ProjectId) -> Result<Option<ProjectRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, title, summary, visibility, archived, created_at, updated_at FROM projects \
+             WHERE id = ?",
+        )
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(project).transpose()
+    }
+
+    /// The projects `user_id` is a member of, with their role, most recently changed first.
+    pub async fn projects_of(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Vec<(ProjectRecord, ProjectRole)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.title, p.summary, p.visibility, p.archived, p.created_at, \
+             p.updated_at, m.role FROM projects p JOIN project_members m ON m.project_id = p.id \
+             WHERE m.user_id = ? ORDER BY p.updated_at DESC, p.id",
+        )
+        .bind(user_id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| Ok((project(row)?, role(row.try_get("role")?)?))).collect()
+    }
+
+    pub async fn project_role(
+        &self,
+        project_id: &ProjectId,
+        user_id: &UserId,
+    ) -> Result<Option<ProjectRole>, StoreError> {
+        let row =
+            sqlx::query("SELECT role FROM project_members WHERE project_id = ? AND user_id = ?")
+                .bind(project_id.as_str())
+                .bind(user_id.as_str())
+                .fetch_optional(self.pool())
+                .await?;
+        row.map(|row| role(row.try_get(0)?)).transpose()
+    }
+
+    pub async fn project_members(
+        &self,
+        project_id: &ProjectId,
+    ) -> Result<Vec<MemberRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.user_id, u.display_name, m.role, m.added_at FROM project_members m \
+             JOIN users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY m.added_at, m.user_id",
+        )
+        .bind(project_id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MemberRecord {
+                    user_id: UserId(row.try_get("user_id")?),
+                    display_name: row.try_get("display_name")?,
+                    role: role(row.try_get("role")?)?,
+                    added_at: row.try_get("added_at")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn project_hubs(&self, project_id: &ProjectId) -> Result<Vec<HubId>, StoreError> {
+        let rows =
+            sqlx::query("SELECT hub_id FROM project_hubs WHERE project_id = ? ORDER BY hub_id")
+                .bind(project_id.as_str())
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(|row| Ok(HubId(row.try_get(0)?))).collect()
+    }
+
+    /// Hub ids among `ids` that do not exist.
+    pub async fn missing_hubs(&self, ids: &[HubId]) -> Result<Vec<HubId>, StoreError> {
+        let mut missing = Vec::new();
+        for id in ids {
+            let found = sqlx::query("SELECT 1 FROM hubs WHERE id = ?")
+                .bind(id.as_str())
+                .fetch_optional(self.pool())
+                .await?;
+            if found.is_none() {
+                missing.push(id.clone());
+            }
+        }
+        Ok(missing)
+    }
+
+    pub async fn update_project(
+        &self,
+        id: &ProjectId,
+        changes: ProjectChanges,
+    ) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE projects SET title = COALESCE(?, title), \
+                     summary = COALESCE(?, summary), visibility = COALESCE(?, visibility), \
+                     archived = COALESCE(?, archived), updated_at = ? WHERE id = ?",
+                )
+                .bind(changes.title.as_deref())
+                .bind(changes.summary.as_deref())
+                .bind(changes.visibility.map(Visibility::as_str))
+                .bind(changes.archived)
+                .bind(now_ms())
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?;
+                if let Some(hub_ids) = &changes.hub_ids {
+                    set_hubs(conn, &id, hub_ids).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Deletes a project with its members, invites and items; returns its items' documents.
+    pub async fn delete_project(&self, id: &ProjectId) -> Result<Vec<DocId>, StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let docs = project_docs(conn, &id).await?;
+                sqlx::query("DELETE FROM projects WHERE id = ?")
+                    .bind(id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(docs)
+            })
+        })
+        .await
+    }
+
+    /// The documents of a project's items.
+    pub async fn project_docs(&self, id: &ProjectId) -> Result<Vec<DocId>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        project_docs(&mut conn, id).await
+    }
+
+    /// Adds a member; [`StoreError::Conflict`] if they already are one.
+    pub async fn add_member(
+        &self,
+        project_id: &ProjectId,
+        user_id: &UserId,
+        role: ProjectRole,
+    ) -> Result<(), StoreError> {
+        let (project_id, user_id) = (project_id.clone(), user_id.clone());
+        self.write(move |conn| {
+            Box::pin(async move { insert_member(conn, &project_id, &user_id, role).await })
+        })
+        .await
+    }
+
+    /// Changes a member's role; false if they are not a member.
+    pub async fn set_member_role(
+        &self,
+        project_id: &ProjectId,
+        user_id: &UserId,
+        role: ProjectRole,
+    ) -> Result<bool, StoreError> {
+        let (project_id, user_id) = (project_id.clone(), user_id.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n = sqlx::query(
+                    "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
+                )
+                .bind(role.as_str())
+                .bind(project_id.as_str())
+                .bind(user_id.as_str())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            })
+        })
+        .await
+    }
+
+    /// Removes a member; false if they were not one.
+    pub async fn remove_member(
+        &self,
+        project_id: &ProjectId,
+        user_id: &UserId,
+    ) -> Result<bool, StoreError> {
+        let (project_id, user_id) = (project_id.clone(), user_id.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n =
+                    sqlx::query("DELETE FROM project_members WHERE project_id = ? AND user_id = ?")
+                        .bind(project_id.as_str())
+                        .bind(user_id.as_str())
+                        .execute(&mut *conn)
+                        .await?
+                        .rows_affected();
+                Ok(n == 1)
+            })
+        })
+        .await
+    }
+
+    /// Makes `to` the owner and `from` an editor, in one transaction.
+    pub async fn transfer_ownership(
+        &self,
+        project_id: &ProjectId,
+        from: &UserId,
+        to: &UserId,
+    ) -> Result<(), StoreError> {
+        let (project_id, from, to) = (project_id.clone(), from.clone(), to.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                for (user, role) in [(&from, ProjectRole::Editor), (&to, ProjectRole::Owner)] {
+                    sqlx::query(
+                        "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
+                    )
+                    .bind(role.as_str())
+                    .bind(project_id.as_str())
+                    .bind(user.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Records an invitation of `email` to a project.
+    pub async fn create_email_invite(
+        &self,
+        id: &InviteId,
+        project_id: &ProjectId,
+        email: String,
+        role: ProjectRole,
+        by: &UserId,
+    ) -> Result<(), StoreError> {
+        let (id, project_id, by) = (id.clone(), project_id.clone(), by.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO invites (id, project_id, role, email, created_by, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id.as_str())
+                .bind(project_id.as_str())
+                .bind(role.as_str())
+                .bind(&email)
+                .bind(by.as_str())
+                .bind(now_ms())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Whether some project invited `email`.
+    pub async fn has_email_invite(&self, email: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM invites WHERE email = ? LIMIT 1")
+            .bind(email)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Turns every invitation of `email` into a membership of `user_id` (keeping a role they
+    /// already have) and deletes the invitations. Returns the projects joined.
+    pub async fn accept_email_invites(
+        &self,
+        user_id: &UserId,
+        email: String,
+    ) -> Result<Vec<ProjectId>, StoreError> {
+        let user_id = user_id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let rows = sqlx::query("SELECT project_id, role FROM invites WHERE email = ?")
+                    .bind(&email)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let mut joined = Vec::new();
+                for row in &rows {
+                    let project_id = ProjectId(row.try_get("project_id")?);
+                    let role = role(row.try_get("role")?)?;
+                    let n = sqlx::query(
+                        "INSERT INTO project_members (project_id, user_id, role, added_at) \
+                         VALUES (?, ?, ?, ?) ON CONFLICT (project_id, user_id) DO NOTHING",
+                    )
+                    .bind(project_id.as_str())
+                    .bind(user_id.as_str())
+                    .bind(role.as_str())
+                    .bind(now_ms())
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                    if n == 1 {
+                        joined.push(project_id);
+                    }
+                }
+                sqlx::query("DELETE FROM invites WHERE email = ?")
+                    .bind(&email)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(joined)
+            })
+        })
+        .await
+    }
+
+    /// Creates an item of a project and names its live document.
+    pub async fn create_item(
+        &self,
+        id: &ItemId,
+        project_id: &ProjectId,
+        kind: ItemKind,
+        title: String,
+        doc_id: &DocId,
+        by: &UserId,
+    ) -> Result<(), StoreError> {
+        let (id, project_id, doc_id, by) =
+            (id.clone(), project_id.clone(), doc_id.clone(), by.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let now = now_ms();
+                sqlx::query(
+                    "INSERT INTO items (id, project_id, kind, title, doc_id, created_by, \
+                     created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id.as_str())
+                .bind(project_id.as_str())
+                .bind(kind.as_str())
+                .bind(&title)
+                .bind(doc_id.as_str())
+                .bind(by.as_str())
+                .bind(now)
+                .bind(by.as_str())
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map_err(conflict("doc_id"))?;
+                touch_project(conn, &project_id, now).await
+            })
+        })
+        .await
+    }
+
+    pub async fn items(&self, project_id: &ProjectId) -> Result<Vec<ItemRecord>, StoreError> {
+        let sql = concat!(item_select!(), " WHERE i.project_id = ? ORDER BY i.created_at, i.id");
+        let rows = sqlx::query(sql).bind(project_id.as_str()).fetch_all(self.pool()).await?;
+        rows.iter().map(item).collect()
+    }
+
+    pub async fn item(&self, id: &ItemId) -> Result<Option<ItemRecord>, StoreError> {
+        let sql = concat!(item_select!(), " WHERE i.id = ?");
+        let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;
+        row.as_ref().map(item).transpose()
+    }
+
+    /// The item whose live document is `doc_id`.
+    pub async fn item_by_doc(&self, doc_id: &DocId) -> Result<Option<ItemRecord>, StoreError> {
+        let sql = concat!(item_select!(), " WHERE i.doc_id = ?");
+        let row = sqlx::query(sql).bind(doc_id.as_str()).fetch_optional(self.pool()).await?;
+        row.as_ref().map(item).transpose()
+    }
+
+    /// Renames an item or moves it to another project, recording who did it.
+    pub async fn update_item(
+        &self,
+        id: &ItemId,
+        title: Option<String>,
+        project_id: Option<ProjectId>,
+        by: &UserId,
+    ) -> Result<(), StoreError> {
+        let (id, by) = (id.clone(), by.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE items SET title = COALESCE(?, title), \
+                     project_id = COALESCE(?, project_id), updated_by = ?, updated_at = ? \
+                     WHERE id = ?",
+                )
+                .bind(title.as_deref())
+                .bind(project_id.as_ref().map(ProjectId::as_str))
+                .bind(by.as_str())
+                .bind(now_ms())
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Records that `by` changed the content of the item whose document is `doc_id`.
+    pub async fn touch_item_doc(&self, doc_id: &DocId, by: &UserId) -> Result<(), StoreError> {
+        let (doc_id, by) = (doc_id.clone(), by.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE items SET updated_by = ?, updated_at = ? WHERE doc_id = ?")
+                    .bind(by.as_str())
+                    .bind(now_ms())
+                    .bind(doc_id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Deletes an item. Its document's history stays in the log, unreachable.
+    pub async fn delete_item(&self, id: &ItemId) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("DELETE FROM items WHERE id = ?")
+                    .bind(id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
+async fn insert_member(
+    conn: &mut SqliteConnection,
+    project_id: &ProjectId,
+    user_id: &UserId,
+    role: ProjectRole,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO project_members (project_id, user_id, role, added_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(project_id.as_str())
+    .bind(user_id.as_str())
+    .bind(role.as_str())
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await
+    .map_err(conflict("member"))?;
+    Ok(())
+}
+
+async fn set_hubs(
+    conn: &mut SqliteConnection,
+    project_id: &ProjectId,
+    hub_ids: &[HubId],
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM project_hubs WHERE project_id = ?")
+        .bind(project_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    for hub in hub_ids {
+        sqlx::query(
+            "INSERT INTO project_hubs (project_id, hub_id) VALUES (?, ?) \
+             ON CONFLICT (project_id, hub_id) DO NOTHING",
+        )
+        .bind(project_id.as_str())
+        .bind(hub.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn touch_project(
+    conn: &mut SqliteConnection,
+    project_id: &ProjectId,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE projects SET updated_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(project_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn project_docs(
+    conn: &mut SqliteConnection,
+    project_id: &ProjectId,
+) -> Result<Vec<DocId>, StoreError> {
+    let rows = sqlx::query("SELECT doc_id FROM items WHERE project_id = ?")
+        .bind(project_id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let raw: String = row.try_get(0)?;
+            DocId::parse(&raw).map_err(|err| StoreError::Corrupt(err.to_string()))
+        })
+        .collect()
+}

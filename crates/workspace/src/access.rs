@@ -1,0 +1,160 @@
+//! Who may do what in a project: one table from role to actions, and the rule that turns a
+//! caller (a member, an admin, a signed-in outsider, an anonymous visitor) into a role.
+//!
+//! Every `/api/v1` route and every document connection decides through [`effective_role`] and
+//! [`allows`]; nothing else grants access.
+
+use hubring_protocol::api::{ProjectRole, Visibility};
+
+/// Something a caller may want to do in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// See the project page: title, summary, partner hubs, members.
+    SeeProject,
+    /// List the project's documents, boards and rooms.
+    ListItems,
+    /// Open a document or board (read).
+    OpenDocument,
+    /// Comment on a document.
+    Comment,
+    /// Change a document's or board's content.
+    WriteDocument,
+    /// Create, rename, move or delete an item.
+    ManageItems,
+    /// Invite someone, by email or link.
+    Invite,
+    /// Change a member's role.
+    ChangeRole,
+    /// Remove a member (anyone may remove themselves: that is leaving).
+    RemoveMember,
+    /// Change the title, summary, visibility or partner hubs; archive.
+    EditProject,
+    /// Hand the project to another member.
+    TransferOwnership,
+    /// Delete the project and everything in it.
+    DeleteProject,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Self::SeeProject,
+        Self::ListItems,
+        Self::OpenDocument,
+        Self::Comment,
+        Self::WriteDocument,
+        Self::ManageItems,
+        Self::Invite,
+        Self::ChangeRole,
+        Self::RemoveMember,
+        Self::EditProject,
+        Self::TransferOwnership,
+        Self::DeleteProject,
+    ];
+}
+
+/// Whether `role` may do `action`. Each role may do what the one below it may, and more.
+pub fn allows(role: ProjectRole, action: Action) -> bool {
+    use Action::*;
+    let least = match action {
+        SeeProject | ListItems | OpenDocument => ProjectRole::Viewer,
+        Comment => ProjectRole::Commenter,
+        WriteDocument | ManageItems | Invite => ProjectRole::Editor,
+        ChangeRole | RemoveMember | EditProject | TransferOwnership | DeleteProject => {
+            ProjectRole::Owner
+        }
+    };
+    // `ProjectRole` orders from most to least powerful.
+    role <= least
+}
+
+/// What a caller is to a project, before visibility is considered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// Their membership, if any.
+    pub member: Option<ProjectRole>,
+    pub signed_in: bool,
+    pub admin: bool,
+}
+
+/// The role a caller acts with in a project, or `None` when the project must look absent to
+/// them (a private project to a non-member answers 404, not 403: its existence does not leak).
+/// A member acts with their role; an instance admin as an owner; anyone else as a viewer where
+/// the visibility lets them look (network: signed in; public: anyone).
+pub fn effective_role(visibility: Visibility, standing: Standing) -> Option<ProjectRole> {
+    if standing.admin {
+        return Some(ProjectRole::Owner);
+    }
+    if let Some(role) = standing.member {
+        return Some(role);
+    }
+    match visibility {
+        Visibility::Public => Some(ProjectRole::Viewer),
+        Visibility::Network if standing.signed_in => Some(ProjectRole::Viewer),
+        Visibility::Network | Visibility::Private => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_nested_and_only_owners_govern() {
+        for action in Action::ALL {
+            let allowed: Vec<bool> =
+                ProjectRole::ALL.iter().map(|&role| allows(role, action)).collect();
+            // Owner, editor, commenter, viewer: once a role may not, no weaker role may.
+            assert!(allowed.windows(2).all(|w| w[0] || !w[1]), "{action:?}: {allowed:?}");
+            assert!(allowed[0], "the owner may {action:?}");
+        }
+        let table: &[(ProjectRole, &[Action])] = &[
+            (ProjectRole::Viewer, &[Action::SeeProject, Action::ListItems, Action::OpenDocument]),
+            (
+                ProjectRole::Commenter,
+                &[Action::SeeProject, Action::ListItems, Action::OpenDocument, Action::Comment],
+            ),
+            (
+                ProjectRole::Editor,
+                &[
+                    Action::SeeProject,
+                    Action::ListItems,
+                    Action::OpenDocument,
+                    Action::Comment,
+                    Action::WriteDocument,
+                    Action::ManageItems,
+                    Action::Invite,
+                ],
+            ),
+        ];
+        for (role, may) in table {
+            for action in Action::ALL {
+                assert_eq!(allows(*role, action), may.contains(&action), "{role:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn visibility_decides_for_outsiders_only() {
+        let outsider = |signed_in| Standing { member: None, signed_in, admin: false };
+        let cases = [
+            (Visibility::Private, outsider(false), None),
+            (Visibility::Private, outsider(true), None),
+            (Visibility::Network, outsider(false), None),
+            (Visibility::Network, outsider(true), Some(ProjectRole::Viewer)),
+            (Visibility::Public, outsider(false), Some(ProjectRole::Viewer)),
+            (
+                Visibility::Private,
+                Standing { member: Some(ProjectRole::Commenter), signed_in: true, admin: false },
+                Some(ProjectRole::Commenter),
+            ),
+            (
+                Visibility::Private,
+                Standing { member: None, signed_in: true, admin: true },
+                Some(ProjectRole::Owner),
+            ),
+        ];
+        for (visibility, standing, want) in cases {
+            assert_eq!(effective_role(visibility, standing), want, "{visibility:?} {standing:?}");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Accounts: sign-up, sign-in with argon2id-hashed passwords, cookie sessions and personal API
+//! tokens. Secrets are shown once and stored as hashes; a deleted row is a revoked credential.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use hubring_protocol::api::{SignupRequest, TokenCreated, TokenView};
+use hubring_protocol::{TokenId, UserId};
+use hubring_store::{Credential, NewUser, StoreError, UserRecord, now_ms};
+
+use crate::secret::{new_id, new_secret, secret_hash};
+use crate::validate::Checks;
+use crate::{Caller, HashCost, SignupPolicy, Workspace, WorkspaceError};
+
+/// Prefix of session secrets (the cookie's value).
+const SESSION_PREFIX: &str = "hrs_";
+/// Prefix of API token secrets, so a leaked one is recognisable in logs and scanners.
+const TOKEN_PREFIX: &str = "hrt_";
+
+/// A new sign-in: the cookie's secret and when it expires (ms since the epoch).
+#[derive(Debug, Clone)]
+pub struct SessionCookie {
+    pub secret: String,
+    pub expires_at: i64,
+}
+
+/// A created account and its first session.
+#[derive(Debug, Clone)]
+pub struct Signup {
+    pub user: UserRecord,
+    pub session: SessionCookie,
+}
+
+fn argon2(cost: HashCost) -> Argon2<'static> {
+    let params = Params::new(cost.memory_kib, cost.passes, 1, None)
+        .expect("argon2 parameters within the algorithm's bounds");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes off the async threads: a hash takes tens of milliseconds on purpose.
+async fn hash_password(cost: HashCost, password: String) -> Result<String, WorkspaceError> {
+    let hashed = tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).expect("the operating system's random source");
+        let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
+        argon2(cost).hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|err| StoreError::Corrupt(format!("password hashing task: {err}")))?;
+    hashed.map_err(|err| StoreError::Corrupt(format!("password hashing: {err}")).into())
+}
+
+/// Checks a password against a stored hash (whose own parameters are used).
+async fn verify_password(hash: String, password: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+impl Workspace {
+    /// Creates an account and signs it in. On an empty instance the first account is the
+    /// admin. Pending email invitations to the address become memberships.
+    pub async fn signup(&self, req: SignupRequest) -> Result<Signup, WorkspaceError> {
+        let mut checks = Checks::default();
+        let email = checks.email("email", &req.email);
+        checks.password("password", &req.password);
+        let display_name = checks.text("display_name", &req.display_name, 1, 100);
+        checks.done()?;
+        if self.config.signup == SignupPolicy::InviteOnly
+            && self.store.count_users().await? > 0
+            && !self.store.has_email_invite(&email).await?
+        {
+            return Err(WorkspaceError::SignupClosed);
+        }
+        let password_hash = hash_password(self.config.hash_cost, req.password).await?;
+        let new = NewUser {
+            id: UserId(new_id()),
+            email: email.clone(),
+            display_name,
+            password_hash,
+            is_admin: false,
+        };
+        let user = self.store.create_user(new, true).await.map_err(|err| match err {
+            StoreError::Conflict(_) => {
+                WorkspaceError::invalid("email", "an account with this address exists")
+            }
+            err => err.into(),
+        })?;
+        self.store.accept_email_invites(&user.id, email).await?;
+        let session = self.start_session(&user.id).await?;
+        Ok(Signup { user, session })
+    }
+
+    /// Creates an account from the command line (`hubring admin create-user`).
+    pub async fn create_user(
+        &self,
+        email: &str,
+        display_name: &str,
+        password: String,
+        admin: bool,
+    ) -> Result<UserRecord, WorkspaceError> {
+        let mut checks = Checks::default();
+        let email = checks.email("email", email);
+        checks.password("password", &password);
+        let display_name = checks.text("display_name", display_name, 1, 100);
+        checks.done()?;
+        let password_hash = hash_password(self.config.hash_cost, password).await?;
+        let new =
+            NewUser { id: UserId(new_id()), email, display_name, password_hash, is_admin: admin };
+        self.store.create_user(new, false).await.map_err(|err| match err {
+            StoreError::Conflict(_) => {
+                WorkspaceError::Conflict("an account with this address exists")
+            }
+            err => err.into(),
+        })
+    }
+
+    /// Sets a new password for `email` from the command line (`hubring admin reset-password`)
+    /// and ends every session of the account.
+    pub async fn reset_password(
+        &self,
+        email: &str,
+        password: String,
+    ) -> Result<(), WorkspaceError> {
+        let mut checks = Checks::default();
+        let email = checks.email("email", email);
+        checks.password("password", &password);
+        checks.done()?;
+        let user =
+            self.store.user_by_email(&email).await?.ok_or(WorkspaceError::NotFound("account"))?;
+        let hash = hash_password(self.config.hash_cost, password).await?;
+        self.store.set_password(&user.id, hash, None).await?;
+        Ok(())
+    }
+
+    /// Signs in with an email and password. The same error whether the address is unknown or
+    /// the password wrong, and the same work (a hash is checked either way).
+    pub async fn login(
+        &self,
+        email: &str,
+        password: String,
+    ) -> Result<(UserRecord, SessionCookie), WorkspaceError> {
+        let email = email.trim().to_lowercase();
+        let user = self.store.user_by_email(&email).await?;
+        let hash = match &user {
+            Some(user) => user.password_hash.clone(),
+            None => self.decoy_hash().await?,
+        };
+        let ok = verify_password(hash, password).await;
+        let user = match user {
+            Some(user) if ok => user,
+            _ => return Err(WorkspaceError::BadCredentials),
+        };
+        self.store.accept_email_invites(&user.id, user.email.clone()).await?;
+        let session = self.start_session(&user.id).await?;
+        Ok((user, session))
+    }
+
+    /// A hash to check a password against when the address is unknown, so that answer takes
+    /// as long as a wrong password.
+    async fn decoy_hash(&self) -> Result<String, WorkspaceError> {
+        hash_password(self.config.hash_cost, "not a password anyone has".to_owned()).await
+    }
+
+    async fn start_session(&self, user_id: &UserId) -> Result<SessionCookie, WorkspaceError> {
+        let secret = new_secret(SESSION_PREFIX);
+        let ttl = i64::try_from(self.config.session_ttl.as_millis()).unwrap_or(i64::MAX);
+        let expires_at = now_ms().saturating_add(ttl);
+        self.store.create_login(new_id(), user_id, secret_hash(&secret), expires_at).await?;
+        Ok(SessionCookie { secret, expires_at })
+    }
+
+    /// The caller behind a session cookie; anonymous if it is unknown, expired or revoked.
+    pub async fn session_caller(&self, secret: &str) -> Result<Caller, WorkspaceError> {
+        if !secret.starts_with(SESSION_PREFIX) {
+            return Ok(Caller::anonymous());
+        }
+        Ok(match self.store.login_user(&secret_hash(secret)).await? {
+            Some((login, user)) => {
+                Caller { user: Some(user), credential: Some(Credential::Login(login)) }
+            }
+            None => Caller::anonymous(),
+        })
+    }
+
+    /// The caller behind an API token; `None` if the token is unknown or revoked.
+    pub async fn token_caller(&self, secret: &str) -> Result<Option<Caller>, WorkspaceError> {
+        if !secret.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        Ok(self.store.token_user(&secret_hash(secret)).await?.map(|(token, user)| Caller {
+            user: Some(user),
+            credential: Some(Credential::Token(token)),
+        }))
+    }
+
+    /// Signs the caller's session out.
+    pub async fn logout(&self, caller: &Caller) -> Result<(), WorkspaceError> {
+        if let Some(Credential::Login(login)) = &caller.credential {
+            self.store.delete_login(login.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// Changes the caller's password and signs out every other session.
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        current: String,
+        new: String,
+    ) -> Result<(), WorkspaceError> {
+        let user = caller.signed_in()?;
+        let mut checks = Checks::default();
+        checks.password("new_password", &new);
+        checks.done()?;
+        if !verify_password(user.password_hash.clone(), current).await {
+            return Err(WorkspaceError::invalid("current_password", "is not your password"));
+        }
+        let hash = hash_password(self.config.hash_cost, new).await?;
+        let keep = match &caller.credential {
+            Some(Credential::Login(login)) => Some(login.clone()),
+            _ => None,
+        };
+        self.store.set_password(&user.id, hash, keep).await?;
+        Ok(())
+    }
+
+    /// Creates a personal API token; its secret is in the answer and nowhere else.
+    pub async fn create_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<TokenCreated, WorkspaceError> {
+        let user = caller.signed_in()?;
+        let mut checks = Checks::default();
+        let name = checks.text("name", name, 1, 100);
+        checks.done()?;
+        let secret = new_secret(TOKEN_PREFIX);
+        let id = TokenId(new_id());
+        let record = self.store.create_token(&id, &user.id, name, secret_hash(&secret)).await?;
+        Ok(TokenCreated { id, name: record.name, token: secret, created_at: record.created_at })
+    }
+
+    pub async fn list_tokens(&self, caller: &Caller) -> Result<Vec<TokenView>, WorkspaceError> {
+        let user = caller.signed_in()?;
+        let tokens = self.store.list_tokens(&user.id).await?;
+        Ok(tokens
+            .into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at,
+                last_used_at: t.last_used_at,
+            })
+            .collect())
+    }
+
+    /// Revokes one of the caller's tokens.
+    pub async fn revoke_token(&self, caller: &Caller, id: &TokenId) -> Result<(), WorkspaceError> {
+        let user = caller.signed_in()?;
+        if self.store.delete_token(&user.id, id).await? {
+            Ok(())
+        } else {
+            Err(WorkspaceError::NotFound("token"))
+        }
+    }
+}

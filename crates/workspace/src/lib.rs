@@ -1,0 +1,139 @@
+//! The domain: accounts and their sign-ins, projects, members and invites, items, and what each
+//! role may do ([`access`]). Pure rules over `hubring-store`: no HTTP, no sockets. The server
+//! turns requests into calls on [`Workspace`] and its errors into status codes.
+
+pub mod access;
+mod accounts;
+mod projects;
+mod secret;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hubring_protocol::UserId;
+use hubring_store::{Credential, Store, StoreError, UserRecord};
+
+pub use accounts::{SessionCookie, Signup};
+pub use projects::{DocAccess, MembershipChange};
+pub use validate::FieldErrors;
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SignupPolicy {
+    /// Anyone.
+    #[default]
+    Open,
+    /// Only an address with a pending invitation (and the instance's first account).
+    InviteOnly,
+}
+
+/// Settings of the workspace.
+#[derive(Debug, Clone)]
+pub struct WorkspaceConfig {
+    pub signup: SignupPolicy,
+    /// How long a sign-in lasts.
+    pub session_ttl: Duration,
+    /// Password hashing cost (argon2id memory in KiB and passes). Lower only in tests.
+    pub hash_cost: HashCost,
+}
+
+/// argon2id parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashCost {
+    pub memory_kib: u32,
+    pub passes: u32,
+}
+
+impl HashCost {
+    /// OWASP's recommended argon2id setting (19 MiB, 2 passes, 1 lane).
+    pub const RECOMMENDED: HashCost = HashCost { memory_kib: 19 * 1024, passes: 2 };
+}
+
+impl Default for WorkspaceConfig {
+    fn default() -> Self {
+        Self {
+            signup: SignupPolicy::Open,
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            hash_cost: HashCost::RECOMMENDED,
+        }
+    }
+}
+
+/// Why the workspace refused a request. Each variant is an expected outcome with its own
+/// status; only [`WorkspaceError::Store`] is a failure.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    #[error("sign in first")]
+    Unauthenticated,
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("sign-up is by invitation only")]
+    SignupClosed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl WorkspaceError {
+    /// One invalid field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_owned(), message.into());
+        Self::Invalid(FieldErrors(fields))
+    }
+}
+
+/// Who is making a request: a signed-in account and how it proved itself, or nobody.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub user: Option<UserRecord>,
+    pub credential: Option<Credential>,
+}
+
+impl Caller {
+    pub fn anonymous() -> Self {
+        Self::default()
+    }
+
+    /// The signed-in account, or [`WorkspaceError::Unauthenticated`].
+    pub fn signed_in(&self) -> Result<&UserRecord, WorkspaceError> {
+        self.user.as_ref().ok_or(WorkspaceError::Unauthenticated)
+    }
+
+    pub fn user_id(&self) -> Option<&UserId> {
+        self.user.as_ref().map(|u| &u.id)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.is_admin)
+    }
+}
+
+/// The workspace service; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    store: Store,
+    config: WorkspaceConfig,
+}
+
+impl Workspace {
+    pub fn new(store: Store, config: WorkspaceConfig) -> Self {
+        Self { store, config }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &WorkspaceConfig {
+        &self.config
+    }
+}

@@ -1,0 +1,450 @@
+//! Projects, their members and items, each call checked against [`crate::access`].
+//!
+//! A caller who may not see a project gets [`WorkspaceError::NotFound`], exactly as for a
+//! project that does not exist; one who may see it but not do the thing gets
+//! [`WorkspaceError::Forbidden`].
+
+use hubring_protocol::api::{
+    ItemCreate, ItemCreated, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, PersonRef,
+    ProjectCreate, ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
+};
+use hubring_protocol::{DocId, InviteId, ItemId, ProjectId, UserId};
+use hubring_store::{ItemRecord, ProjectChanges, ProjectRecord, StoreError};
+
+use crate::access::{Action, Standing, allows, effective_role};
+use crate::secret::new_id;
+use crate::validate::Checks;
+use crate::{Caller, Workspace, WorkspaceError};
+
+const TITLE_MAX: usize = 200;
+const SUMMARY_MAX: usize = 5000;
+
+/// What a caller may do with a live document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocAccess {
+    pub project_id: ProjectId,
+    pub item_id: ItemId,
+    pub role: ProjectRole,
+    /// Whether the caller may change the content (editors and owners).
+    pub write: bool,
+}
+
+/// A member whose access to a project just shrank: the server closes their live connections to
+/// its documents, which reconnect with what they may still do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipChange {
+    pub project_id: ProjectId,
+    pub user_id: UserId,
+    /// The new role; `None` when they left or were removed.
+    pub role: Option<ProjectRole>,
+    /// The project's documents.
+    pub docs: Vec<DocId>,
+}
+
+impl Workspace {
+    /// The project and the caller's role in it, or `NotFound` when they may not see it.
+    async fn visible_project(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+    ) -> Result<(ProjectRecord, ProjectRole), WorkspaceError> {
+        let project = self.store.project(id).await?.ok_or(WorkspaceError::NotFound("project"))?;
+        let member = match caller.user_id() {
+            Some(user) => self.store.project_role(id, user).await?,
+            None => None,
+        };
+        let standing =
+            Standing { member, signed_in: caller.user.is_some(), admin: caller.is_admin() };
+        let role = effective_role(project.visibility, standing)
+            .ok_or(WorkspaceError::NotFound("project"))?;
+        Ok((project, role))
+    }
+
+    /// [`Workspace::visible_project`], then a check that the role allows `action`.
+    async fn project_for(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        action: Action,
+    ) -> Result<(ProjectRecord, ProjectRole), WorkspaceError> {
+        let (project, role) = self.visible_project(caller, id).await?;
+        if !allows(role, action) {
+            // Someone looking at a public project without an account: signing in may help.
+            if caller.user.is_none() {
+                return Err(WorkspaceError::Unauthenticated);
+            }
+            return Err(WorkspaceError::Forbidden(forbidden_message(action)));
+        }
+        Ok((project, role))
+    }
+
+    pub async fn create_project(
+        &self,
+        caller: &Caller,
+        req: ProjectCreate,
+    ) -> Result<ProjectCreated, WorkspaceError> {
+        let user = caller.signed_in()?;
+        let mut checks = Checks::default();
+        let title = checks.text("title", &req.title, 1, TITLE_MAX);
+        let summary = checks.text("summary", &req.summary, 0, SUMMARY_MAX);
+        let missing = self.store.missing_hubs(&req.hub_ids).await?;
+        if let Some(hub) = missing.first() {
+            checks.fail("hub_ids", format!("no hub {hub}"));
+        }
+        checks.done()?;
+        let id = ProjectId(new_id());
+        self.store
+            .create_project(&id, &user.id, title, summary, req.visibility, req.hub_ids)
+            .await?;
+        Ok(ProjectCreated { id })
+    }
+
+    pub async fn project(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+    ) -> Result<ProjectView, WorkspaceError> {
+        let (project, my_role) = self.project_for(caller, id, Action::SeeProject).await?;
+        let members = self.store.project_members(id).await?;
+        let hub_ids = self.store.project_hubs(id).await?;
+        Ok(ProjectView {
+            id: project.id,
+            title: project.title,
+            summary: project.summary,
+            visibility: project.visibility,
+            archived: project.archived,
+            hub_ids,
+            members: members
+                .into_iter()
+                .map(|m| MemberView {
+                    user_id: m.user_id,
+                    display_name: m.display_name,
+                    role: m.role,
+                    added_at: m.added_at,
+                })
+                .collect(),
+            my_role,
+            created_at: project.created_at,
+            updated_at: project.updated_at,
+        })
+    }
+
+    /// The caller's projects.
+    pub async fn my_projects(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<ProjectSummary>, WorkspaceError> {
+        let user = caller.signed_in()?;
+        let projects = self.store.projects_of(&user.id).await?;
+        Ok(projects
+            .into_iter()
+            .map(|(p, my_role)| ProjectSummary {
+                id: p.id,
+                title: p.title,
+                visibility: p.visibility,
+                archived: p.archived,
+                my_role,
+                updated_at: p.updated_at,
+            })
+            .collect())
+    }
+
+    pub async fn update_project(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        req: ProjectUpdate,
+    ) -> Result<(), WorkspaceError> {
+        self.project_for(caller, id, Action::EditProject).await?;
+        let mut checks = Checks::default();
+        let title = req.title.map(|t| checks.text("title", &t, 1, TITLE_MAX));
+        let summary = req.summary.map(|s| checks.text("summary", &s, 0, SUMMARY_MAX));
+        let missing = match &req.hub_ids {
+            Some(hub_ids) => self.store.missing_hubs(hub_ids).await?,
+            None => Vec::new(),
+        };
+        if let Some(hub) = missing.first() {
+            checks.fail("hub_ids", format!("no hub {hub}"));
+        }
+        checks.done()?;
+        let changes = ProjectChanges {
+            title,
+            summary,
+            visibility: req.visibility,
+            hub_ids: req.hub_ids,
+            archived: req.archived,
+        };
+        self.store.update_project(id, changes).await?;
+        Ok(())
+    }
+
+    /// Deletes a project; returns its documents, whose connections the server closes.
+    pub async fn delete_project(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+    ) -> Result<Vec<DocId>, WorkspaceError> {
+        self.project_for(caller, id, Action::DeleteProject).await?;
+        Ok(self.store.delete_project(id).await?)
+    }
+
+    /// Adds an existing account at once, or invites an address that has none yet.
+    pub async fn add_member(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        req: MemberAdd,
+    ) -> Result<MemberAdded, WorkspaceError> {
+        let (_, my_role) = self.project_for(caller, id, Action::Invite).await?;
+        let inviter = caller.signed_in()?;
+        let mut checks = Checks::default();
+        let email = checks.email("email", &req.email);
+        if req.role == ProjectRole::Owner {
+            checks.fail("role", "a project has one owner: transfer ownership instead");
+        } else if req.role < my_role {
+            checks.fail("role", "you cannot grant a role above your own");
+        }
+        checks.done()?;
+        match self.store.user_by_email(&email).await? {
+            Some(user) => {
+                self.store.add_member(id, &user.id, req.role).await.map_err(|err| match err {
+                    StoreError::Conflict(_) => WorkspaceError::Conflict("already a member"),
+                    err => err.into(),
+                })?;
+                Ok(MemberAdded::Added { user_id: user.id })
+            }
+            None => {
+                let invite_id = InviteId(new_id());
+                self.store
+                    .create_email_invite(&invite_id, id, email, req.role, &inviter.id)
+                    .await?;
+                Ok(MemberAdded::Invited { invite_id })
+            }
+        }
+    }
+
+    /// Changes a member's role (the owner's cannot change: transfer ownership instead).
+    pub async fn set_member_role(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        user_id: &UserId,
+        role: ProjectRole,
+    ) -> Result<MembershipChange, WorkspaceError> {
+        self.project_for(caller, id, Action::ChangeRole).await?;
+        if role == ProjectRole::Owner {
+            return Err(WorkspaceError::invalid(
+                "role",
+                "a project has one owner: transfer ownership instead",
+            ));
+        }
+        match self.store.project_role(id, user_id).await? {
+            None => return Err(WorkspaceError::NotFound("member")),
+            Some(ProjectRole::Owner) => {
+                return Err(WorkspaceError::Forbidden(
+                    "the owner's role changes only by transferring ownership",
+                ));
+            }
+            Some(_) => {}
+        }
+        self.store.set_member_role(id, user_id, role).await?;
+        let docs = self.store.project_docs(id).await?;
+        Ok(MembershipChange {
+            project_id: id.clone(),
+            user_id: user_id.clone(),
+            role: Some(role),
+            docs,
+        })
+    }
+
+    /// Removes a member; anyone may remove themselves (leave), except the owner.
+    pub async fn remove_member(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        user_id: &UserId,
+    ) -> Result<MembershipChange, WorkspaceError> {
+        let leaving = caller.user_id() == Some(user_id);
+        if leaving {
+            self.visible_project(caller, id).await?;
+        } else {
+            self.project_for(caller, id, Action::RemoveMember).await?;
+        }
+        match self.store.project_role(id, user_id).await? {
+            None => return Err(WorkspaceError::NotFound("member")),
+            Some(ProjectRole::Owner) => {
+                return Err(WorkspaceError::Forbidden(
+                    "the owner cannot leave or be removed: transfer ownership first",
+                ));
+            }
+            Some(_) => {}
+        }
+        self.store.remove_member(id, user_id).await?;
+        let docs = self.store.project_docs(id).await?;
+        Ok(MembershipChange { project_id: id.clone(), user_id: user_id.clone(), role: None, docs })
+    }
+
+    /// Hands the project to another member; the old owner becomes an editor.
+    pub async fn transfer_ownership(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        to: &UserId,
+    ) -> Result<MembershipChange, WorkspaceError> {
+        self.project_for(caller, id, Action::TransferOwnership).await?;
+        let members = self.store.project_members(id).await?;
+        let owner = members
+            .iter()
+            .find(|m| m.role == ProjectRole::Owner)
+            .ok_or(StoreError::Corrupt(format!("project {id} has no owner")))?
+            .user_id
+            .clone();
+        if !members.iter().any(|m| &m.user_id == to) {
+            return Err(WorkspaceError::invalid("user_id", "must be a member of the project"));
+        }
+        if &owner == to {
+            return Err(WorkspaceError::invalid("user_id", "already the owner"));
+        }
+        self.store.transfer_ownership(id, &owner, to).await?;
+        let docs = self.store.project_docs(id).await?;
+        Ok(MembershipChange {
+            project_id: id.clone(),
+            user_id: owner,
+            role: Some(ProjectRole::Editor),
+            docs,
+        })
+    }
+
+    pub async fn create_item(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        req: ItemCreate,
+    ) -> Result<ItemCreated, WorkspaceError> {
+        self.project_for(caller, id, Action::ManageItems).await?;
+        let user = caller.signed_in()?;
+        let mut checks = Checks::default();
+        let title = checks.text("title", &req.title, 1, TITLE_MAX);
+        checks.done()?;
+        let item_id = ItemId(new_id());
+        let doc_id = DocId::parse(&format!("{}-{}", req.kind.as_str(), item_id))
+            .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        self.store.create_item(&item_id, id, req.kind, title, &doc_id, &user.id).await?;
+        Ok(ItemCreated { id: item_id, doc_id })
+    }
+
+    pub async fn items(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+    ) -> Result<Vec<ItemView>, WorkspaceError> {
+        self.project_for(caller, id, Action::ListItems).await?;
+        Ok(self.store.items(id).await?.into_iter().map(item_view).collect())
+    }
+
+    /// An item, if the caller may list its project's items.
+    pub async fn item(&self, caller: &Caller, id: &ItemId) -> Result<ItemView, WorkspaceError> {
+        let item = self.store.item(id).await?.ok_or(WorkspaceError::NotFound("item"))?;
+        self.project_for(caller, &item.project_id, Action::ListItems)
+            .await
+            .map_err(hide_as("item"))?;
+        Ok(item_view(item))
+    }
+
+    /// Renames an item or moves it to another project the caller may manage items in. Returns
+    /// the item's document when it moved.
+    pub async fn update_item(
+        &self,
+        caller: &Caller,
+        id: &ItemId,
+        req: ItemUpdate,
+    ) -> Result<Option<DocId>, WorkspaceError> {
+        let item = self.store.item(id).await?.ok_or(WorkspaceError::NotFound("item"))?;
+        self.project_for(caller, &item.project_id, Action::ManageItems)
+            .await
+            .map_err(hide_as("item"))?;
+        let mut checks = Checks::default();
+        let title = req.title.map(|t| checks.text("title", &t, 1, TITLE_MAX));
+        checks.done()?;
+        if let Some(target) = &req.project_id {
+            self.project_for(caller, target, Action::ManageItems).await?;
+        }
+        let user = caller.signed_in()?;
+        let moved = req.project_id.as_ref().is_some_and(|p| *p != item.project_id);
+        self.store.update_item(id, title, req.project_id, &user.id).await?;
+        Ok(moved.then_some(item.doc_id))
+    }
+
+    /// Deletes an item; returns its document, whose connections the server closes.
+    pub async fn delete_item(&self, caller: &Caller, id: &ItemId) -> Result<DocId, WorkspaceError> {
+        let item = self.store.item(id).await?.ok_or(WorkspaceError::NotFound("item"))?;
+        self.project_for(caller, &item.project_id, Action::ManageItems)
+            .await
+            .map_err(hide_as("item"))?;
+        self.store.delete_item(id).await?;
+        Ok(item.doc_id)
+    }
+
+    /// What the caller may do with a live document: `None` if it belongs to no item,
+    /// `NotFound` if it belongs to a project they may not see.
+    pub async fn doc_access(
+        &self,
+        caller: &Caller,
+        doc: &DocId,
+    ) -> Result<Option<DocAccess>, WorkspaceError> {
+        let Some(item) = self.store.item_by_doc(doc).await? else { return Ok(None) };
+        let (_, role) = self
+            .project_for(caller, &item.project_id, Action::OpenDocument)
+            .await
+            .map_err(hide_as("document"))?;
+        Ok(Some(DocAccess {
+            project_id: item.project_id,
+            item_id: item.id,
+            role,
+            write: allows(role, Action::WriteDocument),
+        }))
+    }
+
+    /// Records that `user` changed a document's content, for "who changed what last".
+    pub async fn touch_doc(&self, doc: &DocId, user: &UserId) -> Result<(), WorkspaceError> {
+        Ok(self.store.touch_item_doc(doc, user).await?)
+    }
+}
+
+/// A project the caller may not see makes the thing inside it look absent too.
+fn hide_as(what: &'static str) -> impl Fn(WorkspaceError) -> WorkspaceError {
+    move |err| match err {
+        WorkspaceError::NotFound(_) => WorkspaceError::NotFound(what),
+        err => err,
+    }
+}
+
+fn forbidden_message(action: Action) -> &'static str {
+    match action {
+        Action::SeeProject | Action::ListItems | Action::OpenDocument => {
+            "your role does not let you see this"
+        }
+        Action::Comment => "your role does not let you comment",
+        Action::WriteDocument => "your role does not let you edit",
+        Action::ManageItems => "only editors and owners manage the project's items",
+        Action::Invite => "only editors and owners invite people",
+        Action::ChangeRole | Action::RemoveMember => "only the owner manages members",
+        Action::EditProject => "only the owner changes the project's settings",
+        Action::TransferOwnership => "only the owner hands the project on",
+        Action::DeleteProject => "only the owner deletes the project",
+    }
+}
+
+fn item_view(item: ItemRecord) -> ItemView {
+    ItemView {
+        id: item.id,
+        project_id: item.project_id,
+        kind: item.kind,
+        title: item.title,
+        doc_id: item.doc_id,
+        created_at: item.created_at,
+        created_by: PersonRef { id: item.created_by.0, display_name: item.created_by.1 },
+        updated_at: item.updated_at,
+        updated_by: PersonRef { id: item.updated_by.0, display_name: item.updated_by.1 },
+    }
+}

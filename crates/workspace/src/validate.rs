@@ -1,0 +1,112 @@
+//! Input checks: each refused field gets a message, and all of them are reported at once.
+
+use std::collections::BTreeMap;
+
+use crate::WorkspaceError;
+
+/// What is wrong with each refused field, by field name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+/// Collects field errors; [`Checks::done`] turns any into [`WorkspaceError::Invalid`].
+#[derive(Debug, Default)]
+pub(crate) struct Checks(BTreeMap<String, String>);
+
+impl Checks {
+    pub(crate) fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+    }
+
+    /// Trims `value` and checks it has between `min` and `max` characters.
+    pub(crate) fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        let value = value.trim();
+        let n = value.chars().count();
+        if n < min {
+            if min == 1 {
+                self.fail(field, "must not be empty");
+            } else {
+                self.fail(field, format!("must be at least {min} characters"));
+            }
+        } else if n > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        value.to_owned()
+    }
+
+    /// A plausible email address, lowercased: one `@`, something on each side, a dot in the
+    /// domain, no spaces, at most 254 characters. Whether it receives mail is not ours to know.
+    pub(crate) fn email(&mut self, field: &str, value: &str) -> String {
+        let email = value.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && !email.chars().any(char::is_whitespace)
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if !valid {
+            self.fail(field, "must be an email address");
+        }
+        email
+    }
+
+    /// A password: 10 to 1024 characters, kept as given.
+    pub(crate) fn password(&mut self, field: &str, value: &str) {
+        let n = value.chars().count();
+        if n < 10 {
+            self.fail(field, "must be at least 10 characters");
+        } else if n > 1024 {
+            self.fail(field, "must be at most 1024 characters");
+        }
+    }
+
+    pub(crate) fn done(self) -> Result<(), WorkspaceError> {
+        if self.0.is_empty() { Ok(()) } else { Err(WorkspaceError::Invalid(FieldErrors(self.0))) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        let cases = [
+            ("Ana@Hub.example", Some("ana@hub.example")),
+            ("  ana@hub.example ", Some("ana@hub.example")),
+            ("ana", None),
+            ("ana@hub", None),
+            ("@hub.example", None),
+            ("ana@@hub.example", None),
+            ("a na@hub.example", None),
+            ("ana@.example", None),
+        ];
+        for (raw, want) in cases {
+            let mut checks = Checks::default();
+            let got = checks.email("email", raw);
+            match want {
+                Some(want) => {
+                    assert_eq!(got, want);
+                    assert!(checks.done().is_ok(), "{raw}");
+                }
+                None => assert!(checks.done().is_err(), "{raw}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_reported() {
+        let mut checks = Checks::default();
+        checks.text("title", "   ", 1, 10);
+        checks.text("summary", &"x".repeat(11), 0, 10);
+        checks.password("password", "short");
+        let Err(WorkspaceError::Invalid(FieldErrors(fields))) = checks.done() else {
+            panic!("expected invalid")
+        };
+        assert_eq!(fields.len(), 3);
+        assert_eq!(fields["title"], "must not be empty");
+        assert_eq!(fields["summary"], "must be at most 10 characters");
+    }
+}
