@@ -1,4 +1,4 @@
-//! The command line: `hubring serve` and `hubring doc export`.
+//! The command line: `hubring serve`, `hubring doc export` and `hubring admin`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use hubring_doc::DocState;
 use hubring_protocol::DocId;
+use hubring_workspace::{Workspace, WorkspaceError};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, LogFormat, ServeArgs};
@@ -22,10 +23,55 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the workspace: HTTP API, websockets and the web app.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Work on stored documents without a running server.
     #[command(subcommand)]
     Doc(DocCommand),
+    /// Manage accounts from the server's machine.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account. The password is read from standard input (one line).
+    CreateUser(CreateUserArgs),
+    /// Set a new password for an account and sign out its sessions. The password is read from
+    /// standard input (one line).
+    ResetPassword(ResetPasswordArgs),
+}
+
+/// Where the database is, for `hubring admin`.
+#[derive(Debug, clap::Args)]
+pub struct StoreArgs {
+    /// Data directory holding hubring.sqlite [default: ./hubring-data]
+    #[arg(long, env = "HUBRING_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL; overrides the data directory
+    #[arg(long, env = "HUBRING_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateUserArgs {
+    #[arg(long)]
+    pub email: String,
+    /// The name others see.
+    #[arg(long)]
+    pub name: String,
+    /// Make the account an instance admin.
+    #[arg(long)]
+    pub admin: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResetPasswordArgs {
+    #[arg(long)]
+    pub email: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,11 +107,12 @@ pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Command::Serve(args) => {
-            let config = Config::load(args)?;
+            let config = Config::load(*args)?;
             init_tracing(config.log_format);
             runtime.block_on(serve(config))
         }
         Command::Doc(DocCommand::Export(args)) => runtime.block_on(export(args)),
+        Command::Admin(command) => runtime.block_on(admin(command)),
     }
 }
 
@@ -122,6 +169,50 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+async fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    let store_args = match &command {
+        AdminCommand::CreateUser(args) => &args.store,
+        AdminCommand::ResetPassword(args) => &args.store,
+    };
+    let config = ServeArgs {
+        data_dir: store_args.data_dir.clone(),
+        database_url: store_args.database_url.clone(),
+        ..Default::default()
+    }
+    .resolve_with(ServeArgs::default());
+    let store = crate::open_store(&config).await?;
+    let workspace = Workspace::new(store.clone(), crate::workspace_config(&config));
+    let password = read_password()?;
+    let result = match command {
+        AdminCommand::CreateUser(args) => {
+            workspace.create_user(&args.email, &args.name, password, args.admin).await.map(|user| {
+                let role = if user.is_admin { "admin" } else { "account" };
+                eprintln!("created {role} {} ({})", user.email, user.id);
+            })
+        }
+        AdminCommand::ResetPassword(args) => {
+            workspace.reset_password(&args.email, password).await.map(|()| {
+                eprintln!("password of {} reset; its sessions are signed out", args.email);
+            })
+        }
+    };
+    store.close().await;
+    result.map_err(|err| match err {
+        WorkspaceError::Invalid(fields) => {
+            let why: Vec<String> = fields.0.iter().map(|(f, m)| format!("{f} {m}")).collect();
+            anyhow::anyhow!("{}", why.join("; "))
+        }
+        err => anyhow::anyhow!(err),
+    })
+}
+
+/// One line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn init_tracing(format: LogFormat) {

@@ -88,6 +88,42 @@ pub struct ServeArgs {
     /// Seconds shutdown waits for connections and commits to finish [default: 10]
     #[arg(long, env = "HUBRING_SHUTDOWN_GRACE_SECS", value_name = "SECS")]
     pub shutdown_grace_secs: Option<u64>,
+
+    /// Who may create an account: `open`, or `invite-only` (an address a project invited, and
+    /// the instance's first account) [default: open]
+    #[arg(long, env = "HUBRING_SIGNUP", value_enum)]
+    pub signup: Option<SignupMode>,
+
+    /// The URL people reach this server at, e.g. `https://hubring.example.org`. Session cookies
+    /// are `Secure` when it is https, and browsers' requests must come from its origin
+    /// [default: the origin of each request's Host header]
+    #[arg(long, env = "HUBRING_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// Days a sign-in lasts [default: 30]
+    #[arg(long, env = "HUBRING_SESSION_DAYS", value_name = "DAYS")]
+    pub session_days: Option<u64>,
+
+    /// Let anyone open, without an account, any document that belongs to no project, as before
+    /// accounts existed. For benchmarks and protocol tests only; never on a real deployment
+    /// [default: false]
+    #[arg(long, env = "HUBRING_OPEN_DOCS", num_args = 0..=1, default_missing_value = "true")]
+    pub open_docs: Option<bool>,
+
+    /// Sign-in and sign-up attempts allowed per client address per minute [default: 20]
+    #[arg(long, env = "HUBRING_AUTH_PER_MINUTE", value_name = "N")]
+    pub auth_per_minute: Option<u32>,
+}
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignupMode {
+    /// Anyone.
+    #[default]
+    Open,
+    /// Only an address a project invited (and the instance's first account).
+    InviteOnly,
 }
 
 /// How logs are written.
@@ -109,6 +145,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub docs: DocsConfig,
     pub sync: SyncConfig,
+    pub accounts: AccountsConfig,
     /// How long shutdown waits for connections and commits.
     pub shutdown_grace: Duration,
 }
@@ -124,6 +161,19 @@ pub struct StoreConfig {
     pub busy_timeout: Duration,
 }
 
+/// Accounts and sign-in.
+#[derive(Debug, Clone)]
+pub struct AccountsConfig {
+    pub signup: SignupMode,
+    /// The public origin (`scheme://host[:port]`), when configured.
+    pub public_origin: Option<String>,
+    /// Whether cookies get `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    pub session_ttl: Duration,
+    /// Sign-in and sign-up attempts per client address per minute.
+    pub auth_per_minute: u32,
+}
+
 /// The document websocket.
 #[derive(Debug, Clone)]
 pub struct DocsConfig {
@@ -135,6 +185,8 @@ pub struct DocsConfig {
     pub ping_interval: Duration,
     /// Silence after which a client is closed.
     pub client_timeout: Duration,
+    /// Documents outside any project open to anyone (benchmarks and protocol tests).
+    pub open: bool,
 }
 
 /// Which document connections may not write.
@@ -178,6 +230,18 @@ impl Config {
     /// The path of the SQLite database inside the data directory.
     pub fn sqlite_path(&self) -> PathBuf {
         self.store.data_dir.join("hubring.sqlite")
+    }
+}
+
+/// `scheme://host[:port]` of a URL: what browsers send as `Origin`.
+fn origin_of(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split('/').next().unwrap_or(rest);
+            format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
+        }
+        None => url.to_ascii_lowercase(),
     }
 }
 
@@ -228,6 +292,26 @@ impl ServeArgs {
                     .client_timeout_ms
                     .or(file.client_timeout_ms)
                     .unwrap_or(60_000)),
+                open: self.open_docs.or(file.open_docs).unwrap_or(false),
+            },
+            accounts: {
+                let public_url = self.public_url.or(file.public_url);
+                let public_origin = public_url.as_deref().map(origin_of);
+                AccountsConfig {
+                    signup: self.signup.or(file.signup).unwrap_or_default(),
+                    secure_cookies: public_origin
+                        .as_deref()
+                        .is_some_and(|o| o.starts_with("https://")),
+                    public_origin,
+                    session_ttl: Duration::from_secs(
+                        24 * 3600 * self.session_days.or(file.session_days).unwrap_or(30).max(1),
+                    ),
+                    auth_per_minute: self
+                        .auth_per_minute
+                        .or(file.auth_per_minute)
+                        .unwrap_or(20)
+                        .max(1),
+                }
             },
             sync: SyncConfig {
                 idle_evict: self

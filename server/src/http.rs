@@ -1,5 +1,7 @@
-//! The HTTP router: health probes, the document websocket, and mapping errors to the one error
-//! body, once.
+//! The HTTP router: health probes, `/api/v1`, the document websocket, and mapping errors to the
+//! one error body, once.
+
+use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use hubring_protocol::ErrorBody;
 
-use crate::{AppState, ws};
+use crate::{AppState, api, ws};
 
 pub(crate) fn router(state: AppState) -> Router {
     Router::new()
@@ -17,26 +19,50 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         // A catch-all segment, so an id with a '/' in it is answered 400 like any other bad id.
         .route("/ws/doc/{*doc_id}", get(ws::doc))
+        .nest("/api/v1", api::router())
         .with_state(state)
 }
 
-/// An error answered over HTTP: a status, a stable code and a message fit for a user.
+/// An error answered over HTTP: a status, a stable code, a message fit for a user and, for
+/// refused input, a message per field.
 #[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    fields: BTreeMap<String, String>,
 }
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), fields: BTreeMap::new() }
+    }
+
+    /// A failure of ours; its detail is logged where it happened, never sent.
+    pub(crate) fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+    }
+
+    pub(crate) fn with_fields(mut self, fields: BTreeMap<String, String>) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    #[cfg(test)]
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    #[cfg(test)]
+    pub(crate) fn fields(&self) -> &BTreeMap<String, String> {
+        &self.fields
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(ErrorBody::new(self.code, self.message))).into_response()
+        let body = ErrorBody::new(self.code, self.message).with_fields(self.fields);
+        (self.status, Json(body)).into_response()
     }
 }
 

@@ -4,21 +4,27 @@
 //! [`run`] is the whole server given a bound listener and a shutdown token; `main` and the
 //! end-to-end tests both call it.
 
+mod api;
 pub mod cli;
 pub mod config;
 mod http;
+mod live;
 mod ws;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use hubring_store::{Store, StoreOptions};
 use hubring_sync::Registry;
+use hubring_workspace::{SignupPolicy, Workspace, WorkspaceConfig};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use config::Config;
+use config::SignupMode;
+use live::LiveConns;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -27,6 +33,22 @@ pub(crate) struct AppState {
     pub(crate) store: Store,
     pub(crate) registry: Registry,
     pub(crate) tracker: TaskTracker,
+    pub(crate) workspace: Workspace,
+    /// Signed-in document connections, closed when access changes.
+    pub(crate) live: Arc<LiveConns>,
+    pub(crate) auth_limiter: Arc<api::AuthLimiter>,
+}
+
+/// The workspace's settings, from the server's configuration.
+pub fn workspace_config(config: &Config) -> WorkspaceConfig {
+    WorkspaceConfig {
+        signup: match config.accounts.signup {
+            SignupMode::Open => SignupPolicy::Open,
+            SignupMode::InviteOnly => SignupPolicy::InviteOnly,
+        },
+        session_ttl: config.accounts.session_ttl,
+        ..WorkspaceConfig::default()
+    }
 }
 
 /// Opens the store the configuration names, creating the data directory if needed, and runs
@@ -57,14 +79,20 @@ pub async fn run(
     let registry =
         Registry::new(store.clone(), config.sync.clone(), tracker.clone(), shutdown.clone());
     let grace = config.shutdown_grace;
+    let workspace = Workspace::new(store.clone(), workspace_config(&config));
+    let auth_limiter = Arc::new(api::AuthLimiter::new(config.accounts.auth_per_minute));
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
         registry,
         tracker: tracker.clone(),
+        workspace,
+        live: Arc::default(),
+        auth_limiter,
     };
     tracing::info!(addr = %listener.local_addr()?, "hubring listening");
-    axum::serve(listener, http::router(state))
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
         .context("serving HTTP")?;

@@ -10,27 +10,32 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hubring_doc::{Permission, Session};
-use hubring_protocol::DocId;
 use hubring_protocol::ws::close;
+use hubring_protocol::{DocId, UserId};
+use hubring_store::Credential;
 use hubring_sync::{Conn, Outbox, SyncError, TrySendError};
+use serde::Deserialize;
 use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::tungstenite;
 use tracing::Span;
 
 use crate::AppState;
+use crate::api::authenticate;
 use crate::config::DocsConfig;
 use crate::http::ApiError;
+use crate::live::{LiveConns, Registration};
 
 /// How long a connection keeps trying to deliver its close frame (after whatever was already
 /// buffered) to a client that is not reading, before dropping the socket.
@@ -45,10 +50,19 @@ const READ_BUFFER_BYTES: usize = 512;
 /// Most frames queued into the socket before they are flushed and the client is read again.
 const MAX_FRAMES_PER_FLUSH: usize = 64;
 
-/// Upgrades to the document websocket. The id is checked before the upgrade.
+/// `?token=`: an API token, for clients that cannot set headers (the official provider).
+#[derive(Debug, Deserialize)]
+pub(crate) struct WsQuery {
+    token: Option<String>,
+}
+
+/// Upgrades to the document websocket. The id, the caller and their access are checked before
+/// the upgrade: a document the caller may not open is 404, whether or not it exists.
 pub(crate) async fn doc(
     State(app): State<AppState>,
     Path(raw): Path<String>,
+    Query(query): Query<WsQuery>,
+    headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let doc = match DocId::parse(&raw) {
@@ -62,8 +76,35 @@ pub(crate) async fn doc(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let permission =
-        if app.config.docs.read_only.covers(&doc) { Permission::Read } else { Permission::Write };
+    let caller = match authenticate(&app, &headers, query.token.as_deref(), true).await {
+        Ok(caller) => caller,
+        Err(err) => return err.into_response(),
+    };
+    let permission = match app.workspace.doc_access(&caller, &doc).await {
+        Ok(Some(access)) if access.write => Permission::Write,
+        Ok(Some(_)) => Permission::Read,
+        // A document of no project: open to anyone only where the configuration says so.
+        Ok(None) if app.config.docs.open => {
+            if app.config.docs.read_only.covers(&doc) {
+                Permission::Read
+            } else {
+                Permission::Write
+            }
+        }
+        Ok(None) => {
+            return ApiError::new(StatusCode::NOT_FOUND, "not_found", "document not found")
+                .into_response();
+        }
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    // Signed-in connections are indexed so that a change of access closes them at once.
+    let identity = caller.user.map(|user| {
+        Box::new(Identity {
+            live: Arc::clone(&app.live),
+            user: user.id,
+            credential: caller.credential,
+        })
+    });
     let limits = Limits::new(&app.config.docs);
     let tracker = app.tracker.clone();
     // Joining runs once, after the upgrade; boxed, its state is freed when it is done instead of
@@ -80,7 +121,8 @@ pub(crate) async fn doc(
         .on_upgrade(move |socket| {
             // A task of its own rather than axum's upgrade task, which would keep its own state
             // (the closure, the handshake's future) alongside ours for the connection's life.
-            tracker.spawn(Lifecycle::new(Box::new(socket), joining, doc, permission, limits));
+            let socket = Box::new(socket);
+            tracker.spawn(Lifecycle::new(socket, joining, doc, permission, limits, identity));
             std::future::ready(())
         })
 }
@@ -105,6 +147,14 @@ impl Limits {
 
 type Joining = Pin<Box<dyn Future<Output = Result<(Conn, Outbox), SyncError>> + Send>>;
 
+/// A signed-in caller, registered in [`LiveConns`] once joined.
+#[derive(Debug)]
+struct Identity {
+    live: Arc<LiveConns>,
+    user: UserId,
+    credential: Option<Credential>,
+}
+
 /// A connection's whole life as one future, sized by its largest phase rather than by the sum
 /// an `async fn` would keep: joining, then open, then sending the close frame.
 enum Lifecycle {
@@ -114,10 +164,13 @@ enum Lifecycle {
         doc: DocId,
         permission: Permission,
         limits: Limits,
+        identity: Option<Box<Identity>>,
     },
     Open {
         connection: Connection,
         span: Span,
+        /// Leaves the index of signed-in connections when dropped.
+        _registration: Option<Registration>,
     },
     Closing {
         closing: Pin<Box<dyn Future<Output = ()> + Send>>,
@@ -133,8 +186,9 @@ impl Lifecycle {
         doc: DocId,
         permission: Permission,
         limits: Limits,
+        identity: Option<Box<Identity>>,
     ) -> Self {
-        Self::Joining { joining, socket, doc, permission, limits }
+        Self::Joining { joining, socket, doc, permission, limits, identity }
     }
 
     /// The close frame with `code` and `reason`, after whatever the socket has buffered.
@@ -152,7 +206,7 @@ impl Future for Lifecycle {
             match this {
                 Lifecycle::Joining { joining, .. } => {
                     let joined = std::task::ready!(joining.as_mut().poll(cx));
-                    let Lifecycle::Joining { socket, doc, permission, limits, .. } =
+                    let Lifecycle::Joining { socket, doc, permission, limits, identity, .. } =
                         std::mem::replace(this, Lifecycle::Done)
                     else {
                         unreachable!("matched above")
@@ -162,9 +216,13 @@ impl Future for Lifecycle {
                             let span =
                                 tracing::info_span!("doc_conn", conn = %conn.id, %doc, ?permission);
                             span.in_scope(|| tracing::debug!("connected"));
+                            let registration = identity.map(|id| {
+                                let Identity { live, user, credential } = *id;
+                                live.register(user, conn.id, doc.clone(), credential, &conn.close)
+                            });
                             let session = Session::new(permission);
                             let connection = Connection::new(socket, conn, outbox, session, limits);
-                            Lifecycle::Open { connection, span }
+                            Lifecycle::Open { connection, span, _registration: registration }
                         }
                         Err(err) => {
                             let code = match err {
@@ -176,9 +234,9 @@ impl Future for Lifecycle {
                         }
                     };
                 }
-                Lifecycle::Open { connection, span } => {
+                Lifecycle::Open { connection, span, .. } => {
                     let ended = std::task::ready!(span.in_scope(|| Pin::new(connection).poll(cx)));
-                    let Lifecycle::Open { connection, span } =
+                    let Lifecycle::Open { connection, span, .. } =
                         std::mem::replace(this, Lifecycle::Done)
                     else {
                         unreachable!("matched above")

@@ -20,7 +20,8 @@ struct Binary {
 impl Binary {
     fn start(data_dir: &Path) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hubring"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir"])
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--open-docs"])
+            .arg("--data-dir")
             .arg(data_dir)
             .env("HUBRING_LOG", "info")
             .stdout(Stdio::null())

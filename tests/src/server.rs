@@ -36,7 +36,13 @@ impl TestServer {
     /// A server on an existing data directory (to restart on the same data).
     pub async fn start_in(data_dir: &Path, tune: impl FnOnce(&mut ServeArgs)) -> Self {
         init_test_log();
-        let mut args = ServeArgs { data_dir: Some(data_dir.to_owned()), ..Default::default() };
+        // The protocol tests open documents by name, outside any project; the access tests turn
+        // this off.
+        let mut args = ServeArgs {
+            data_dir: Some(data_dir.to_owned()),
+            open_docs: Some(true),
+            ..Default::default()
+        };
         tune(&mut args);
         let config = args.resolve_with(ServeArgs::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

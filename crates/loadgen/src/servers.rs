@@ -105,6 +105,9 @@ impl Running {
                     format!("127.0.0.1:{port}"),
                     "--data-dir".to_owned(),
                     dir.display().to_string(),
+                    // The workloads open documents by name, outside any project, like the
+                    // peers (which have no accounts).
+                    "--open-docs".to_owned(),
                 ];
                 (programs.hubring.display().to_string(), args, data)
             }

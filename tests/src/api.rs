@@ -1,0 +1,103 @@
+//! A client of `/api/v1` as a browser is one: a cookie jar for the session, and the server's own
+//! `Origin` on every request (what a page served by the server sends).
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::TestServer;
+
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// One signed-in (or anonymous) browser.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    origin: String,
+    /// The account's id once signed up or in.
+    pub user_id: Option<String>,
+}
+
+/// A response: its status and JSON body (`Null` when there is none).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl ApiClient {
+    /// A browser with no session.
+    pub fn anonymous(server: &TestServer) -> Self {
+        let http = reqwest::Client::builder().cookie_store(true).build().expect("http client");
+        let origin = format!("http://{}", server.addr);
+        Self { http, base: format!("{origin}/api/v1"), origin, user_id: None }
+    }
+
+    /// Signs up `email` (named after its local part) and keeps the session.
+    pub async fn signup(server: &TestServer, email: &str) -> anyhow::Result<Self> {
+        let mut client = Self::anonymous(server);
+        let name = email.split('@').next().unwrap_or(email);
+        let reply = client
+            .send(
+                Method::POST,
+                "/auth/signup",
+                Some(
+                    serde_json::json!({"email": email, "password": PASSWORD, "display_name": name}),
+                ),
+            )
+            .await?;
+        anyhow::ensure!(reply.status == StatusCode::CREATED, "signup {email}: {reply:?}");
+        client.user_id = reply.body["id"].as_str().map(str::to_owned);
+        Ok(client)
+    }
+
+    /// The account's id.
+    pub fn id(&self) -> &str {
+        self.user_id.as_deref().expect("a signed-in client")
+    }
+
+    /// Sends a request with an optional JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Reply> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("origin", &self.origin);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? };
+        Ok(Reply { status, body })
+    }
+
+    pub async fn get(&self, path: &str) -> anyhow::Result<Reply> {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Reply> {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> anyhow::Result<Reply> {
+        self.send(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> anyhow::Result<Reply> {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// A new API token's secret.
+    pub async fn token(&self) -> anyhow::Result<String> {
+        let reply = self.post("/tokens", serde_json::json!({"name": "tests"})).await?;
+        anyhow::ensure!(reply.status == StatusCode::CREATED, "token: {reply:?}");
+        Ok(reply.body["token"].as_str().unwrap_or_default().to_owned())
+    }
+}

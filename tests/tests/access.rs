@@ -1,0 +1,376 @@
+//! Access: every role against every action, over HTTP and websockets, from one table; the
+//! revocation of a removed editor's live connection; cross-site requests; tokens.
+
+use std::time::Duration;
+
+use hubring_tests::{ApiClient, DocClient, Event, TestServer, WAIT};
+use reqwest::StatusCode;
+use serde_json::json;
+use yrs::{GetString, Text, Transact, WriteTxn};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anonymous,
+    Outsider,
+    Viewer,
+    Commenter,
+    Editor,
+    Owner,
+    Admin,
+}
+
+const EVERYONE: [Who; 7] = [
+    Who::Anonymous,
+    Who::Outsider,
+    Who::Viewer,
+    Who::Commenter,
+    Who::Editor,
+    Who::Owner,
+    Who::Admin,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Act {
+    SeeProject,
+    ListItems,
+    CreateItem,
+    OpenDocument,
+    WriteDocument,
+    Invite,
+    ChangeRole,
+    RemoveMember,
+    DeleteProject,
+}
+
+/// What happened: an HTTP status, or for documents whether the connection opened and whether
+/// a write was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Status(u16),
+    /// The document opened (read access).
+    Opened,
+    /// The write was refused (and not stored).
+    Refused,
+    /// The write was stored.
+    Written,
+}
+
+use Outcome::{Opened, Refused, Status, Written};
+
+/// The expected outcome of every role for every action on a private project, in the order of
+/// [`EVERYONE`]: anonymous, outsider, viewer, commenter, editor, owner, admin.
+fn expected(act: Act) -> [Outcome; 7] {
+    let nf = Status(404);
+    let no = Status(403);
+    match act {
+        Act::SeeProject | Act::ListItems => {
+            [nf, nf, Status(200), Status(200), Status(200), Status(200), Status(200)]
+        }
+        Act::CreateItem | Act::Invite => [nf, nf, no, no, Status(201), Status(201), Status(201)],
+        Act::OpenDocument => [nf, nf, Opened, Opened, Opened, Opened, Opened],
+        Act::WriteDocument => [nf, nf, Refused, Refused, Written, Written, Written],
+        Act::ChangeRole | Act::RemoveMember | Act::DeleteProject => {
+            [nf, nf, no, no, no, Status(204), Status(204)]
+        }
+    }
+}
+
+/// Everyone's clients: the admin signed up first, so the instance made them admin.
+struct People {
+    anonymous: ApiClient,
+    outsider: ApiClient,
+    viewer: ApiClient,
+    commenter: ApiClient,
+    editor: ApiClient,
+    owner: ApiClient,
+    admin: ApiClient,
+    /// A member whose role is changed or who is removed.
+    target: ApiClient,
+}
+
+impl People {
+    async fn sign_up(server: &TestServer) -> anyhow::Result<Self> {
+        let admin = ApiClient::signup(server, "admin@hubs.example").await?;
+        Ok(Self {
+            anonymous: ApiClient::anonymous(server),
+            outsider: ApiClient::signup(server, "outsider@hubs.example").await?,
+            viewer: ApiClient::signup(server, "viewer@hubs.example").await?,
+            commenter: ApiClient::signup(server, "commenter@hubs.example").await?,
+            editor: ApiClient::signup(server, "editor@hubs.example").await?,
+            owner: ApiClient::signup(server, "owner@hubs.example").await?,
+            admin,
+            target: ApiClient::signup(server, "target@hubs.example").await?,
+        })
+    }
+
+    fn get(&self, who: Who) -> &ApiClient {
+        match who {
+            Who::Anonymous => &self.anonymous,
+            Who::Outsider => &self.outsider,
+            Who::Viewer => &self.viewer,
+            Who::Commenter => &self.commenter,
+            Who::Editor => &self.editor,
+            Who::Owner => &self.owner,
+            Who::Admin => &self.admin,
+        }
+    }
+
+    /// A fresh private project with every role filled and one document.
+    async fn project(&self, visibility: &str) -> anyhow::Result<(String, String)> {
+        let created = self
+            .owner
+            .post("/projects", json!({"title": "Atlantic residencies", "visibility": visibility}))
+            .await?;
+        assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+        let id = created.body["id"].as_str().unwrap_or_default().to_owned();
+        for (email, role) in [
+            ("viewer@hubs.example", "viewer"),
+            ("commenter@hubs.example", "commenter"),
+            ("editor@hubs.example", "editor"),
+            ("target@hubs.example", "viewer"),
+        ] {
+            let added = self
+                .owner
+                .post(&format!("/projects/{id}/members"), json!({"email": email, "role": role}))
+                .await?;
+            assert_eq!(added.status, StatusCode::CREATED, "{added:?}");
+            assert_eq!(added.body["status"], "added");
+        }
+        let item = self
+            .owner
+            .post(
+                &format!("/projects/{id}/items"),
+                json!({"kind": "document", "title": "Proposal"}),
+            )
+            .await?;
+        assert_eq!(item.status, StatusCode::CREATED, "{item:?}");
+        Ok((id, item.body["doc_id"].as_str().unwrap_or_default().to_owned()))
+    }
+}
+
+/// The websocket URL of `doc` for `who`: signed-in people use an API token.
+async fn doc_url(server: &TestServer, client: &ApiClient, doc: &str) -> anyhow::Result<String> {
+    let url = server.doc_url(doc);
+    if client.user_id.is_none() {
+        return Ok(url);
+    }
+    Ok(format!("{url}?token={}", client.token().await?))
+}
+
+/// The document's text as its owner reads it now.
+async fn text_as_owner(server: &TestServer, people: &People, doc: &str) -> anyhow::Result<String> {
+    let owner = DocClient::connect_synced(&doc_url(server, &people.owner, doc).await?).await?;
+    let text = owner.doc().get_or_insert_text("t").get_string(&owner.doc().transact());
+    owner.close().await;
+    Ok(text)
+}
+
+async fn attempt(
+    server: &TestServer,
+    people: &People,
+    who: Who,
+    act: Act,
+) -> anyhow::Result<Outcome> {
+    let (project, doc) = people.project("private").await?;
+    let client = people.get(who);
+    let status = |r: hubring_tests::Reply| Status(r.status.as_u16());
+    Ok(match act {
+        Act::SeeProject => status(client.get(&format!("/projects/{project}")).await?),
+        Act::ListItems => status(client.get(&format!("/projects/{project}/items")).await?),
+        Act::CreateItem => status(
+            client
+                .post(
+                    &format!("/projects/{project}/items"),
+                    json!({"kind": "board", "title": "Ideas"}),
+                )
+                .await?,
+        ),
+        Act::Invite => status(
+            client
+                .post(
+                    &format!("/projects/{project}/members"),
+                    json!({"email": "newcomer@hubs.example", "role": "viewer"}),
+                )
+                .await?,
+        ),
+        Act::ChangeRole => status(
+            client
+                .patch(
+                    &format!("/projects/{project}/members/{}", people.target.id()),
+                    json!({"role": "editor"}),
+                )
+                .await?,
+        ),
+        Act::RemoveMember => status(
+            client.delete(&format!("/projects/{project}/members/{}", people.target.id())).await?,
+        ),
+        Act::DeleteProject => status(client.delete(&format!("/projects/{project}")).await?),
+        Act::OpenDocument | Act::WriteDocument => {
+            let url = doc_url(server, client, &doc).await?;
+            let mut conn = match DocClient::connect_synced(&url).await {
+                Ok(conn) => conn,
+                Err(err) => {
+                    let code = http_status(&err).unwrap_or_else(|| panic!("{who:?}: {err:#}"));
+                    return Ok(Status(code));
+                }
+            };
+            if act == Act::OpenDocument {
+                conn.close().await;
+                return Ok(Opened);
+            }
+            conn.subscribe_saved().await?;
+            conn.edit(|txn| txn.get_or_insert_text("t").push(txn, "written")).await?;
+            let refused = tokio::time::timeout(WAIT, async {
+                loop {
+                    match conn.next_event().await? {
+                        Some(Event::Auth(_)) => return anyhow::Ok(true),
+                        Some(Event::Saved(n)) if n >= 1 => return Ok(false),
+                        Some(_) => {}
+                        None => anyhow::bail!("closed while writing"),
+                    }
+                }
+            })
+            .await??;
+            conn.close().await;
+            let stored = text_as_owner(server, people, &doc).await? == "written";
+            assert_eq!(refused, !stored, "{who:?}: refused {refused}, stored {stored}");
+            if stored { Written } else { Refused }
+        }
+    })
+}
+
+/// The HTTP status of a refused websocket upgrade.
+fn http_status(err: &anyhow::Error) -> Option<u16> {
+    match err.downcast_ref::<tokio_tungstenite::tungstenite::Error>()? {
+        tokio_tungstenite::tungstenite::Error::Http(resp) => Some(resp.status().as_u16()),
+        _ => None,
+    }
+}
+
+fn access_server() -> impl FnOnce(&mut hubring::config::ServeArgs) {
+    |args| args.open_docs = Some(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_gets_exactly_what_the_table_says() -> anyhow::Result<()> {
+    let server = TestServer::start_with(access_server()).await;
+    let people = People::sign_up(&server).await?;
+    let acts = [
+        Act::SeeProject,
+        Act::ListItems,
+        Act::CreateItem,
+        Act::OpenDocument,
+        Act::WriteDocument,
+        Act::Invite,
+        Act::ChangeRole,
+        Act::RemoveMember,
+        Act::DeleteProject,
+    ];
+    let mut wrong = Vec::new();
+    for act in acts {
+        for (who, want) in EVERYONE.into_iter().zip(expected(act)) {
+            let got = attempt(&server, &people, who, act).await?;
+            if got != want {
+                wrong.push(format!("{who:?} {act:?}: expected {want:?}, got {got:?}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        wrong.len(),
+        acts.len() * 7,
+        wrong.join("\n")
+    );
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visibility_lets_outsiders_look_but_never_write() -> anyhow::Result<()> {
+    let server = TestServer::start_with(access_server()).await;
+    let people = People::sign_up(&server).await?;
+    // (visibility, who, may see the project, may open its document)
+    let cases = [
+        ("network", Who::Anonymous, 404, false),
+        ("network", Who::Outsider, 200, true),
+        ("public", Who::Anonymous, 200, true),
+        ("public", Who::Outsider, 200, true),
+    ];
+    for (visibility, who, see, open) in cases {
+        let (project, doc) = people.project(visibility).await?;
+        let client = people.get(who);
+        let seen = client.get(&format!("/projects/{project}")).await?;
+        assert_eq!(seen.status.as_u16(), see, "{visibility} {who:?}");
+        if see == 200 {
+            assert_eq!(seen.body["my_role"], "viewer", "{visibility} {who:?}");
+            let denied = client
+                .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": "x"}))
+                .await?;
+            assert_eq!(denied.status.as_u16(), if who == Who::Anonymous { 401 } else { 403 });
+        }
+        let url = doc_url(&server, client, &doc).await?;
+        match DocClient::connect_synced(&url).await {
+            Ok(mut conn) => {
+                assert!(open, "{visibility} {who:?} opened the document");
+                conn.edit(|txn| txn.get_or_insert_text("t").push(txn, "intruder")).await?;
+                conn.wait_for(|e| matches!(e, Event::Auth(_))).await?;
+                conn.close().await;
+                assert_eq!(text_as_owner(&server, &people, &doc).await?, "");
+            }
+            Err(err) => {
+                assert!(!open, "{visibility} {who:?}: {err:#}");
+                assert_eq!(http_status(&err), Some(404));
+            }
+        }
+    }
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_editor_is_cut_off_within_a_second_and_nothing_later_is_stored()
+-> anyhow::Result<()> {
+    let server = TestServer::start_with(access_server()).await;
+    let people = People::sign_up(&server).await?;
+    let (project, doc) = people.project("private").await?;
+    let url = doc_url(&server, &people.editor, &doc).await?;
+    let mut editor = DocClient::connect_synced(&url).await?;
+    editor.subscribe_saved().await?;
+    editor.edit(|txn| txn.get_or_insert_text("t").push(txn, "before ")).await?;
+    editor.wait_all_saved().await?;
+
+    // The editor keeps typing, and watching for frames, while the owner removes them.
+    let typing = tokio::spawn(async move {
+        for _ in 0..4000 {
+            // A frame within 5 ms is handled; none is fine; the end of the connection stops.
+            let heard = tokio::time::timeout(Duration::from_millis(5), editor.next_event()).await;
+            if let Ok(Ok(Some(Event::Closed(..)) | None) | Err(_)) = heard {
+                break;
+            }
+            if editor.edit(|txn| txn.get_or_insert_text("t").push(txn, "x")).await.is_err() {
+                break;
+            }
+        }
+        editor
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let removed_at = std::time::Instant::now();
+    let removed =
+        people.owner.delete(&format!("/projects/{project}/members/{}", people.editor.id())).await?;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let editor = typing.await?;
+    let cut_off = removed_at.elapsed();
+    let (code, _) = editor.closed.clone().expect("closed");
+    assert_eq!(code, 1008, "closed for a change of access");
+    assert!(cut_off < Duration::from_secs(1), "cut off after {cut_off:?}");
+
+    // What is stored now stays: nothing the editor sends later gets in.
+    let stored = text_as_owner(&server, &people, &doc).await?;
+    assert!(stored.starts_with("before "));
+    let again = DocClient::connect(&url).await;
+    assert!(again.is_err(), "a removed member cannot reconnect");
+    assert_eq!(text_as_owner(&server, &people, &doc).await?, stored);
+    server.stop().await;
+    Ok(())
+}
