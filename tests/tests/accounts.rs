@@ -1,0 +1,275 @@
+//! Accounts from outside: sessions and their revocation, tokens, cross-site requests, rate
+//! limits, bad input, and secrets that never leave the server.
+
+use hubring_tests::{ApiClient, DocClient, PASSWORD, TestServer};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn accounts_server() -> impl FnOnce(&mut hubring::config::ServeArgs) {
+    |args| args.open_docs = Some(false)
+}
+
+/// Every string anywhere in a JSON value.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                strings(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_sign_in_out_and_the_first_account_is_admin() -> anyhow::Result<()> {
+    let server = TestServer::start_with(accounts_server()).await;
+    let first = ApiClient::signup(&server, "first@hubs.example").await?;
+    let second = ApiClient::signup(&server, "second@hubs.example").await?;
+    assert_eq!(first.get("/me").await?.body["is_admin"], true);
+    assert_eq!(second.get("/me").await?.body["is_admin"], false);
+
+    let taken = ApiClient::anonymous(&server)
+        .post(
+            "/auth/signup",
+            json!({"email": "FIRST@hubs.example", "password": PASSWORD, "display_name": "x"}),
+        )
+        .await?;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(taken.body["error"]["fields"]["email"].is_string());
+
+    let browser = ApiClient::anonymous(&server);
+    let wrong = browser
+        .post("/auth/login", json!({"email": "second@hubs.example", "password": "not it at all"}))
+        .await?;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let unknown = browser
+        .post("/auth/login", json!({"email": "nobody@hubs.example", "password": PASSWORD}))
+        .await?;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        unknown.body["error"]["code"], wrong.body["error"]["code"],
+        "no account enumeration"
+    );
+    let ok = browser
+        .post("/auth/login", json!({"email": "Second@Hubs.example", "password": PASSWORD}))
+        .await?;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(browser.get("/me").await?.status, StatusCode::OK);
+    assert_eq!(browser.post("/auth/logout", json!({})).await?.status, StatusCode::NO_CONTENT);
+    assert_eq!(browser.get("/me").await?.status, StatusCode::UNAUTHORIZED);
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_signs_out_other_sessions_but_not_this_one() -> anyhow::Result<()> {
+    let server = TestServer::start_with(accounts_server()).await;
+    let here = ApiClient::signup(&server, "ana@hubs.example").await?;
+    let elsewhere = ApiClient::anonymous(&server);
+    elsewhere
+        .post("/auth/login", json!({"email": "ana@hubs.example", "password": PASSWORD}))
+        .await?;
+    assert_eq!(elsewhere.get("/me").await?.status, StatusCode::OK);
+    let bad = here
+        .post("/auth/password", json!({"current_password": "wrong guess!!", "new_password": "x"}))
+        .await?;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = here
+        .post(
+            "/auth/password",
+            json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}),
+        )
+        .await?;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{changed:?}");
+    assert_eq!(here.get("/me").await?.status, StatusCode::OK);
+    assert_eq!(elsewhere.get("/me").await?.status, StatusCode::UNAUTHORIZED);
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_stops_working_and_closes_its_documents() -> anyhow::Result<()> {
+    let server = TestServer::start_with(accounts_server()).await;
+    let ana = ApiClient::signup(&server, "ana@hubs.example").await?;
+    let created = ana.post("/tokens", json!({"name": "sync script"})).await?;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let token = created.body["token"].as_str().unwrap_or_default().to_owned();
+    let token_id = created.body["id"].as_str().unwrap_or_default().to_owned();
+    let listed = ana.get("/tokens").await?;
+    assert_eq!(listed.body[0]["name"], "sync script");
+    assert!(listed.body[0].get("token").is_none(), "the secret is shown once");
+
+    let http = reqwest::Client::new();
+    let me = |token: String| {
+        let http = http.clone();
+        let url = server.http_url("/api/v1/me");
+        async move { http.get(url).bearer_auth(token).send().await.map(|r| r.status()) }
+    };
+    assert_eq!(me(token.clone()).await?, StatusCode::OK);
+
+    let project = ana.post("/projects", json!({"title": "P", "visibility": "private"})).await?;
+    let pid = project.body["id"].as_str().unwrap_or_default().to_owned();
+    let item = ana
+        .post(&format!("/projects/{pid}/items"), json!({"kind": "document", "title": "D"}))
+        .await?;
+    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let mut conn =
+        DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(&doc))).await?;
+
+    assert_eq!(ana.delete(&format!("/tokens/{token_id}")).await?.status, StatusCode::NO_CONTENT);
+    assert_eq!(conn.wait_closed().await?, 1008);
+    assert_eq!(me(token.clone()).await?, StatusCode::UNAUTHORIZED);
+    assert!(DocClient::connect(&format!("{}?token={token}", server.doc_url(&doc))).await.is_err());
+    assert_eq!(ana.delete(&format!("/tokens/{token_id}")).await?.status, StatusCode::NOT_FOUND);
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_count_only_from_our_own_origin() -> anyhow::Result<()> {
+    let server = TestServer::start_with(accounts_server()).await;
+    let ana = ApiClient::signup(&server, "ana@hubs.example").await?;
+    // The same cookie jar, from a page on another site and from nowhere.
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let login_url = server.http_url("/api/v1/auth/login").parse()?;
+    let http = reqwest::Client::builder().cookie_provider(jar.clone()).build()?;
+    let origin = format!("http://{}", server.addr);
+    let signed = http
+        .post(server.http_url("/api/v1/auth/login"))
+        .header("origin", &origin)
+        .json(&json!({"email": "ana@hubs.example", "password": PASSWORD}))
+        .send()
+        .await?;
+    assert_eq!(signed.status(), StatusCode::OK);
+    assert!(reqwest::cookie::CookieStore::cookies(&*jar, &login_url).is_some());
+    let create = |origin: Option<&str>| {
+        let mut req = http
+            .post(server.http_url("/api/v1/projects"))
+            .json(&json!({"title": "P", "visibility": "private"}));
+        if let Some(origin) = origin {
+            req = req.header("origin", origin);
+        }
+        req.send()
+    };
+    assert_eq!(create(Some("http://evil.example")).await?.status(), StatusCode::FORBIDDEN);
+    assert_eq!(create(None).await?.status(), StatusCode::FORBIDDEN);
+    assert_eq!(create(Some(&origin)).await?.status(), StatusCode::CREATED);
+    // Reads need no origin: a cross-site page cannot read the answer anyway.
+    let projects = http.get(server.http_url("/api/v1/projects")).send().await?;
+    assert_eq!(projects.status(), StatusCode::OK);
+    // A login from another site is refused too (login CSRF).
+    let forged = reqwest::Client::new()
+        .post(server.http_url("/api/v1/auth/login"))
+        .header("origin", "http://evil.example")
+        .json(&json!({"email": "ana@hubs.example", "password": PASSWORD}))
+        .send()
+        .await?;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    drop(ana);
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_rate_limited_per_address() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.auth_per_minute = Some(3);
+    })
+    .await;
+    let browser = ApiClient::anonymous(&server);
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let reply = browser
+            .post("/auth/login", json!({"email": "nobody@hubs.example", "password": PASSWORD}))
+            .await?;
+        statuses.push(reply.status.as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() -> anyhow::Result<()> {
+    let server = TestServer::start_with(accounts_server()).await;
+    let ana = ApiClient::signup(&server, "ana@hubs.example").await?;
+    let long = "x".repeat(201);
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (json!({"visibility": "private"}), 422, "title"),
+        (json!({"title": "P", "visibility": "secret"}), 422, "visibility"),
+        (json!({"title": long, "visibility": "private"}), 422, "title"),
+        (json!({"title": "   ", "visibility": "private"}), 422, "title"),
+        (json!({"title": 5, "visibility": "private"}), 422, "title"),
+        (json!({"title": "P", "visibility": "private", "owner": "me"}), 422, "owner"),
+        (json!({"title": "P", "visibility": "private", "hub_ids": ["nope"]}), 422, "hub_ids"),
+    ];
+    for (body, status, field) in cases {
+        let reply = ana.post("/projects", body.clone()).await?;
+        assert_eq!(reply.status.as_u16(), status, "{body}: {reply:?}");
+        assert!(reply.body["error"]["fields"][field].is_string(), "{body}: {reply:?}");
+        assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // Malformed, not JSON, too large.
+    let http = reqwest::Client::new();
+    let url = server.http_url("/api/v1/auth/signup");
+    let malformed = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"email\":")
+        .send()
+        .await?;
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let body: Value = malformed.json().await?;
+    assert_eq!(body["error"]["code"], "malformed_json");
+    let text = http.post(&url).header("content-type", "text/plain").body("hi").send().await?;
+    assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let huge =
+        json!({"email": "x@y.example", "password": "y".repeat(2 << 20), "display_name": "z"});
+    let too_large = http.post(&url).json(&huge).send().await?;
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Nothing was created by any of it.
+    assert_eq!(ana.get("/projects").await?.body, json!([]));
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_route_ever_returns_a_password_hash_or_a_stored_secret() -> anyhow::Result<()> {
+    let server = TestServer::start_with(accounts_server()).await;
+    let ana = ApiClient::signup(&server, "ana@hubs.example").await?;
+    let bo = ApiClient::signup(&server, "bo@hubs.example").await?;
+    ana.token().await?;
+    let project = ana.post("/projects", json!({"title": "P", "visibility": "network"})).await?;
+    let pid = project.body["id"].as_str().unwrap_or_default().to_owned();
+    ana.post(
+        &format!("/projects/{pid}/members"),
+        json!({"email": "bo@hubs.example", "role": "editor"}),
+    )
+    .await?;
+    ana.post(&format!("/projects/{pid}/items"), json!({"kind": "board", "title": "B"})).await?;
+    let mut seen = Vec::new();
+    for client in [&ana, &bo] {
+        for path in [
+            "/me",
+            "/tokens",
+            "/projects",
+            &format!("/projects/{pid}"),
+            &format!("/projects/{pid}/items"),
+        ] {
+            strings(&client.get(path).await?.body, &mut seen);
+        }
+    }
+    assert!(!seen.is_empty());
+    for s in &seen {
+        assert!(!s.starts_with("$argon2"), "a password hash was returned: {s}");
+        assert!(!s.contains("password"), "a password field was returned: {s}");
+        assert!(!s.starts_with("hrs_"), "a session secret was returned");
+    }
+    server.stop().await;
+    Ok(())
+}
