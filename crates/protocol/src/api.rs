@@ -286,3 +286,220 @@ pub struct ItemView {
     pub updated_at: i64,
     pub updated_by: PersonRef,
 }
+
+/// A person's place in a hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HubRole {
+    /// Runs the hub: edits it, approves who joins.
+    Manager,
+    Member,
+    /// Asked to join; a manager has not answered yet.
+    Requested,
+}
+
+impl HubRole {
+    pub const ALL: [HubRole; 3] = [Self::Manager, Self::Member, Self::Requested];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manager => "manager",
+            Self::Member => "member",
+            Self::Requested => "requested",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+/// `POST /api/v1/hubs`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubCreate {
+    pub name: String,
+    pub city: String,
+    pub country: String,
+    /// An IANA time zone, e.g. `Europe/Lisbon`.
+    pub time_zone: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub disciplines: Vec<String>,
+    #[serde(default)]
+    pub facilities: Vec<String>,
+    #[serde(default)]
+    pub website: String,
+}
+
+/// `PATCH /api/v1/hubs/{id}`: only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubUpdate {
+    pub name: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub time_zone: Option<String>,
+    pub description: Option<String>,
+    pub disciplines: Option<Vec<String>>,
+    pub facilities: Option<Vec<String>>,
+    pub website: Option<String>,
+}
+
+/// The answer to [`HubCreate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubCreated {
+    pub id: HubId,
+}
+
+/// A hub in lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubSummary {
+    pub id: HubId,
+    pub name: String,
+    pub city: String,
+    pub country: String,
+}
+
+/// `GET /api/v1/hubs/{id}`: the hub, its members (requests only to managers) and the projects
+/// it partners in that the caller may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubView {
+    pub id: HubId,
+    pub name: String,
+    pub city: String,
+    pub country: String,
+    pub time_zone: String,
+    pub description: String,
+    pub disciplines: Vec<String>,
+    pub facilities: Vec<String>,
+    pub website: String,
+    pub members: Vec<HubMemberView>,
+    pub projects: Vec<ProjectSummary>,
+    /// The caller's place in the hub, if any.
+    pub my_role: Option<HubRole>,
+    pub created_at: i64,
+}
+
+/// A member of a hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubMemberView {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub role: HubRole,
+}
+
+/// `PATCH /api/v1/hubs/{id}/members/{user_id}`: approve a request (`member`), or make or unmake
+/// a manager.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubMemberUpdate {
+    pub role: HubRole,
+}
+
+/// What a person is open to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenTo {
+    Collaborating,
+    Mentoring,
+    HostingVisitors,
+}
+
+impl OpenTo {
+    pub const ALL: [OpenTo; 3] = [Self::Collaborating, Self::Mentoring, Self::HostingVisitors];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Collaborating => "collaborating",
+            Self::Mentoring => "mentoring",
+            Self::HostingVisitors => "hosting_visitors",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == raw)
+    }
+}
+
+/// Who finds a profile in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileVisibility {
+    /// Every signed-in person.
+    Network,
+    /// Nobody: the profile is not listed, and only its owner and admins can open it.
+    Hidden,
+}
+
+impl ProfileVisibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Network => "network",
+            Self::Hidden => "hidden",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Network, Self::Hidden].into_iter().find(|v| v.as_str() == raw)
+    }
+}
+
+/// `GET /api/v1/me/profile`: the caller's whole profile, with its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub display_name: String,
+    pub city: String,
+    pub country: String,
+    pub languages: Vec<String>,
+    pub skills: Vec<String>,
+    pub disciplines: Vec<String>,
+    pub bio: String,
+    pub open_to: Vec<OpenTo>,
+    pub profile_visibility: ProfileVisibility,
+    pub show_email: bool,
+}
+
+/// `PATCH /api/v1/me/profile`: only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub languages: Option<Vec<String>>,
+    pub skills: Option<Vec<String>>,
+    pub disciplines: Option<Vec<String>>,
+    pub bio: Option<String>,
+    pub open_to: Option<Vec<OpenTo>>,
+    pub profile_visibility: Option<ProfileVisibility>,
+    pub show_email: Option<bool>,
+}
+
+/// A person as the directory shows them. `email` only when they chose to show it (or to
+/// themselves and admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    pub id: UserId,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub city: String,
+    pub country: String,
+    pub languages: Vec<String>,
+    pub skills: Vec<String>,
+    pub disciplines: Vec<String>,
+    pub bio: String,
+    pub open_to: Vec<OpenTo>,
+    pub hubs: Vec<HubSummary>,
+}
+
+/// `GET /api/v1/people`: one page of the directory, best match first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeoplePage {
+    pub items: Vec<PersonView>,
+    /// Matches on every page.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}

@@ -7,6 +7,8 @@
 //! portable (no engine-specific syntax outside migrations) so a PostgreSQL backend can follow
 //! behind the same [`Store`] API.
 
+mod directory;
+mod hubs;
 mod workspace;
 mod writer;
 
@@ -24,6 +26,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use writer::WriteReq;
 
+pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
+pub use hubs::{HubFields, HubProject, HubRecord};
 pub use workspace::{
     Credential, ItemRecord, MemberRecord, NewUser, ProjectChanges, ProjectRecord, TokenRecord,
     UserRecord,

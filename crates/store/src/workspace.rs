@@ -195,6 +195,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await
                 .map_err(conflict("email"))?;
+                crate::directory::reindex(conn, &new.id).await?;
                 Ok(UserRecord {
                     id: new.id,
                     email: new.email,

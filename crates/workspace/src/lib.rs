@@ -1,9 +1,10 @@
-//! The domain: accounts and their sign-ins, projects, members and invites, items, and what each
-//! role may do ([`access`]). Pure rules over `hubring-store`: no HTTP, no sockets. The server
+//! The domain: accounts and their sign-ins, profiles and the people directory, hubs, projects,
+//! members and invites, items, and what each role may do ([`access`]). Pure rules over `hubring-store`: no HTTP, no sockets. The server
 //! turns requests into calls on [`Workspace`] and its errors into status codes.
 
 pub mod access;
 mod accounts;
+mod people;
 mod projects;
 mod secret;
 mod validate;
@@ -15,6 +16,7 @@ use hubring_protocol::UserId;
 use hubring_store::{Credential, Store, StoreError, UserRecord};
 
 pub use accounts::{SessionCookie, Signup};
+pub use people::{MAX_PER_PAGE, PeopleSearch};
 pub use projects::{DocAccess, MembershipChange};
 pub use validate::FieldErrors;
 

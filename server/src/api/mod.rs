@@ -7,18 +7,22 @@ mod limit;
 
 use std::net::SocketAddr;
 
+use axum::extract::Query;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hubring_protocol::api::{
-    ChangePasswordRequest, ItemCreate, ItemUpdate, LoginRequest, Me, MemberAdd, MemberUpdate,
-    OwnershipTransfer, ProjectCreate, ProjectUpdate, SignupRequest, TokenCreate,
+    ChangePasswordRequest, HubCreate, HubMemberUpdate, HubUpdate, ItemCreate, ItemUpdate,
+    LoginRequest, Me, MemberAdd, MemberUpdate, OpenTo, OwnershipTransfer, ProfileUpdate,
+    ProjectCreate, ProjectUpdate, SignupRequest, TokenCreate,
 };
-use hubring_protocol::{ItemId, ProjectId, TokenId, UserId};
+use hubring_protocol::{HubId, ItemId, ProjectId, TokenId, UserId};
 use hubring_store::{Credential, UserRecord};
+use hubring_workspace::PeopleSearch;
 use hubring_workspace::{MembershipChange, WorkspaceError};
+use serde::Deserialize;
 
 use auth::{Auth, cleared_cookie, session_cookie};
 pub(crate) use auth::{authenticate, check_same_origin};
@@ -38,6 +42,16 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/auth/logout", post(logout))
         .route("/auth/password", post(change_password))
         .route("/me", get(me))
+        .route("/me/profile", get(my_profile).patch(update_profile))
+        .route("/people", get(people))
+        .route("/people/{id}", get(person))
+        .route("/hubs", post(create_hub).get(hubs))
+        .route("/hubs/{id}", get(hub).patch(update_hub))
+        .route("/hubs/{id}/join", post(join_hub))
+        .route(
+            "/hubs/{id}/members/{user_id}",
+            axum::routing::patch(set_hub_role).delete(remove_hub_member),
+        )
         .route("/tokens", post(create_token).get(list_tokens))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/projects", post(create_project).get(my_projects))
@@ -330,5 +344,121 @@ async fn delete_item(
 ) -> Result<StatusCode, ApiError> {
     let doc = app.workspace.delete_item(&caller, &ItemId(id)).await?;
     app.live.close_all_on(std::slice::from_ref(&doc), "the item was deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn my_profile(State(app): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.my_profile(&caller).await?).into_response())
+}
+
+async fn update_profile(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<ProfileUpdate>,
+) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.update_profile(&caller, req).await?).into_response())
+}
+
+/// `GET /people` query parameters; unknown ones are refused, like unknown body fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeopleParams {
+    q: Option<String>,
+    skill: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+    hub: Option<String>,
+    language: Option<String>,
+    open_to: Option<OpenTo>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+async fn people(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    query: Result<Query<PeopleParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(p) = query.map_err(|err| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.body_text())
+    })?;
+    let search = PeopleSearch {
+        q: p.q,
+        skill: p.skill,
+        city: p.city,
+        country: p.country,
+        hub: p.hub.map(HubId),
+        language: p.language,
+        open_to: p.open_to,
+        page: p.page,
+        per_page: p.per_page,
+    };
+    Ok(Json(app.workspace.search_people(&caller, search).await?).into_response())
+}
+
+async fn person(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.person(&caller, &UserId(id)).await?).into_response())
+}
+
+async fn create_hub(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    ApiJson(req): ApiJson<HubCreate>,
+) -> Result<Response, ApiError> {
+    let created = app.workspace.create_hub(&caller, req).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn hubs(State(app): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.hubs(&caller).await?).into_response())
+}
+
+async fn hub(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.hub(&caller, &HubId(id)).await?).into_response())
+}
+
+async fn update_hub(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<HubUpdate>,
+) -> Result<StatusCode, ApiError> {
+    app.workspace.update_hub(&caller, &HubId(id), req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn join_hub(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let role = app.workspace.request_to_join(&caller, &HubId(id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "role": role }))).into_response())
+}
+
+async fn set_hub_role(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, user_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<HubMemberUpdate>,
+) -> Result<StatusCode, ApiError> {
+    app.workspace.set_hub_role(&caller, &HubId(id), &UserId(user_id), req.role).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_hub_member(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    app.workspace.remove_hub_member(&caller, &HubId(id), &UserId(user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
