@@ -374,3 +374,95 @@ async fn a_removed_editor_is_cut_off_within_a_second_and_nothing_later_is_stored
     server.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_by_email_and_by_link_with_expiry_and_uses() -> anyhow::Result<()> {
+    let server = TestServer::start_with(access_server()).await;
+    let owner = ApiClient::signup(&server, "owner@hubs.example").await?;
+    let project = owner.post("/projects", json!({"title": "P", "visibility": "private"})).await?;
+    let pid = project.body["id"].as_str().unwrap_or_default().to_owned();
+
+    // By email: an address with no account is invited, and joins when it signs up.
+    let invited = owner
+        .post(
+            &format!("/projects/{pid}/members"),
+            json!({"email": "new@hubs.example", "role": "editor"}),
+        )
+        .await?;
+    assert_eq!(invited.body["status"], "invited");
+    let newcomer = ApiClient::signup(&server, "new@hubs.example").await?;
+    let seen = newcomer.get(&format!("/projects/{pid}")).await?;
+    assert_eq!(seen.body["my_role"], "editor", "{seen:?}");
+
+    // By link, two uses.
+    let link = owner
+        .post(&format!("/projects/{pid}/invites"), json!({"role": "commenter", "max_uses": 2}))
+        .await?;
+    assert_eq!(link.status, StatusCode::CREATED, "{link:?}");
+    let token = link.body["token"].as_str().unwrap_or_default().to_owned();
+    let accept = format!("/invites/{token}/accept");
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let guest = ApiClient::signup(&server, &format!("guest{n}@hubs.example")).await?;
+        let reply = guest.post(&accept, json!({})).await?;
+        statuses.push(reply.status.as_u16());
+        if reply.status == StatusCode::OK {
+            assert_eq!(reply.body["role"], "commenter");
+            // Accepting again changes nothing and uses nothing.
+            assert_eq!(guest.post(&accept, json!({})).await?.status, StatusCode::OK);
+        }
+    }
+    assert_eq!(statuses, [200, 200, 410], "two uses, then gone");
+    let listed = owner.get(&format!("/projects/{pid}/invites")).await?;
+    let listed_link = listed.body.as_array().into_iter().flatten().find(|i| i["email"].is_null());
+    assert_eq!(listed_link.map(|i| i["uses"].clone()), Some(json!(2)));
+    assert!(listed.body.as_array().into_iter().flatten().all(|i| i.get("token").is_none()));
+
+    // Expired: the link is moved into the past, as if its hours had run out.
+    let link = owner
+        .post(
+            &format!("/projects/{pid}/invites"),
+            json!({"role": "viewer", "expires_in_hours": 24}),
+        )
+        .await?;
+    let token = link.body["token"].as_str().unwrap_or_default().to_owned();
+    let invite_id =
+        hubring_protocol::InviteId(link.body["id"].as_str().unwrap_or_default().to_owned());
+    let store = hubring_store::Store::open_path(
+        &server.data_dir.join("hubring.sqlite"),
+        hubring_store::StoreOptions::default(),
+    )
+    .await?;
+    store.set_invite_expiry(&invite_id, hubring_store::now_ms() - 1).await?;
+    store.close().await;
+    let late = ApiClient::signup(&server, "late@hubs.example").await?;
+    let reply = late.post(&format!("/invites/{token}/accept"), json!({})).await?;
+    assert_eq!(reply.status, StatusCode::GONE, "{reply:?}");
+    assert_eq!(late.get(&format!("/projects/{pid}")).await?.status, StatusCode::NOT_FOUND);
+
+    // Revoked, unknown, and granting above one's own role.
+    let link = owner.post(&format!("/projects/{pid}/invites"), json!({"role": "viewer"})).await?;
+    let revoked = link.body["token"].as_str().unwrap_or_default().to_owned();
+    let id = link.body["id"].as_str().unwrap_or_default();
+    assert_eq!(
+        owner.delete(&format!("/projects/{pid}/invites/{id}")).await?.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        late.post(&format!("/invites/{revoked}/accept"), json!({})).await?.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        late.post("/invites/hri_nonsense/accept", json!({})).await?.status,
+        StatusCode::NOT_FOUND
+    );
+    let too_high =
+        newcomer.post(&format!("/projects/{pid}/invites"), json!({"role": "owner"})).await?;
+    assert_eq!(too_high.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = owner
+        .post(&format!("/projects/{pid}/invites"), json!({"role": "viewer", "max_uses": 0}))
+        .await?;
+    assert!(bad.body["error"]["fields"]["max_uses"].is_string());
+    server.stop().await;
+    Ok(())
+}

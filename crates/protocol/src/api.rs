@@ -503,3 +503,43 @@ pub struct PeoplePage {
     pub page: u32,
     pub per_page: u32,
 }
+
+/// `POST /api/v1/projects/{id}/invites`: an invitation link. Whoever opens it signed in joins
+/// with `role`, until it expires or has been used `max_uses` times.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteLinkCreate {
+    pub role: ProjectRole,
+    /// Hours until the link stops working; none: it does not expire.
+    pub expires_in_hours: Option<u32>,
+    /// How many people may join through it; none: no limit.
+    pub max_uses: Option<u32>,
+}
+
+/// The answer to [`InviteLinkCreate`]: the only time the link's secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteLinkCreated {
+    pub id: InviteId,
+    pub token: String,
+}
+
+/// A pending invitation (`GET /api/v1/projects/{id}/invites`), without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub id: InviteId,
+    pub role: ProjectRole,
+    /// For an email invitation, the address.
+    pub email: Option<String>,
+    pub expires_at: Option<i64>,
+    pub max_uses: Option<u32>,
+    pub uses: u32,
+    pub created_at: i64,
+}
+
+/// The answer to `POST /api/v1/invites/{token}/accept`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteAccepted {
+    pub project_id: ProjectId,
+    /// The caller's role now (a member keeps a stronger role they already had).
+    pub role: ProjectRole,
+}

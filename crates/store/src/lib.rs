@@ -29,8 +29,8 @@ use writer::WriteReq;
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use workspace::{
-    Credential, ItemRecord, MemberRecord, NewUser, ProjectChanges, ProjectRecord, TokenRecord,
-    UserRecord,
+    Credential, InviteRecord, ItemRecord, MemberRecord, NewUser, ProjectChanges, ProjectRecord,
+    Redeemed, TokenRecord, UserRecord,
 };
 
 /// Errors of the store.

@@ -915,3 +915,183 @@ async fn project_docs(
         })
         .collect()
 }
+
+/// A pending invitation as stored.
+#[derive(Debug, Clone)]
+pub struct InviteRecord {
+    pub id: InviteId,
+    pub role: ProjectRole,
+    pub email: Option<String>,
+    pub expires_at: Option<i64>,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+    pub created_at: i64,
+}
+
+/// What redeeming an invitation link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// No such link (or it was revoked).
+    Unknown,
+    Expired,
+    UsedUp,
+    /// The person joined with the link's role.
+    Joined(ProjectId, ProjectRole),
+    /// The person was a member already and keeps their role; the link was not used up.
+    AlreadyMember(ProjectId, ProjectRole),
+}
+
+impl Store {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_link_invite(
+        &self,
+        id: &InviteId,
+        project_id: &ProjectId,
+        role: ProjectRole,
+        secret_hash: Vec<u8>,
+        expires_at: Option<i64>,
+        max_uses: Option<i64>,
+        by: &UserId,
+    ) -> Result<(), StoreError> {
+        let (id, project_id, by) = (id.clone(), project_id.clone(), by.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO invites (id, project_id, role, secret_hash, expires_at, max_uses, \
+                     created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id.as_str())
+                .bind(project_id.as_str())
+                .bind(role.as_str())
+                .bind(&secret_hash)
+                .bind(expires_at)
+                .bind(max_uses)
+                .bind(by.as_str())
+                .bind(now_ms())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    pub async fn project_invites(
+        &self,
+        project_id: &ProjectId,
+    ) -> Result<Vec<InviteRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, role, email, expires_at, max_uses, uses, created_at FROM invites \
+             WHERE project_id = ? ORDER BY created_at, id",
+        )
+        .bind(project_id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(InviteRecord {
+                    id: InviteId(row.try_get("id")?),
+                    role: role(row.try_get("role")?)?,
+                    email: row.try_get("email")?,
+                    expires_at: row.try_get("expires_at")?,
+                    max_uses: row.try_get("max_uses")?,
+                    uses: row.try_get("uses")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes an invitation of a project; false if there is no such invitation.
+    pub async fn delete_invite(
+        &self,
+        project_id: &ProjectId,
+        id: &InviteId,
+    ) -> Result<bool, StoreError> {
+        let (project_id, id) = (project_id.clone(), id.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n = sqlx::query("DELETE FROM invites WHERE id = ? AND project_id = ?")
+                    .bind(id.as_str())
+                    .bind(project_id.as_str())
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
+            })
+        })
+        .await
+    }
+
+    /// Redeems an invitation link for `user_id`, checking its expiry and uses and counting the
+    /// use in the same transaction, so two people racing for the last use cannot both get it.
+    pub async fn redeem_link(
+        &self,
+        secret_hash: Vec<u8>,
+        user_id: &UserId,
+    ) -> Result<Redeemed, StoreError> {
+        let user_id = user_id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let Some(row) = sqlx::query(
+                    "SELECT id, project_id, role, expires_at, max_uses, uses FROM invites \
+                     WHERE secret_hash = ?",
+                )
+                .bind(&secret_hash)
+                .fetch_optional(&mut *conn)
+                .await?
+                else {
+                    return Ok(Redeemed::Unknown);
+                };
+                let id: String = row.try_get("id")?;
+                let project_id = ProjectId(row.try_get("project_id")?);
+                let link_role = role(row.try_get("role")?)?;
+                let expires_at: Option<i64> = row.try_get("expires_at")?;
+                let max_uses: Option<i64> = row.try_get("max_uses")?;
+                let uses: i64 = row.try_get("uses")?;
+                let existing = sqlx::query(
+                    "SELECT role FROM project_members WHERE project_id = ? AND user_id = ?",
+                )
+                .bind(project_id.as_str())
+                .bind(user_id.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+                if let Some(existing) = existing {
+                    return Ok(Redeemed::AlreadyMember(project_id, role(existing.try_get(0)?)?));
+                }
+                if expires_at.is_some_and(|at| at <= now_ms()) {
+                    return Ok(Redeemed::Expired);
+                }
+                if max_uses.is_some_and(|max| uses >= max) {
+                    return Ok(Redeemed::UsedUp);
+                }
+                insert_member(conn, &project_id, &user_id, link_role).await?;
+                sqlx::query("UPDATE invites SET uses = uses + 1 WHERE id = ?")
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(Redeemed::Joined(project_id, link_role))
+            })
+        })
+        .await
+    }
+}
+
+impl Store {
+    /// Moves an invitation's expiry to `at_ms`: lets a test see an expired link without waiting
+    /// hours. Nothing in the server calls it.
+    pub async fn set_invite_expiry(&self, id: &InviteId, at_ms: i64) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE invites SET expires_at = ? WHERE id = ?")
+                    .bind(at_ms)
+                    .bind(id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+}

@@ -80,6 +80,9 @@ pub enum WorkspaceError {
     Conflict(&'static str),
     #[error("sign-up is by invitation only")]
     SignupClosed,
+    /// Something that existed and no longer works (an expired or used-up invitation).
+    #[error("{0}")]
+    Gone(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -5,19 +5,22 @@
 //! [`WorkspaceError::Forbidden`].
 
 use hubring_protocol::api::{
-    ItemCreate, ItemCreated, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, PersonRef,
-    ProjectCreate, ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
+    InviteAccepted, InviteLinkCreate, InviteLinkCreated, InviteView, ItemCreate, ItemCreated,
+    ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, PersonRef, ProjectCreate,
+    ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
 };
 use hubring_protocol::{DocId, InviteId, ItemId, ProjectId, UserId};
-use hubring_store::{ItemRecord, ProjectChanges, ProjectRecord, StoreError};
+use hubring_store::{ItemRecord, ProjectChanges, ProjectRecord, Redeemed, StoreError, now_ms};
 
 use crate::access::{Action, Standing, allows, effective_role};
-use crate::secret::new_id;
+use crate::secret::{new_id, new_secret, secret_hash};
 use crate::validate::Checks;
 use crate::{Caller, Workspace, WorkspaceError};
 
 const TITLE_MAX: usize = 200;
 const SUMMARY_MAX: usize = 5000;
+/// Prefix of invitation link secrets.
+const INVITE_PREFIX: &str = "hri_";
 
 /// What a caller may do with a live document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -383,6 +386,104 @@ impl Workspace {
             .map_err(hide_as("item"))?;
         self.store.delete_item(id).await?;
         Ok(item.doc_id)
+    }
+
+    /// Creates an invitation link to a project.
+    pub async fn create_invite_link(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        req: InviteLinkCreate,
+    ) -> Result<InviteLinkCreated, WorkspaceError> {
+        let (_, my_role) = self.project_for(caller, id, Action::Invite).await?;
+        let inviter = caller.signed_in()?;
+        let mut checks = Checks::default();
+        if req.role == ProjectRole::Owner {
+            checks.fail("role", "a project has one owner: transfer ownership instead");
+        } else if req.role < my_role {
+            checks.fail("role", "you cannot grant a role above your own");
+        }
+        if req.expires_in_hours.is_some_and(|h| h == 0 || h > 24 * 365) {
+            checks.fail("expires_in_hours", "must be 1 to 8760 (a year)");
+        }
+        if req.max_uses.is_some_and(|n| n == 0 || n > 10_000) {
+            checks.fail("max_uses", "must be 1 to 10000");
+        }
+        checks.done()?;
+        let secret = new_secret(INVITE_PREFIX);
+        let invite_id = InviteId(new_id());
+        let expires_at =
+            req.expires_in_hours.map(|h| now_ms().saturating_add(i64::from(h) * 3_600_000));
+        self.store
+            .create_link_invite(
+                &invite_id,
+                id,
+                req.role,
+                secret_hash(&secret),
+                expires_at,
+                req.max_uses.map(i64::from),
+                &inviter.id,
+            )
+            .await?;
+        Ok(InviteLinkCreated { id: invite_id, token: secret })
+    }
+
+    /// A project's pending invitations, for those who may invite.
+    pub async fn invites(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+    ) -> Result<Vec<InviteView>, WorkspaceError> {
+        self.project_for(caller, id, Action::Invite).await?;
+        Ok(self
+            .store
+            .project_invites(id)
+            .await?
+            .into_iter()
+            .map(|i| InviteView {
+                id: i.id,
+                role: i.role,
+                email: i.email,
+                expires_at: i.expires_at,
+                max_uses: i.max_uses.and_then(|n| u32::try_from(n).ok()),
+                uses: u32::try_from(i.uses).unwrap_or(u32::MAX),
+                created_at: i.created_at,
+            })
+            .collect())
+    }
+
+    pub async fn revoke_invite(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+        invite: &InviteId,
+    ) -> Result<(), WorkspaceError> {
+        self.project_for(caller, id, Action::Invite).await?;
+        if self.store.delete_invite(id, invite).await? {
+            Ok(())
+        } else {
+            Err(WorkspaceError::NotFound("invitation"))
+        }
+    }
+
+    /// Joins the project an invitation link is for.
+    pub async fn accept_invite(
+        &self,
+        caller: &Caller,
+        token: &str,
+    ) -> Result<InviteAccepted, WorkspaceError> {
+        let user = caller.signed_in()?;
+        if !token.starts_with(INVITE_PREFIX) {
+            return Err(WorkspaceError::NotFound("invitation"));
+        }
+        match self.store.redeem_link(secret_hash(token), &user.id).await? {
+            Redeemed::Unknown => Err(WorkspaceError::NotFound("invitation")),
+            Redeemed::Expired => Err(WorkspaceError::Gone("this invitation has expired")),
+            Redeemed::UsedUp => Err(WorkspaceError::Gone("this invitation has been used up")),
+            Redeemed::Joined(project_id, role) | Redeemed::AlreadyMember(project_id, role) => {
+                Ok(InviteAccepted { project_id, role })
+            }
+        }
     }
 
     /// What the caller may do with a live document: `None` if it belongs to no item,

@@ -14,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hubring_protocol::api::{
-    ChangePasswordRequest, HubCreate, HubMemberUpdate, HubUpdate, ItemCreate, ItemUpdate,
-    LoginRequest, Me, MemberAdd, MemberUpdate, OpenTo, OwnershipTransfer, ProfileUpdate,
-    ProjectCreate, ProjectUpdate, SignupRequest, TokenCreate,
+    ChangePasswordRequest, HubCreate, HubMemberUpdate, HubUpdate, InviteLinkCreate, ItemCreate,
+    ItemUpdate, LoginRequest, Me, MemberAdd, MemberUpdate, OpenTo, OwnershipTransfer,
+    ProfileUpdate, ProjectCreate, ProjectUpdate, SignupRequest, TokenCreate,
 };
-use hubring_protocol::{HubId, ItemId, ProjectId, TokenId, UserId};
+use hubring_protocol::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use hubring_store::{Credential, UserRecord};
 use hubring_workspace::PeopleSearch;
 use hubring_workspace::{MembershipChange, WorkspaceError};
@@ -62,6 +62,9 @@ pub(crate) fn router() -> Router<AppState> {
             axum::routing::patch(set_role).delete(remove_member),
         )
         .route("/projects/{id}/owner", post(transfer_ownership))
+        .route("/projects/{id}/invites", post(create_invite).get(invites))
+        .route("/projects/{id}/invites/{invite_id}", axum::routing::delete(revoke_invite))
+        .route("/invites/{token}/accept", post(accept_invite))
         .route("/projects/{id}/items", post(create_item).get(items))
         .route("/items/{id}", get(item).patch(update_item).delete(delete_item))
         .fallback(not_found)
@@ -100,6 +103,7 @@ impl From<WorkspaceError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
             }
             WorkspaceError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
+            WorkspaceError::Gone(why) => ApiError::new(StatusCode::GONE, "gone", why),
             WorkspaceError::SignupClosed => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "signup_closed",
@@ -461,4 +465,39 @@ async fn remove_hub_member(
 ) -> Result<StatusCode, ApiError> {
     app.workspace.remove_hub_member(&caller, &HubId(id), &UserId(user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn create_invite(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<InviteLinkCreate>,
+) -> Result<Response, ApiError> {
+    let created = app.workspace.create_invite_link(&caller, &ProjectId(id), req).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn invites(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.invites(&caller, &ProjectId(id)).await?).into_response())
+}
+
+async fn revoke_invite(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, invite_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    app.workspace.revoke_invite(&caller, &ProjectId(id), &InviteId(invite_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn accept_invite(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.accept_invite(&caller, &token).await?).into_response())
 }
