@@ -21,11 +21,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use hubring_doc::{Permission, Session};
+use hubring_doc::{Inbound, Permission, Session};
 use hubring_protocol::ws::close;
 use hubring_protocol::{DocId, UserId};
 use hubring_store::Credential;
 use hubring_sync::{Conn, Outbox, SyncError, TrySendError};
+use hubring_workspace::Workspace;
 use serde::Deserialize;
 use tokio::time::{Instant, Sleep};
 use tokio_tungstenite::tungstenite;
@@ -101,6 +102,7 @@ pub(crate) async fn doc(
     let identity = caller.user.map(|user| {
         Box::new(Identity {
             live: Arc::clone(&app.live),
+            workspace: app.workspace.clone(),
             user: user.id,
             credential: caller.credential,
         })
@@ -151,8 +153,38 @@ type Joining = Pin<Box<dyn Future<Output = Result<(Conn, Outbox), SyncError>> + 
 #[derive(Debug)]
 struct Identity {
     live: Arc<LiveConns>,
+    workspace: Workspace,
     user: UserId,
     credential: Option<Credential>,
+}
+
+/// How often a writer's edits are recorded as the item's last change, at most.
+const TOUCH_EVERY: Duration = Duration::from_secs(10);
+
+/// A signed-in writer: their edits mark the item as last changed by them ("who changed what
+/// last"), at most every [`TOUCH_EVERY`], off the connection's task.
+#[derive(Debug)]
+struct Author {
+    workspace: Workspace,
+    user: UserId,
+    doc: DocId,
+    last: Option<Instant>,
+}
+
+impl Author {
+    fn edited(&mut self) {
+        let now = Instant::now();
+        if self.last.is_some_and(|last| now < last + TOUCH_EVERY) {
+            return;
+        }
+        self.last = Some(now);
+        let (workspace, user, doc) = (self.workspace.clone(), self.user.clone(), self.doc.clone());
+        tokio::spawn(async move {
+            if let Err(err) = workspace.touch_doc(&doc, &user).await {
+                tracing::warn!(%doc, %err, "recording the last change failed");
+            }
+        });
+    }
 }
 
 /// A connection's whole life as one future, sized by its largest phase rather than by the sum
@@ -216,12 +248,23 @@ impl Future for Lifecycle {
                             let span =
                                 tracing::info_span!("doc_conn", conn = %conn.id, %doc, ?permission);
                             span.in_scope(|| tracing::debug!("connected"));
+                            let mut author = None;
                             let registration = identity.map(|id| {
-                                let Identity { live, user, credential } = *id;
+                                let Identity { live, workspace, user, credential } = *id;
+                                if permission == Permission::Write {
+                                    author = Some(Box::new(Author {
+                                        workspace,
+                                        user: user.clone(),
+                                        doc: doc.clone(),
+                                        last: None,
+                                    }));
+                                }
                                 live.register(user, conn.id, doc.clone(), credential, &conn.close)
                             });
                             let session = Session::new(permission);
-                            let connection = Connection::new(socket, conn, outbox, session, limits);
+                            let mut connection =
+                                Connection::new(socket, conn, outbox, session, limits);
+                            connection.author = author;
                             Lifecycle::Open { connection, span, _registration: registration }
                         }
                         Err(err) => {
@@ -293,6 +336,8 @@ struct Connection {
     /// A frame waiting for room in the document's queue; the client is not read meanwhile, so a
     /// busy document slows its writers down instead of buffering for them.
     sending: Option<Sending>,
+    /// A signed-in writer, whose edits are recorded on the item.
+    author: Option<Box<Author>>,
 }
 
 impl Connection {
@@ -318,6 +363,7 @@ impl Connection {
             ping_due: false,
             unflushed: false,
             sending: None,
+            author: None,
         }
     }
 
@@ -403,15 +449,20 @@ impl Connection {
             }
         };
         match self.session.receive(&frame) {
-            Ok(Some(inbound)) => match self.conn.try_send(inbound) {
-                Ok(()) => {}
-                Err(TrySendError::Full(inbound)) => {
-                    self.sending = Some(Box::pin(self.conn.send_owned(inbound)));
+            Ok(Some(inbound)) => {
+                if let (Inbound::Update { .. }, Some(author)) = (&inbound, &mut self.author) {
+                    author.edited();
                 }
-                Err(TrySendError::Gone) => {
-                    close.close(close::GOING_AWAY, "document closed");
+                match self.conn.try_send(inbound) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(inbound)) => {
+                        self.sending = Some(Box::pin(self.conn.send_owned(inbound)));
+                    }
+                    Err(TrySendError::Gone) => {
+                        close.close(close::GOING_AWAY, "document closed");
+                    }
                 }
-            },
+            }
             Ok(None) => {}
             Err(err) => {
                 tracing::warn!(%err, n_bytes = frame.len(), "bad frame, closing");

@@ -466,3 +466,47 @@ async fn invitations_by_email_and_by_link_with_expiry_and_uses() -> anyhow::Resu
     server.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_show_who_changed_them_last() -> anyhow::Result<()> {
+    let server = TestServer::start_with(access_server()).await;
+    let people = People::sign_up(&server).await?;
+    let (project, doc) = people.project("private").await?;
+    let items = people.viewer.get(&format!("/projects/{project}/items")).await?;
+    assert_eq!(items.body[0]["updated_by"]["id"], people.owner.id());
+
+    let mut editor =
+        DocClient::connect_synced(&doc_url(&server, &people.editor, &doc).await?).await?;
+    editor.subscribe_saved().await?;
+    editor.edit(|txn| txn.get_or_insert_text("t").push(txn, "a line")).await?;
+    editor.wait_all_saved().await?;
+    // The record is written off the connection's path: wait for it to show.
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let items = people.viewer.get(&format!("/projects/{project}/items")).await?;
+        if items.body[0]["updated_by"]["id"] == people.editor.id() {
+            assert_eq!(items.body[0]["updated_by"]["display_name"], "editor");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never recorded: {items:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Renaming is a change too.
+    let item_id = people.viewer.get(&format!("/projects/{project}/items")).await?.body[0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let renamed = people
+        .owner
+        .patch(&format!("/items/{item_id}"), json!({"title": "Final proposal"}))
+        .await?;
+    assert_eq!(renamed.status, StatusCode::NO_CONTENT);
+    let item = people.viewer.get(&format!("/items/{item_id}")).await?;
+    assert_eq!(item.body["title"], "Final proposal");
+    assert_eq!(item.body["updated_by"]["id"], people.owner.id());
+    let denied = people.viewer.patch(&format!("/items/{item_id}"), json!({"title": "x"})).await?;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    editor.close().await;
+    server.stop().await;
+    Ok(())
+}
