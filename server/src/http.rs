@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use hubring_protocol::ErrorBody;
@@ -13,13 +13,19 @@ use hubring_protocol::ErrorBody;
 use crate::{AppState, api, ws};
 
 pub(crate) fn router(state: AppState) -> Router {
+    let (api, doc) = api::router();
+    let doc = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    let page = Html(api::docs_page(&doc));
+    let json = Json(doc);
     Router::new()
+        .route("/api/v1/openapi.json", get(move || std::future::ready(json.clone())))
+        .route("/api/docs", get(move || std::future::ready(page.clone())))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         // A catch-all segment, so an id with a '/' in it is answered 400 like any other bad id.
         .route("/ws/doc/{*doc_id}", get(ws::doc))
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api)
         .with_state(state)
 }
 

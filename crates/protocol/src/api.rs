@@ -8,6 +8,7 @@ use crate::ids::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 
 /// A member's role in a project, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectRole {
     Owner,
@@ -35,6 +36,7 @@ impl ProjectRole {
 
 /// Who can see a project besides its members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Members only; anyone else is told it does not exist.
@@ -63,6 +65,7 @@ impl Visibility {
 
 /// What an item of a project is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     Document,
@@ -88,6 +91,7 @@ impl ItemKind {
 
 /// `POST /api/v1/auth/signup`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
     pub email: String,
@@ -97,6 +101,7 @@ pub struct SignupRequest {
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
@@ -105,6 +110,7 @@ pub struct LoginRequest {
 
 /// `POST /api/v1/auth/password`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
@@ -113,6 +119,7 @@ pub struct ChangePasswordRequest {
 
 /// `GET /api/v1/me`: the signed-in person, with what only they (and admins) see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: UserId,
     pub email: String,
@@ -123,6 +130,7 @@ pub struct Me {
 
 /// A person as others see them in lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonRef {
     pub id: UserId,
     pub display_name: String,
@@ -130,6 +138,7 @@ pub struct PersonRef {
 
 /// `POST /api/v1/tokens`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenCreate {
     pub name: String,
@@ -137,6 +146,7 @@ pub struct TokenCreate {
 
 /// The answer to [`TokenCreate`]: the only time the secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenCreated {
     pub id: TokenId,
     pub name: String,
@@ -146,6 +156,7 @@ pub struct TokenCreated {
 
 /// A token in `GET /api/v1/tokens`, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenView {
     pub id: TokenId,
     pub name: String,
@@ -155,6 +166,7 @@ pub struct TokenView {
 
 /// `POST /api/v1/projects`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProjectCreate {
     pub title: String,
@@ -167,6 +179,7 @@ pub struct ProjectCreate {
 
 /// `PATCH /api/v1/projects/{id}`: only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProjectUpdate {
     pub title: Option<String>,
@@ -178,12 +191,14 @@ pub struct ProjectUpdate {
 
 /// The answer to a create: the new record's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectCreated {
     pub id: ProjectId,
 }
 
 /// `GET /api/v1/projects/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectView {
     pub id: ProjectId,
     pub title: String,
@@ -200,6 +215,7 @@ pub struct ProjectView {
 
 /// A project in a list (`GET /api/v1/projects`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectSummary {
     pub id: ProjectId,
     pub title: String,
@@ -211,6 +227,7 @@ pub struct ProjectSummary {
 
 /// A member of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberView {
     pub user_id: UserId,
     pub display_name: String,
@@ -221,6 +238,7 @@ pub struct MemberView {
 /// `POST /api/v1/projects/{id}/members`: an existing account joins at once; any other address
 /// gets an invite, accepted when it signs up or in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberAdd {
     pub email: String,
@@ -229,6 +247,7 @@ pub struct MemberAdd {
 
 /// The answer to [`MemberAdd`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum MemberAdded {
     Added { user_id: UserId },
@@ -237,6 +256,7 @@ pub enum MemberAdded {
 
 /// `PATCH /api/v1/projects/{id}/members/{user_id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberUpdate {
     pub role: ProjectRole,
@@ -245,6 +265,7 @@ pub struct MemberUpdate {
 /// `POST /api/v1/projects/{id}/owner`: the owner hands the project to a member, and becomes an
 /// editor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OwnershipTransfer {
     pub user_id: UserId,
@@ -252,6 +273,7 @@ pub struct OwnershipTransfer {
 
 /// `POST /api/v1/projects/{id}/items`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemCreate {
     pub kind: ItemKind,
@@ -260,6 +282,7 @@ pub struct ItemCreate {
 
 /// The answer to [`ItemCreate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemCreated {
     pub id: ItemId,
     pub doc_id: DocId,
@@ -267,6 +290,7 @@ pub struct ItemCreated {
 
 /// `PATCH /api/v1/items/{id}`: rename, or move to another project the caller may edit.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ItemUpdate {
     pub title: Option<String>,
@@ -275,6 +299,7 @@ pub struct ItemUpdate {
 
 /// An item in `GET /api/v1/projects/{id}/items`, with who changed it last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemView {
     pub id: ItemId,
     pub project_id: ProjectId,
@@ -289,6 +314,7 @@ pub struct ItemView {
 
 /// A person's place in a hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HubRole {
     /// Runs the hub: edits it, approves who joins.
@@ -316,6 +342,7 @@ impl HubRole {
 
 /// `POST /api/v1/hubs`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HubCreate {
     pub name: String,
@@ -335,6 +362,7 @@ pub struct HubCreate {
 
 /// `PATCH /api/v1/hubs/{id}`: only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HubUpdate {
     pub name: Option<String>,
@@ -349,12 +377,14 @@ pub struct HubUpdate {
 
 /// The answer to [`HubCreate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubCreated {
     pub id: HubId,
 }
 
 /// A hub in lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubSummary {
     pub id: HubId,
     pub name: String,
@@ -365,6 +395,7 @@ pub struct HubSummary {
 /// `GET /api/v1/hubs/{id}`: the hub, its members (requests only to managers) and the projects
 /// it partners in that the caller may see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubView {
     pub id: HubId,
     pub name: String,
@@ -384,6 +415,7 @@ pub struct HubView {
 
 /// A member of a hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubMemberView {
     pub user_id: UserId,
     pub display_name: String,
@@ -393,6 +425,7 @@ pub struct HubMemberView {
 /// `PATCH /api/v1/hubs/{id}/members/{user_id}`: approve a request (`member`), or make or unmake
 /// a manager.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HubMemberUpdate {
     pub role: HubRole,
@@ -400,6 +433,7 @@ pub struct HubMemberUpdate {
 
 /// What a person is open to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OpenTo {
     Collaborating,
@@ -425,6 +459,7 @@ impl OpenTo {
 
 /// Who finds a profile in the directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileVisibility {
     /// Every signed-in person.
@@ -448,6 +483,7 @@ impl ProfileVisibility {
 
 /// `GET /api/v1/me/profile`: the caller's whole profile, with its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub display_name: String,
     pub city: String,
@@ -463,6 +499,7 @@ pub struct Profile {
 
 /// `PATCH /api/v1/me/profile`: only the fields given change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfileUpdate {
     pub display_name: Option<String>,
@@ -480,6 +517,7 @@ pub struct ProfileUpdate {
 /// A person as the directory shows them. `email` only when they chose to show it (or to
 /// themselves and admins).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PersonView {
     pub id: UserId,
     pub display_name: String,
@@ -496,6 +534,7 @@ pub struct PersonView {
 
 /// `GET /api/v1/people`: one page of the directory, best match first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PeoplePage {
     pub items: Vec<PersonView>,
     /// Matches on every page.
@@ -507,6 +546,7 @@ pub struct PeoplePage {
 /// `POST /api/v1/projects/{id}/invites`: an invitation link. Whoever opens it signed in joins
 /// with `role`, until it expires or has been used `max_uses` times.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InviteLinkCreate {
     pub role: ProjectRole,
@@ -518,6 +558,7 @@ pub struct InviteLinkCreate {
 
 /// The answer to [`InviteLinkCreate`]: the only time the link's secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteLinkCreated {
     pub id: InviteId,
     pub token: String,
@@ -525,6 +566,7 @@ pub struct InviteLinkCreated {
 
 /// A pending invitation (`GET /api/v1/projects/{id}/invites`), without its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteView {
     pub id: InviteId,
     pub role: ProjectRole,
@@ -538,8 +580,16 @@ pub struct InviteView {
 
 /// The answer to `POST /api/v1/invites/{token}/accept`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteAccepted {
     pub project_id: ProjectId,
     /// The caller's role now (a member keeps a stronger role they already had).
     pub role: ProjectRole,
+}
+
+/// The answer to `POST /api/v1/hubs/{id}/join`: the caller's place in the hub now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HubJoined {
+    pub role: HubRole,
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The alphabet is small on purpose: ids travel in URLs, log lines and file names unescaped.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct DocId(String);
 
 /// Why a string is not a [`DocId`].

@@ -2,6 +2,7 @@
 //! translate: the workspace decides, and every refusal becomes the one error body here.
 
 mod auth;
+mod docs;
 mod json;
 mod limit;
 
@@ -11,21 +12,29 @@ use axum::extract::Query;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use hubring_protocol::api::{
     ChangePasswordRequest, HubCreate, HubMemberUpdate, HubUpdate, InviteLinkCreate, ItemCreate,
     ItemUpdate, LoginRequest, Me, MemberAdd, MemberUpdate, OpenTo, OwnershipTransfer,
     ProfileUpdate, ProjectCreate, ProjectUpdate, SignupRequest, TokenCreate,
 };
-use hubring_protocol::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
+use hubring_protocol::api::{
+    HubCreated, HubJoined, HubSummary, HubView, InviteAccepted, InviteLinkCreated, InviteView,
+    ItemCreated, ItemView, MemberAdded, PeoplePage, PersonView, Profile, ProjectCreated,
+    ProjectSummary, ProjectView, TokenCreated, TokenView,
+};
+use hubring_protocol::{ErrorBody, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use hubring_store::{Credential, UserRecord};
 use hubring_workspace::PeopleSearch;
 use hubring_workspace::{MembershipChange, WorkspaceError};
 use serde::Deserialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use auth::{Auth, cleared_cookie, session_cookie};
 pub(crate) use auth::{authenticate, check_same_origin};
+pub(crate) use docs::page as docs_page;
 use json::ApiJson;
 pub(crate) use limit::AuthLimiter;
 
@@ -35,40 +44,59 @@ use crate::http::ApiError;
 /// Largest JSON body accepted; a larger one is answered 413.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/signup", post(signup))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/auth/password", post(change_password))
-        .route("/me", get(me))
-        .route("/me/profile", get(my_profile).patch(update_profile))
-        .route("/people", get(people))
-        .route("/people/{id}", get(person))
-        .route("/hubs", post(create_hub).get(hubs))
-        .route("/hubs/{id}", get(hub).patch(update_hub))
-        .route("/hubs/{id}/join", post(join_hub))
-        .route(
-            "/hubs/{id}/members/{user_id}",
-            axum::routing::patch(set_hub_role).delete(remove_hub_member),
-        )
-        .route("/tokens", post(create_token).get(list_tokens))
-        .route("/tokens/{id}", axum::routing::delete(revoke_token))
-        .route("/projects", post(create_project).get(my_projects))
-        .route("/projects/{id}", get(project).patch(update_project).delete(delete_project))
-        .route("/projects/{id}/members", post(add_member))
-        .route(
-            "/projects/{id}/members/{user_id}",
-            axum::routing::patch(set_role).delete(remove_member),
-        )
-        .route("/projects/{id}/owner", post(transfer_ownership))
-        .route("/projects/{id}/invites", post(create_invite).get(invites))
-        .route("/projects/{id}/invites/{invite_id}", axum::routing::delete(revoke_invite))
-        .route("/invites/{token}/accept", post(accept_invite))
-        .route("/projects/{id}/items", post(create_item).get(items))
-        .route("/items/{id}", get(item).patch(update_item).delete(delete_item))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+/// The OpenAPI document's frame; the paths come from the handlers' `#[utoipa::path]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Hubring API",
+        description = "Accounts, hubs, the people directory, projects, members and items. \
+            Sign in with the session cookie (from signup or login; state-changing requests must \
+            then come from the server's own origin) or `Authorization: Bearer TOKEN`. Errors are \
+            `{\"error\": {\"code\", \"message\", \"fields\"?}}`.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
+    ),
+    servers((url = "/api/v1")),
+    tags(
+        (name = "accounts", description = "Sign-up, sign-in, sessions and API tokens"),
+        (name = "people", description = "Profiles and the people directory"),
+        (name = "hubs", description = "Creative hubs and their members"),
+        (name = "projects", description = "Projects, members, roles and invitations"),
+        (name = "items", description = "Documents, boards and rooms inside projects")
+    )
+)]
+struct ApiDoc;
+
+/// `/api/v1`'s routes and their OpenAPI document, from the same declarations: a route without
+/// its documentation does not compile in here.
+pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(change_password))
+        .routes(routes!(me))
+        .routes(routes!(my_profile, update_profile))
+        .routes(routes!(people))
+        .routes(routes!(person))
+        .routes(routes!(create_hub, hubs))
+        .routes(routes!(hub, update_hub))
+        .routes(routes!(join_hub))
+        .routes(routes!(set_hub_role, remove_hub_member))
+        .routes(routes!(create_token, list_tokens))
+        .routes(routes!(revoke_token))
+        .routes(routes!(create_project, my_projects))
+        .routes(routes!(project, update_project, delete_project))
+        .routes(routes!(add_member))
+        .routes(routes!(set_role, remove_member))
+        .routes(routes!(transfer_ownership))
+        .routes(routes!(create_invite, invites))
+        .routes(routes!(revoke_invite))
+        .routes(routes!(accept_invite))
+        .routes(routes!(create_item, items))
+        .routes(routes!(item, update_item, delete_item))
+        .split_for_parts();
+    let router = router.fallback(not_found).layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    (router, api)
 }
 
 async fn not_found() -> ApiError {
@@ -127,6 +155,7 @@ fn me_view(user: &UserRecord) -> Me {
     }
 }
 
+#[utoipa::path(post, path = "/auth/signup", tag = "accounts", summary = "Create an account and sign in (the first account is the admin)", request_body = SignupRequest, responses((status = 201, body = Me), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn signup(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -141,6 +170,7 @@ async fn signup(
         .into_response())
 }
 
+#[utoipa::path(post, path = "/auth/login", tag = "accounts", summary = "Sign in; sets the session cookie", request_body = LoginRequest, responses((status = 200, body = Me), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn login(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -154,6 +184,7 @@ async fn login(
     Ok(([(header::SET_COOKIE, cookie)], Json(me_view(&user))).into_response())
 }
 
+#[utoipa::path(post, path = "/auth/logout", tag = "accounts", summary = "Sign out this session", responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn logout(State(app): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
     app.workspace.logout(&caller).await?;
     if let (Some(user), Some(credential)) = (caller.user_id(), &caller.credential) {
@@ -163,6 +194,7 @@ async fn logout(State(app): State<AppState>, Auth(caller): Auth) -> Result<Respo
         .into_response())
 }
 
+#[utoipa::path(post, path = "/auth/password", tag = "accounts", summary = "Change the password; other sessions are signed out", request_body = ChangePasswordRequest, responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn change_password(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -172,10 +204,12 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/me", tag = "accounts", summary = "The signed-in account", responses((status = 200, body = Me), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn me(Auth(caller): Auth) -> Result<Json<Me>, ApiError> {
     Ok(Json(me_view(caller.signed_in()?)))
 }
 
+#[utoipa::path(post, path = "/tokens", tag = "accounts", summary = "Create a personal API token (its secret is shown once)", request_body = TokenCreate, responses((status = 201, body = TokenCreated), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn create_token(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -185,6 +219,7 @@ async fn create_token(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/tokens", tag = "accounts", summary = "The caller's tokens, without secrets", responses((status = 200, body = Vec<TokenView>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn list_tokens(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -192,6 +227,7 @@ async fn list_tokens(
     Ok(Json(app.workspace.list_tokens(&caller).await?).into_response())
 }
 
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "accounts", summary = "Revoke a token; its document connections close", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn revoke_token(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -205,6 +241,7 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/projects", tag = "projects", summary = "Create a project; the caller owns it", request_body = ProjectCreate, responses((status = 201, body = ProjectCreated), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn create_project(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -214,6 +251,7 @@ async fn create_project(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/projects", tag = "projects", summary = "The caller's projects", responses((status = 200, body = Vec<ProjectSummary>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn my_projects(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -221,6 +259,7 @@ async fn my_projects(
     Ok(Json(app.workspace.my_projects(&caller).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/projects/{id}", tag = "projects", summary = "A project page", params(("id" = String, Path)), responses((status = 200, body = ProjectView), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn project(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -229,6 +268,7 @@ async fn project(
     Ok(Json(app.workspace.project(&caller, &ProjectId(id)).await?).into_response())
 }
 
+#[utoipa::path(patch, path = "/projects/{id}", tag = "projects", summary = "Change or archive a project (owner)", params(("id" = String, Path)), request_body = ProjectUpdate, responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn update_project(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -239,6 +279,7 @@ async fn update_project(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/projects/{id}", tag = "projects", summary = "Delete a project and everything in it (owner)", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn delete_project(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -249,6 +290,7 @@ async fn delete_project(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/projects/{id}/members", tag = "projects", summary = "Add an account, or invite an address", params(("id" = String, Path)), request_body = MemberAdd, responses((status = 201, body = MemberAdded), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn add_member(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -269,6 +311,7 @@ fn enforce(app: &AppState, change: &MembershipChange) {
     tracing::info!(project = %change.project_id, user = %change.user_id, n_closed = n, "access changed");
 }
 
+#[utoipa::path(patch, path = "/projects/{id}/members/{user_id}", tag = "projects", summary = "Change a member's role (owner); their documents reconnect", params(("id" = String, Path), ("user_id" = String, Path)), request_body = MemberUpdate, responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn set_role(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -281,6 +324,7 @@ async fn set_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/projects/{id}/members/{user_id}", tag = "projects", summary = "Remove a member (owner), or leave", params(("id" = String, Path), ("user_id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn remove_member(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -291,6 +335,7 @@ async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/projects/{id}/owner", tag = "projects", summary = "Hand the project to another member (owner)", params(("id" = String, Path)), request_body = OwnershipTransfer, responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn transfer_ownership(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -302,6 +347,7 @@ async fn transfer_ownership(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/projects/{id}/items", tag = "items", summary = "Create a document, board or room", params(("id" = String, Path)), request_body = ItemCreate, responses((status = 201, body = ItemCreated), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn create_item(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -312,6 +358,7 @@ async fn create_item(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/projects/{id}/items", tag = "items", summary = "A project's items, with who changed them last", params(("id" = String, Path)), responses((status = 200, body = Vec<ItemView>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn items(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -320,6 +367,7 @@ async fn items(
     Ok(Json(app.workspace.items(&caller, &ProjectId(id)).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/items/{id}", tag = "items", summary = "One item", params(("id" = String, Path)), responses((status = 200, body = ItemView), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn item(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -328,6 +376,7 @@ async fn item(
     Ok(Json(app.workspace.item(&caller, &ItemId(id)).await?).into_response())
 }
 
+#[utoipa::path(patch, path = "/items/{id}", tag = "items", summary = "Rename an item or move it to another project", params(("id" = String, Path)), request_body = ItemUpdate, responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn update_item(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -341,6 +390,7 @@ async fn update_item(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/items/{id}", tag = "items", summary = "Delete an item; its connections close", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn delete_item(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -351,10 +401,12 @@ async fn delete_item(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/me/profile", tag = "people", summary = "The caller's profile and its settings", responses((status = 200, body = Profile), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn my_profile(State(app): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
     Ok(Json(app.workspace.my_profile(&caller).await?).into_response())
 }
 
+#[utoipa::path(patch, path = "/me/profile", tag = "people", summary = "Change the caller's profile", request_body = ProfileUpdate, responses((status = 200, body = Profile), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn update_profile(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -364,8 +416,9 @@ async fn update_profile(
 }
 
 /// `GET /people` query parameters; unknown ones are refused, like unknown body fields.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PeopleParams {
     q: Option<String>,
     skill: Option<String>,
@@ -378,6 +431,7 @@ struct PeopleParams {
     per_page: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/people", tag = "people", summary = "Search the people directory (partner finder)", params(PeopleParams), responses((status = 200, body = PeoplePage), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn people(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -400,6 +454,7 @@ async fn people(
     Ok(Json(app.workspace.search_people(&caller, search).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/people/{id}", tag = "people", summary = "One person's profile", params(("id" = String, Path)), responses((status = 200, body = PersonView), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn person(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -408,6 +463,7 @@ async fn person(
     Ok(Json(app.workspace.person(&caller, &UserId(id)).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/hubs", tag = "hubs", summary = "Create a hub; the caller manages it", request_body = HubCreate, responses((status = 201, body = HubCreated), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn create_hub(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -417,10 +473,12 @@ async fn create_hub(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/hubs", tag = "hubs", summary = "Every hub", responses((status = 200, body = Vec<HubSummary>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn hubs(State(app): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
     Ok(Json(app.workspace.hubs(&caller).await?).into_response())
 }
 
+#[utoipa::path(get, path = "/hubs/{id}", tag = "hubs", summary = "A hub page: members and partner projects", params(("id" = String, Path)), responses((status = 200, body = HubView), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn hub(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -429,6 +487,7 @@ async fn hub(
     Ok(Json(app.workspace.hub(&caller, &HubId(id)).await?).into_response())
 }
 
+#[utoipa::path(patch, path = "/hubs/{id}", tag = "hubs", summary = "Change a hub (managers)", params(("id" = String, Path)), request_body = HubUpdate, responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn update_hub(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -439,15 +498,17 @@ async fn update_hub(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/hubs/{id}/join", tag = "hubs", summary = "Ask to join a hub", params(("id" = String, Path)), responses((status = 202, body = HubJoined), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn join_hub(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let role = app.workspace.request_to_join(&caller, &HubId(id)).await?;
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "role": role }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(HubJoined { role })).into_response())
 }
 
+#[utoipa::path(patch, path = "/hubs/{id}/members/{user_id}", tag = "hubs", summary = "Approve a request or change a member's place (managers)", params(("id" = String, Path), ("user_id" = String, Path)), request_body = HubMemberUpdate, responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn set_hub_role(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -458,6 +519,7 @@ async fn set_hub_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/hubs/{id}/members/{user_id}", tag = "hubs", summary = "Remove a member, decline a request, or leave", params(("id" = String, Path), ("user_id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn remove_hub_member(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -467,6 +529,7 @@ async fn remove_hub_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/projects/{id}/invites", tag = "projects", summary = "Create an invitation link", params(("id" = String, Path)), request_body = InviteLinkCreate, responses((status = 201, body = InviteLinkCreated), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn create_invite(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -477,6 +540,7 @@ async fn create_invite(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(get, path = "/projects/{id}/invites", tag = "projects", summary = "Pending invitations, without secrets", params(("id" = String, Path)), responses((status = 200, body = Vec<InviteView>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn invites(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -485,6 +549,7 @@ async fn invites(
     Ok(Json(app.workspace.invites(&caller, &ProjectId(id)).await?).into_response())
 }
 
+#[utoipa::path(delete, path = "/projects/{id}/invites/{invite_id}", tag = "projects", summary = "Revoke an invitation", params(("id" = String, Path), ("invite_id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn revoke_invite(
     State(app): State<AppState>,
     Auth(caller): Auth,
@@ -494,6 +559,7 @@ async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/invites/{token}/accept", tag = "projects", summary = "Join the project of an invitation link", params(("token" = String, Path)), responses((status = 200, body = InviteAccepted), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn accept_invite(
     State(app): State<AppState>,
     Auth(caller): Auth,
