@@ -4,6 +4,7 @@
 use hubring_tests::{ApiClient, DocClient, PASSWORD, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use yrs::{Text, WriteTxn};
 
 fn accounts_server() -> impl FnOnce(&mut hubring::config::ServeArgs) {
     |args| args.open_docs = Some(false)
@@ -270,6 +271,135 @@ async fn no_route_ever_returns_a_password_hash_or_a_stored_secret() -> anyhow::R
         assert!(!s.contains("password"), "a password field was returned: {s}");
         assert!(!s.starts_with("hrs_"), "a session secret was returned");
     }
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_only_sign_up_admits_the_first_account_and_invited_addresses() -> anyhow::Result<()>
+{
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.signup = Some(hubring::config::SignupMode::InviteOnly);
+    })
+    .await;
+    let first = ApiClient::signup(&server, "first@hubs.example").await?;
+    let stranger = ApiClient::anonymous(&server)
+        .post(
+            "/auth/signup",
+            json!({"email": "stranger@hubs.example", "password": PASSWORD, "display_name": "S"}),
+        )
+        .await?;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN);
+    assert_eq!(stranger.body["error"]["code"], "signup_closed");
+    let project = first.post("/projects", json!({"title": "P", "visibility": "private"})).await?;
+    let pid = project.body["id"].as_str().unwrap_or_default().to_owned();
+    first
+        .post(
+            &format!("/projects/{pid}/members"),
+            json!({"email": "guest@hubs.example", "role": "viewer"}),
+        )
+        .await?;
+    let guest = ApiClient::signup(&server, "guest@hubs.example").await?;
+    assert_eq!(guest.get(&format!("/projects/{pid}")).await?.body["my_role"], "viewer");
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_https_the_session_cookie_is_secure_and_only_that_origin_counts()
+-> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.public_url = Some("https://hubring.example.org/".to_owned());
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let signup = http
+        .post(server.http_url("/api/v1/auth/signup"))
+        .header("origin", "https://hubring.example.org")
+        .json(&json!({"email": "ana@hubs.example", "password": PASSWORD, "display_name": "Ana"}))
+        .send()
+        .await?;
+    assert_eq!(signup.status(), StatusCode::CREATED);
+    let cookie = signup
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age="] {
+        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
+    }
+    let session = cookie.split(';').next().unwrap_or_default().to_owned();
+    let create = |origin: &'static str| {
+        http.post(server.http_url("/api/v1/projects"))
+            .header("cookie", session.clone())
+            .header("origin", origin)
+            .json(&json!({"title": "P", "visibility": "private"}))
+            .send()
+    };
+    // The Host the request reached is not what counts behind a proxy: the public origin is.
+    let local = format!("http://{}", server.addr);
+    let local: &'static str = Box::leak(local.into_boxed_str());
+    assert_eq!(create(local).await?.status(), StatusCode::FORBIDDEN);
+    assert_eq!(create("https://hubring.example.org").await?.status(), StatusCode::CREATED);
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ownership_moves_members_leave_and_a_downgrade_closes_write_connections()
+-> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| args.open_docs = Some(false)).await;
+    // The first account is the admin, who acts as an owner everywhere: keep them out of it.
+    ApiClient::signup(&server, "admin@hubs.example").await?;
+    let owner = ApiClient::signup(&server, "owner@hubs.example").await?;
+    let editor = ApiClient::signup(&server, "editor@hubs.example").await?;
+    let project = owner.post("/projects", json!({"title": "P", "visibility": "private"})).await?;
+    let pid = project.body["id"].as_str().unwrap_or_default().to_owned();
+    owner
+        .post(
+            &format!("/projects/{pid}/members"),
+            json!({"email": "editor@hubs.example", "role": "editor"}),
+        )
+        .await?;
+    let item = owner
+        .post(&format!("/projects/{pid}/items"), json!({"kind": "document", "title": "D"}))
+        .await?;
+    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let url = format!("{}?token={}", server.doc_url(&doc), editor.token().await?);
+    let mut conn = DocClient::connect_synced(&url).await?;
+    let downgraded = owner
+        .patch(&format!("/projects/{pid}/members/{}", editor.id()), json!({"role": "viewer"}))
+        .await?;
+    assert_eq!(downgraded.status, StatusCode::NO_CONTENT);
+    assert_eq!(conn.wait_closed().await?, 1008, "a downgraded writer is closed at once");
+    // Reconnecting works, read-only.
+    let mut again = DocClient::connect_synced(&url).await?;
+    again.edit(|txn| txn.get_or_insert_text("t").push(txn, "nope")).await?;
+    again.wait_for(|e| matches!(e, hubring_tests::Event::Auth(_))).await?;
+    again.close().await;
+
+    // The owner hands over and becomes an editor; the new owner may now delete.
+    let refused = owner.delete(&format!("/projects/{pid}/members/{}", owner.id())).await?;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "the owner cannot leave");
+    let moved =
+        owner.post(&format!("/projects/{pid}/owner"), json!({"user_id": editor.id()})).await?;
+    assert_eq!(moved.status, StatusCode::NO_CONTENT);
+    let view = editor.get(&format!("/projects/{pid}")).await?;
+    assert_eq!(view.body["my_role"], "owner");
+    assert_eq!(owner.get(&format!("/projects/{pid}")).await?.body["my_role"], "editor");
+    // The old owner leaves; the project is gone for them.
+    let left = owner.delete(&format!("/projects/{pid}/members/{}", owner.id())).await?;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+    assert_eq!(owner.get(&format!("/projects/{pid}")).await?.status, StatusCode::NOT_FOUND);
+    // Archive, then delete.
+    let archived = editor.patch(&format!("/projects/{pid}"), json!({"archived": true})).await?;
+    assert_eq!(archived.status, StatusCode::NO_CONTENT);
+    assert_eq!(editor.get(&format!("/projects/{pid}")).await?.body["archived"], true);
+    assert_eq!(editor.delete(&format!("/projects/{pid}")).await?.status, StatusCode::NO_CONTENT);
+    assert_eq!(editor.get(&format!("/projects/{pid}")).await?.status, StatusCode::NOT_FOUND);
     server.stop().await;
     Ok(())
 }

@@ -1,0 +1,79 @@
+//! `hubring admin create-user` and `hubring admin reset-password`, run as the real binary on a
+//! data directory, then checked by signing in to a server on that directory.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use hubring_tests::{ApiClient, TestServer};
+use reqwest::StatusCode;
+use serde_json::json;
+
+fn admin(data_dir: &Path, args: &[&str], password: &str) -> (bool, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hubring"))
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hubring admin");
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{password}").expect("write the password");
+    drop(stdin);
+    let out = child.wait_with_output().expect("hubring admin runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+async fn login(
+    server: &TestServer,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<(StatusCode, bool)> {
+    let client = ApiClient::anonymous(server);
+    let reply = client.post("/auth/login", json!({"email": email, "password": password})).await?;
+    Ok((reply.status, reply.body["is_admin"] == true))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_commands_create_accounts_and_reset_passwords() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (ok, err) = admin(
+        dir.path(),
+        &["create-user", "--email", "Root@Hubs.example", "--name", "Root", "--admin"],
+        "an admin passphrase",
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("created admin root@hubs.example"), "{err}");
+    let (ok, err) = admin(
+        dir.path(),
+        &["create-user", "--email", "root@hubs.example", "--name", "Again"],
+        "another passphrase",
+    );
+    assert!(!ok && err.contains("exists"), "a second account on one address: {err}");
+    let (ok, err) =
+        admin(dir.path(), &["create-user", "--email", "x@hubs.example", "--name", "X"], "short");
+    assert!(!ok && err.contains("password"), "a short password: {err}");
+
+    let server = TestServer::start_in(dir.path(), |args| args.open_docs = Some(false)).await;
+    assert_eq!(
+        login(&server, "root@hubs.example", "an admin passphrase").await?,
+        (StatusCode::OK, true)
+    );
+    server.stop().await;
+
+    let (ok, err) = admin(
+        dir.path(),
+        &["reset-password", "--email", "root@hubs.example"],
+        "a fresh passphrase",
+    );
+    assert!(ok, "{err}");
+    let server = TestServer::start_in(dir.path(), |args| args.open_docs = Some(false)).await;
+    let (old, _) = login(&server, "root@hubs.example", "an admin passphrase").await?;
+    assert_eq!(old, StatusCode::UNAUTHORIZED);
+    assert_eq!(login(&server, "root@hubs.example", "a fresh passphrase").await?.0, StatusCode::OK);
+    server.stop().await;
+    Ok(())
+}
