@@ -15,3 +15,25 @@ pub use server::TestServer;
 /// Default upper bound on any wait in a test: long enough for a loaded CI machine, short
 /// enough that a hang fails instead of stalling the suite.
 pub const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// `tests/interop`: the npm packages the tests run under Node (the official Yjs clients, the
+/// OpenAPI validator), locked in its `package-lock.json`.
+pub fn interop_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
+}
+
+/// Installs [`interop_dir`]'s packages (`npm ci`) unless `node_modules/{package}` is there.
+pub async fn npm_ci(package: &str) -> anyhow::Result<()> {
+    let dir = interop_dir();
+    if dir.join("node_modules").join(package).exists() {
+        return Ok(());
+    }
+    let status = tokio::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .status()
+        .await
+        .map_err(|err| anyhow::anyhow!("npm is required for the Node tests: {err}"))?;
+    anyhow::ensure!(status.success(), "npm ci failed in {}", dir.display());
+    Ok(())
+}

@@ -2,30 +2,11 @@
 //! client edit one document on the real server and converge. The npm packages are installed
 //! from `tests/interop/package-lock.json` when missing; Node.js 20+ is required.
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use hubring_tests::{DocClient, TestServer};
+use hubring_tests::{DocClient, TestServer, interop_dir, npm_ci};
 use serde_json::json;
 use yrs::{GetString, Text, Transact, WriteTxn};
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
-}
-
-async fn npm_ci(dir: &Path) -> anyhow::Result<()> {
-    if dir.join("node_modules/y-websocket").exists() {
-        return Ok(());
-    }
-    let status = tokio::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .status()
-        .await
-        .map_err(|err| anyhow::anyhow!("npm is required for the interop tests: {err}"))?;
-    anyhow::ensure!(status.success(), "npm ci failed in {}", dir.display());
-    Ok(())
-}
 
 fn has_user(client: &DocClient, name: &str) -> bool {
     client.awareness.iter().any(|(_, state)| {
@@ -39,8 +20,8 @@ fn has_user(client: &DocClient, name: &str) -> bool {
 
 #[tokio::test]
 async fn official_providers_and_rust_client_converge() -> anyhow::Result<()> {
+    npm_ci("y-websocket").await?;
     let dir = interop_dir();
-    npm_ci(&dir).await?;
     let server = TestServer::start().await;
     let doc = "interop";
     let node = tokio::process::Command::new("node")

@@ -2,29 +2,9 @@
 //! (`@apidevtools/swagger-parser`, from `tests/interop/package-lock.json`), covering every
 //! `/api/v1` route the server answers, and readable at `/api/docs`.
 
-use std::path::{Path, PathBuf};
-
-use hubring_tests::{ApiClient, TestServer};
+use hubring_tests::{ApiClient, TestServer, interop_dir, npm_ci};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
-}
-
-async fn npm_ci(dir: &Path) -> anyhow::Result<()> {
-    if dir.join("node_modules/@apidevtools/swagger-parser").exists() {
-        return Ok(());
-    }
-    let status = tokio::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir)
-        .status()
-        .await
-        .map_err(|err| anyhow::anyhow!("npm is required for the OpenAPI validator: {err}"))?;
-    anyhow::ensure!(status.success(), "npm ci failed in {}", dir.display());
-    Ok(())
-}
 
 /// Every route of `/api/v1`, as the issue names them and as the server serves them.
 const ROUTES: &[(&str, &str)] = &[
@@ -69,8 +49,8 @@ const ROUTES: &[(&str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_is_valid_and_covers_every_route() -> anyhow::Result<()> {
+    npm_ci("@apidevtools/swagger-parser").await?;
     let dir = interop_dir();
-    npm_ci(&dir).await?;
     let server = TestServer::start_with(|args| args.open_docs = Some(false)).await;
     let http = reqwest::Client::new();
     let doc: Value = http.get(server.http_url("/api/v1/openapi.json")).send().await?.json().await?;
