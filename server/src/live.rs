@@ -8,14 +8,15 @@ use std::sync::{Arc, Weak};
 use dashmap::DashMap;
 use hubring_protocol::{DocId, UserId};
 use hubring_store::Credential;
-use hubring_sync::{CloseSignal, ConnId};
+use hubring_sync::CloseSignal;
 
 /// Close code for a connection whose access changed (RFC 6455's policy violation).
 pub(crate) const ACCESS_CHANGED: u16 = 1008;
 
 #[derive(Debug)]
 struct Entry {
-    conn: ConnId,
+    /// The close signal's address: the connection's identity from before it has an id.
+    key: usize,
     doc: DocId,
     credential: Option<Credential>,
     close: Weak<CloseSignal>,
@@ -32,30 +33,33 @@ pub(crate) struct LiveConns {
 pub(crate) struct Registration {
     live: Arc<LiveConns>,
     user: UserId,
-    conn: ConnId,
+    key: usize,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         self.live.by_user.remove_if_mut(&self.user, |_, entries| {
-            entries.retain(|e| e.conn != self.conn);
+            entries.retain(|e| e.key != self.key);
             entries.is_empty()
         });
     }
 }
 
 impl LiveConns {
+    /// Indexes a connection-to-be by the close signal it will join with. Registering before
+    /// access is checked closes the race with a change of access: a change after the check
+    /// finds the signal here, one before it is seen by the check.
     pub(crate) fn register(
         self: &Arc<Self>,
         user: UserId,
-        conn: ConnId,
         doc: DocId,
         credential: Option<Credential>,
         close: &Arc<CloseSignal>,
     ) -> Registration {
-        let entry = Entry { conn, doc, credential, close: Arc::downgrade(close) };
+        let key = Arc::as_ptr(close) as usize;
+        let entry = Entry { key, doc, credential, close: Arc::downgrade(close) };
         self.by_user.entry(user.clone()).or_default().push(entry);
-        Registration { live: Arc::clone(self), user, conn }
+        Registration { live: Arc::clone(self), user, key }
     }
 
     /// Closes `user`'s connections to any of `docs`; returns how many.

@@ -24,8 +24,7 @@ use futures_util::{SinkExt, StreamExt};
 use hubring_doc::{Inbound, Permission, Session};
 use hubring_protocol::ws::close;
 use hubring_protocol::{DocId, UserId};
-use hubring_store::Credential;
-use hubring_sync::{Conn, Outbox, SyncError, TrySendError};
+use hubring_sync::{CloseSignal, Conn, Outbox, SyncError, TrySendError};
 use hubring_workspace::Workspace;
 use serde::Deserialize;
 use tokio::time::{Instant, Sleep};
@@ -36,7 +35,7 @@ use crate::AppState;
 use crate::api::authenticate;
 use crate::config::DocsConfig;
 use crate::http::ApiError;
-use crate::live::{LiveConns, Registration};
+use crate::live::Registration;
 
 /// How long a connection keeps trying to deliver its close frame (after whatever was already
 /// buffered) to a client that is not reading, before dropping the socket.
@@ -81,6 +80,12 @@ pub(crate) async fn doc(
         Ok(caller) => caller,
         Err(err) => return err.into_response(),
     };
+    // Signed-in connections are indexed, before their access is checked, so that a change of
+    // access from here on closes them (see `LiveConns::register`).
+    let close = Arc::new(CloseSignal::default());
+    let registration = caller.user.as_ref().map(|user| {
+        app.live.register(user.id.clone(), doc.clone(), caller.credential.clone(), &close)
+    });
     let permission = match app.workspace.doc_access(&caller, &doc).await {
         Ok(Some(access)) if access.write => Permission::Write,
         Ok(Some(_)) => Permission::Read,
@@ -98,14 +103,8 @@ pub(crate) async fn doc(
         }
         Err(err) => return ApiError::from(err).into_response(),
     };
-    // Signed-in connections are indexed so that a change of access closes them at once.
     let identity = caller.user.map(|user| {
-        Box::new(Identity {
-            live: Arc::clone(&app.live),
-            workspace: app.workspace.clone(),
-            user: user.id,
-            credential: caller.credential,
-        })
+        Box::new(Identity { workspace: app.workspace.clone(), user: user.id, registration })
     });
     let limits = Limits::new(&app.config.docs);
     let tracker = app.tracker.clone();
@@ -114,7 +113,7 @@ pub(crate) async fn doc(
     let joining: Joining = Box::pin({
         let registry = app.registry.clone();
         let doc = doc.clone();
-        async move { registry.join(&doc).await }
+        async move { registry.join_with(&doc, close).await }
     });
     upgrade
         .read_buffer_size(READ_BUFFER_BYTES)
@@ -149,13 +148,12 @@ impl Limits {
 
 type Joining = Pin<Box<dyn Future<Output = Result<(Conn, Outbox), SyncError>> + Send>>;
 
-/// A signed-in caller, registered in [`LiveConns`] once joined.
+/// A signed-in caller and their entry in [`crate::live::LiveConns`].
 #[derive(Debug)]
 struct Identity {
-    live: Arc<LiveConns>,
     workspace: Workspace,
     user: UserId,
-    credential: Option<Credential>,
+    registration: Option<Registration>,
 }
 
 /// How often a writer's edits are recorded as the item's last change, at most.
@@ -249,17 +247,14 @@ impl Future for Lifecycle {
                                 tracing::info_span!("doc_conn", conn = %conn.id, %doc, ?permission);
                             span.in_scope(|| tracing::debug!("connected"));
                             let mut author = None;
-                            let registration = identity.map(|id| {
-                                let Identity { live, workspace, user, credential } = *id;
+                            let registration = identity.and_then(|id| {
+                                let Identity { workspace, user, registration } = *id;
                                 if permission == Permission::Write {
-                                    author = Some(Box::new(Author {
-                                        workspace,
-                                        user: user.clone(),
-                                        doc: doc.clone(),
-                                        last: None,
-                                    }));
+                                    let doc = doc.clone();
+                                    author =
+                                        Some(Box::new(Author { workspace, user, doc, last: None }));
                                 }
-                                live.register(user, conn.id, doc.clone(), credential, &conn.close)
+                                registration
                             });
                             let session = Session::new(permission);
                             let mut connection =

@@ -53,6 +53,17 @@ impl Registry {
     /// Connects to a document, loading it if it is not live. Returns the connection and its
     /// outbox, which already holds the server's sync step 1 (and presence states, if any).
     pub async fn join(&self, doc: &DocId) -> Result<(Conn, Outbox), SyncError> {
+        self.join_with(doc, Arc::default()).await
+    }
+
+    /// [`Registry::join`] with a close signal made beforehand, so that whoever may need to
+    /// close the connection can hold it before the connection exists; raised already, the
+    /// connection closes as soon as it is joined.
+    pub async fn join_with(
+        &self,
+        doc: &DocId,
+        close: Arc<CloseSignal>,
+    ) -> Result<(Conn, Outbox), SyncError> {
         let conn = ConnId(self.next_id.fetch_add(1, Ordering::Relaxed));
         for _ in 0..MAX_JOIN_ATTEMPTS {
             if self.shutdown.is_cancelled() {
@@ -60,7 +71,7 @@ impl Registry {
             }
             let handle = self.handle(doc);
             let (outbox_tx, outbox) = outbox(self.config.outbox_capacity);
-            let close = Arc::new(CloseSignal::default());
+            let close = Arc::clone(&close);
             let link = ConnLink {
                 outbox: outbox_tx,
                 close: Arc::clone(&close),
