@@ -200,6 +200,10 @@ async fn the_directory_finds_the_right_people_and_hides_what_it_must() -> anyhow
         let reply = viewer.get(&format!("/people?per_page=100&page={page}")).await?;
         for p in reply.body["items"].as_array().into_iter().flatten() {
             assert_ne!(p["id"], hidden_id.as_str(), "a hidden profile was listed");
+            // People see their own address whatever they chose; everyone else's as chosen.
+            if p["id"].as_str() == Some(viewer.id()) {
+                continue;
+            }
             let email = people.iter().find(|q| Some(id_of(&q.email).as_str()) == p["id"].as_str());
             if let Some(q) = email {
                 assert_eq!(
