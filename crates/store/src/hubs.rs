@@ -146,6 +146,34 @@ impl Store {
         rows.iter().map(hub).collect()
     }
 
+    /// The hubs of each of `users` (not those they only asked to join), in one query: a page of
+    /// the directory shows everyone's hubs.
+    pub async fn hubs_of_many(
+        &self,
+        users: &[UserId],
+    ) -> Result<std::collections::HashMap<UserId, Vec<HubRecord>>, StoreError> {
+        let mut out: std::collections::HashMap<UserId, Vec<HubRecord>> =
+            std::collections::HashMap::new();
+        if users.is_empty() {
+            return Ok(out);
+        }
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
+            "SELECT m.user_id AS member_id, ",
+            hub_columns!(),
+            " FROM hubs h JOIN hub_members m ON m.hub_id = h.id \
+             WHERE m.role <> 'requested' AND m.user_id IN ("
+        ));
+        let mut ids = qb.separated(", ");
+        for user in users {
+            ids.push_bind(user.as_str().to_owned());
+        }
+        qb.push(") ORDER BY lower(h.name), h.id");
+        for row in qb.build().fetch_all(self.pool()).await? {
+            out.entry(UserId(row.try_get("member_id")?)).or_default().push(hub(&row)?);
+        }
+        Ok(out)
+    }
+
     pub async fn update_hub(&self, id: &HubId, fields: HubFields) -> Result<(), StoreError> {
         let id = id.clone();
         self.write(move |conn| {

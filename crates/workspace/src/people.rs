@@ -163,10 +163,12 @@ impl Workspace {
             limit: per_page,
         };
         let (people, total) = self.store.search_people(&query).await?;
+        let ids: Vec<UserId> = people.iter().map(|p| p.id.clone()).collect();
+        let mut hubs = self.store.hubs_of_many(&ids).await?;
         let mut items = Vec::with_capacity(people.len());
         for person in people {
-            let hubs = self.store.hubs_of(&person.id).await?;
-            items.extend(self.person_view(caller, person, &hubs));
+            let theirs = hubs.remove(&person.id).unwrap_or_default();
+            items.extend(self.person_view(caller, person, &theirs));
         }
         Ok(PeoplePage { items, total, page, per_page })
     }
