@@ -90,6 +90,7 @@ pub async fn run(
         live: Arc::default(),
         auth_limiter,
     };
+    tracker.spawn(session_sweep_worker(store.clone(), shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, "hubring listening");
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
@@ -103,4 +104,23 @@ pub async fn run(
     store.close().await;
     tracing::info!("hubring stopped");
     Ok(())
+}
+
+/// How often expired sign-ins are deleted (they are refused from the moment they expire).
+const SESSION_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes expired sessions at start and then every [`SESSION_SWEEP_EVERY`], until shutdown.
+async fn session_sweep_worker(store: Store, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(SESSION_SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        match store.delete_expired_logins().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n_sessions = n, "expired sessions deleted"),
+            Err(err) => tracing::warn!(%err, "deleting expired sessions failed"),
+        }
+    }
 }

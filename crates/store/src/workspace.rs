@@ -292,6 +292,21 @@ impl Store {
         row.map(|row| Ok((row.try_get("login_id")?, user(&row)?))).transpose()
     }
 
+    /// Deletes the sessions that have expired (they are already refused); returns how many.
+    pub async fn delete_expired_logins(&self) -> Result<u64, StoreError> {
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n = sqlx::query("DELETE FROM logins WHERE expires_at <= ?")
+                    .bind(now_ms())
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                Ok(n)
+            })
+        })
+        .await
+    }
+
     /// Ends a session.
     pub async fn delete_login(&self, id: String) -> Result<(), StoreError> {
         self.write(move |conn| {
@@ -1093,5 +1108,37 @@ impl Store {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreOptions;
+
+    #[tokio::test]
+    async fn expired_sessions_are_refused_then_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open_path(&dir.path().join("db.sqlite"), StoreOptions::default()).await.unwrap();
+        let user = UserId("u1".into());
+        let new = NewUser {
+            id: user.clone(),
+            email: "a@b.example".into(),
+            display_name: "A".into(),
+            password_hash: "x".into(),
+            is_admin: false,
+        };
+        let created = store.create_user(new, true).await.unwrap();
+        assert!(created.is_admin, "the first account is the admin");
+        store.create_login("old".into(), &user, vec![1], now_ms() - 1).await.unwrap();
+        store.create_login("live".into(), &user, vec![2], now_ms() + 60_000).await.unwrap();
+        assert!(store.login_user(&[1]).await.unwrap().is_none(), "expired is refused");
+        assert_eq!(
+            store.login_user(&[2]).await.unwrap().map(|(id, _)| id).as_deref(),
+            Some("live")
+        );
+        assert_eq!(store.delete_expired_logins().await.unwrap(), 1);
+        assert!(store.login_user(&[2]).await.unwrap().is_some(), "the live session stays");
     }
 }
