@@ -7,6 +7,7 @@ use hubring_protocol::{HubId, UserId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use crate::codec::{decode, list, to_json};
 use crate::{Store, StoreError};
 
 /// A profile as stored.
@@ -55,18 +56,10 @@ pub struct PeopleQuery {
     pub limit: u32,
 }
 
-fn list(raw: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(raw).map_err(|err| StoreError::Corrupt(format!("list: {err}")))
-}
-
-pub(crate) fn to_json(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
-}
-
 fn profile(row: &SqliteRow) -> Result<ProfileRecord, StoreError> {
     let open_to = list(row.try_get("open_to")?)?
         .iter()
-        .map(|o| OpenTo::parse(o).ok_or_else(|| StoreError::Corrupt(format!("open_to {o:?}"))))
+        .map(|o| decode(o, OpenTo::parse, "open to"))
         .collect::<Result<_, _>>()?;
     let visibility: String = row.try_get("profile_visibility")?;
     Ok(ProfileRecord {
@@ -80,8 +73,7 @@ fn profile(row: &SqliteRow) -> Result<ProfileRecord, StoreError> {
         disciplines: list(row.try_get("disciplines")?)?,
         bio: row.try_get("bio")?,
         open_to,
-        profile_visibility: ProfileVisibility::parse(&visibility)
-            .ok_or_else(|| StoreError::Corrupt(format!("profile visibility {visibility:?}")))?,
+        profile_visibility: decode(&visibility, ProfileVisibility::parse, "profile visibility")?,
         show_email: row.try_get("show_email")?,
     })
 }

@@ -5,7 +5,7 @@ use hubring_protocol::{HubId, ProjectId, UserId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use crate::directory::to_json;
+use crate::codec::{decode, list, to_json};
 use crate::{Store, StoreError, now_ms};
 
 /// A hub as stored.
@@ -46,10 +46,6 @@ pub struct HubProject {
     pub updated_at: i64,
 }
 
-fn list(raw: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(raw).map_err(|err| StoreError::Corrupt(format!("list: {err}")))
-}
-
 fn hub(row: &SqliteRow) -> Result<HubRecord, StoreError> {
     Ok(HubRecord {
         id: HubId(row.try_get("id")?),
@@ -66,7 +62,7 @@ fn hub(row: &SqliteRow) -> Result<HubRecord, StoreError> {
 }
 
 fn hub_role(raw: &str) -> Result<HubRole, StoreError> {
-    HubRole::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("hub role {raw:?}")))
+    decode(raw, HubRole::parse, "hub role")
 }
 
 macro_rules! hub_columns {
@@ -294,8 +290,7 @@ impl Store {
                 Ok(HubProject {
                     id: ProjectId(row.try_get("id")?),
                     title: row.try_get("title")?,
-                    visibility: Visibility::parse(&visibility)
-                        .ok_or_else(|| StoreError::Corrupt(format!("visibility {visibility:?}")))?,
+                    visibility: decode(&visibility, Visibility::parse, "visibility")?,
                     archived: row.try_get("archived")?,
                     updated_at: row.try_get("updated_at")?,
                 })

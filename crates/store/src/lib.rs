@@ -7,6 +7,7 @@
 //! portable (no engine-specific syntax outside migrations) so a PostgreSQL backend can follow
 //! behind the same [`Store`] API.
 
+mod codec;
 mod directory;
 mod hubs;
 mod workspace;

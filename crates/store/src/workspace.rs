@@ -8,6 +8,7 @@ use hubring_protocol::{DocId, HubId, InviteId, ItemId, ProjectId, TokenId, UserI
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
+use crate::codec::decode;
 use crate::{Store, StoreError, now_ms};
 
 /// An account as stored.
@@ -118,10 +119,6 @@ macro_rules! item_select {
          u.display_name AS updated_by_name FROM items i JOIN users c ON c.id = i.created_by \
          JOIN users u ON u.id = i.updated_by"
     };
-}
-
-fn decode<T>(raw: &str, parse: fn(&str) -> Option<T>, what: &'static str) -> Result<T, StoreError> {
-    parse(raw).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {raw:?}")))
 }
 
 fn role(raw: &str) -> Result<ProjectRole, StoreError> {
