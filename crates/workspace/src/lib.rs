@@ -10,7 +10,10 @@ mod secret;
 mod validate;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::OnceCell;
 
 use hubring_protocol::UserId;
 use hubring_store::{Credential, Store, StoreError, UserRecord};
@@ -36,7 +39,7 @@ pub struct WorkspaceConfig {
     pub signup: SignupPolicy,
     /// How long a sign-in lasts.
     pub session_ttl: Duration,
-    /// Password hashing cost (argon2id memory in KiB and passes). Lower only in tests.
+    /// Password hashing cost (argon2id memory in KiB and passes).
     pub hash_cost: HashCost,
 }
 
@@ -127,11 +130,13 @@ impl Caller {
 pub struct Workspace {
     store: Store,
     config: WorkspaceConfig,
+    /// The hash unknown addresses' sign-ins are checked against (see `accounts`).
+    decoy: Arc<OnceCell<String>>,
 }
 
 impl Workspace {
     pub fn new(store: Store, config: WorkspaceConfig) -> Self {
-        Self { store, config }
+        Self { store, config, decoy: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {
