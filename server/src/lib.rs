@@ -80,6 +80,7 @@ pub async fn run(
         Registry::new(store.clone(), config.sync.clone(), tracker.clone(), shutdown.clone());
     let grace = config.shutdown_grace;
     let workspace = Workspace::new(store.clone(), workspace_config(&config));
+    workspace.warm_up().await.context("loading the workspace's document index")?;
     let auth_limiter = Arc::new(api::AuthLimiter::new(config.accounts.auth_per_minute));
     let state = AppState {
         config: Arc::new(config),

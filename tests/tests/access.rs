@@ -510,3 +510,59 @@ async fn items_show_who_changed_them_last() -> anyhow::Result<()> {
     server.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_follows_its_item_through_moves_deletion_and_restarts() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start_in(dir.path(), access_server()).await;
+    let people = People::sign_up(&server).await?;
+    let (first, doc) = people.project("private").await?;
+    let item = people.owner.get(&format!("/projects/{first}/items")).await?.body[0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let viewer_url = doc_url(&server, &people.viewer, &doc).await?;
+    let owner_url = doc_url(&server, &people.owner, &doc).await?;
+    DocClient::connect_synced(&viewer_url).await?.close().await;
+
+    // Moved to a project the viewer is not in: the viewer is now refused, the owner is not.
+    let other =
+        people.owner.post("/projects", json!({"title": "Other", "visibility": "private"})).await?;
+    let other = other.body["id"].as_str().unwrap_or_default().to_owned();
+    let moved = people.owner.patch(&format!("/items/{item}"), json!({"project_id": other})).await?;
+    assert_eq!(moved.status, StatusCode::NO_CONTENT);
+    let refused =
+        DocClient::connect(&viewer_url).await.expect_err("moved out of the viewer's reach");
+    assert_eq!(http_status(&refused), Some(404));
+    DocClient::connect_synced(&owner_url).await?.close().await;
+
+    // Deleted: nobody opens it.
+    assert_eq!(
+        people.owner.delete(&format!("/items/{item}")).await?.status,
+        StatusCode::NO_CONTENT
+    );
+    let gone = DocClient::connect(&owner_url).await.expect_err("a deleted item's document");
+    assert_eq!(http_status(&gone), Some(404));
+
+    // Restarted on the same data (on a new port; the tokens are stored), the server knows
+    // again which documents are items, and whose.
+    let kept = people
+        .owner
+        .post(&format!("/projects/{first}/items"), json!({"kind": "board", "title": "Kept"}))
+        .await?;
+    let kept = kept.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let kept_url = doc_url(&server, &people.viewer, &kept).await?;
+    server.stop().await;
+    let server = TestServer::start_in(dir.path(), access_server()).await;
+    let (old, new) = (server_addr(&kept_url), server.addr.to_string());
+    DocClient::connect_synced(&kept_url.replace(&old, &new)).await?.close().await;
+    let gone = DocClient::connect(&owner_url.replace(&old, &new)).await.expect_err("still deleted");
+    assert_eq!(http_status(&gone), Some(404));
+    server.stop().await;
+    Ok(())
+}
+
+/// The `host:port` of a websocket URL.
+fn server_addr(url: &str) -> String {
+    url.trim_start_matches("ws://").split('/').next().unwrap_or_default().to_owned()
+}

@@ -789,11 +789,17 @@ impl Store {
         row.as_ref().map(item).transpose()
     }
 
-    /// The item whose live document is `doc_id`.
-    pub async fn item_by_doc(&self, doc_id: &DocId) -> Result<Option<ItemRecord>, StoreError> {
-        let sql = concat!(item_select!(), " WHERE i.doc_id = ?");
-        let row = sqlx::query(sql).bind(doc_id.as_str()).fetch_optional(self.pool()).await?;
-        row.as_ref().map(item).transpose()
+    /// Every item's document, item and project (the workspace indexes them in memory).
+    pub async fn item_docs(&self) -> Result<Vec<(DocId, ItemId, ProjectId)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT doc_id, id, project_id FROM items").fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|row| {
+                let raw: String = row.try_get(0)?;
+                let doc = DocId::parse(&raw).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                Ok((doc, ItemId(row.try_get(1)?), ProjectId(row.try_get(2)?)))
+            })
+            .collect()
     }
 
     /// Renames an item or moves it to another project, recording who did it.

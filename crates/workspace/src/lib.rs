@@ -4,6 +4,7 @@
 
 pub mod access;
 mod accounts;
+mod doc_index;
 mod people;
 mod projects;
 mod secret;
@@ -132,11 +133,18 @@ pub struct Workspace {
     config: WorkspaceConfig,
     /// The hash unknown addresses' sign-ins are checked against (see `accounts`).
     decoy: Arc<OnceCell<String>>,
+    docs: Arc<doc_index::DocIndex>,
 }
 
 impl Workspace {
     pub fn new(store: Store, config: WorkspaceConfig) -> Self {
-        Self { store, config, decoy: Arc::default() }
+        Self { store, config, decoy: Arc::default(), docs: Arc::default() }
+    }
+
+    /// Loads what the workspace keeps in memory (which project each document is in), so the
+    /// first connections do not wait for it. Lookups load it themselves otherwise.
+    pub async fn warm_up(&self) -> Result<(), WorkspaceError> {
+        self.docs.load(&self.store).await
     }
 
     pub fn store(&self) -> &Store {

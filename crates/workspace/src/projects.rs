@@ -188,7 +188,11 @@ impl Workspace {
         id: &ProjectId,
     ) -> Result<Vec<DocId>, WorkspaceError> {
         self.project_for(caller, id, Action::DeleteProject).await?;
-        Ok(self.store.delete_project(id).await?)
+        let docs = self.store.delete_project(id).await?;
+        for doc in &docs {
+            self.docs.remove(doc);
+        }
+        Ok(docs)
     }
 
     /// Adds an existing account at once, or invites an address that has none yet.
@@ -333,6 +337,7 @@ impl Workspace {
         let doc_id = DocId::parse(&format!("{}-{}", req.kind.as_str(), item_id))
             .map_err(|err| StoreError::Corrupt(err.to_string()))?;
         self.store.create_item(&item_id, id, req.kind, title, &doc_id, &user.id).await?;
+        self.docs.insert(doc_id.clone(), item_id.clone(), id.clone());
         Ok(ItemCreated { id: item_id, doc_id })
     }
 
@@ -373,9 +378,12 @@ impl Workspace {
             self.project_for(caller, target, Action::ManageItems).await?;
         }
         let user = caller.signed_in()?;
-        let moved = req.project_id.as_ref().is_some_and(|p| *p != item.project_id);
+        let moved = req.project_id.clone().filter(|p| *p != item.project_id);
         self.store.update_item(id, title, req.project_id, &user.id).await?;
-        Ok(moved.then_some(item.doc_id))
+        Ok(moved.map(|project| {
+            self.docs.moved(&item.doc_id, project);
+            item.doc_id
+        }))
     }
 
     /// Deletes an item; returns its document, whose connections the server closes.
@@ -385,6 +393,7 @@ impl Workspace {
             .await
             .map_err(hide_as("item"))?;
         self.store.delete_item(id).await?;
+        self.docs.remove(&item.doc_id);
         Ok(item.doc_id)
     }
 
@@ -493,14 +502,16 @@ impl Workspace {
         caller: &Caller,
         doc: &DocId,
     ) -> Result<Option<DocAccess>, WorkspaceError> {
-        let Some(item) = self.store.item_by_doc(doc).await? else { return Ok(None) };
+        let Some((item_id, project_id)) = self.docs.get(&self.store, doc).await? else {
+            return Ok(None);
+        };
         let (_, role) = self
-            .project_for(caller, &item.project_id, Action::OpenDocument)
+            .project_for(caller, &project_id, Action::OpenDocument)
             .await
             .map_err(hide_as("document"))?;
         Ok(Some(DocAccess {
-            project_id: item.project_id,
-            item_id: item.id,
+            project_id,
+            item_id,
             role,
             write: allows(role, Action::WriteDocument),
         }))
