@@ -30,6 +30,8 @@ pub enum Command {
     /// Manage accounts from the server's machine.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Print the OpenAPI document of `/api/v1` (the web client's types are generated from it).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +115,11 @@ pub fn main() -> anyhow::Result<()> {
         }
         Command::Doc(DocCommand::Export(args)) => runtime.block_on(export(args)),
         Command::Admin(command) => runtime.block_on(admin(command)),
+        Command::Openapi => {
+            let doc = serde_json::to_string_pretty(&crate::openapi())?;
+            std::io::Write::write_all(&mut std::io::stdout().lock(), doc.as_bytes())?;
+            Ok(())
+        }
     }
 }
 

@@ -113,6 +113,10 @@ pub struct ServeArgs {
     /// Sign-in and sign-up attempts allowed per client address per minute [default: 20]
     #[arg(long, env = "HUBRING_AUTH_PER_MINUTE", value_name = "N")]
     pub auth_per_minute: Option<u32>,
+
+    /// Largest file (an image) that may be uploaded into a project, in bytes [default: 10 MiB]
+    #[arg(long, env = "HUBRING_MAX_ASSET_BYTES", value_name = "N")]
+    pub max_asset_bytes: Option<usize>,
 }
 
 /// Who may create an account.
@@ -146,6 +150,8 @@ pub struct Config {
     pub docs: DocsConfig,
     pub sync: SyncConfig,
     pub accounts: AccountsConfig,
+    /// Largest uploaded file, in bytes.
+    pub max_asset_bytes: usize,
     /// How long shutdown waits for connections and commits.
     pub shutdown_grace: Duration,
 }
@@ -330,6 +336,11 @@ impl ServeArgs {
                     .max(1),
                 actor_queue: sync_default.actor_queue,
             },
+            max_asset_bytes: self
+                .max_asset_bytes
+                .or(file.max_asset_bytes)
+                .unwrap_or(10 << 20)
+                .max(1),
             shutdown_grace: Duration::from_secs(
                 self.shutdown_grace_secs.or(file.shutdown_grace_secs).unwrap_or(10),
             ),

@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use hubring_protocol::ErrorBody;
 
-use crate::{AppState, api, ws};
+use crate::{AppState, api, web, ws};
 
 pub(crate) fn router(state: AppState) -> Router {
     let (api, doc) = api::router();
@@ -26,6 +26,7 @@ pub(crate) fn router(state: AppState) -> Router {
         // A catch-all segment, so an id with a '/' in it is answered 400 like any other bad id.
         .route("/ws/doc/{*doc_id}", get(ws::doc))
         .nest("/api/v1", api)
+        .fallback(web::serve)
         .with_state(state)
 }
 

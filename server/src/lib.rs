@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 mod http;
 mod live;
+mod web;
 mod ws;
 
 use std::net::SocketAddr;
@@ -39,6 +40,11 @@ pub(crate) struct AppState {
     pub(crate) auth_limiter: Arc<api::AuthLimiter>,
 }
 
+/// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
+pub fn openapi() -> serde_json::Value {
+    serde_json::to_value(api::router().1).expect("the OpenAPI document serializes")
+}
+
 /// The workspace's settings, from the server's configuration.
 pub fn workspace_config(config: &Config) -> WorkspaceConfig {
     WorkspaceConfig {
@@ -47,6 +53,7 @@ pub fn workspace_config(config: &Config) -> WorkspaceConfig {
             SignupMode::InviteOnly => SignupPolicy::InviteOnly,
         },
         session_ttl: config.accounts.session_ttl,
+        max_asset_bytes: config.max_asset_bytes,
         ..WorkspaceConfig::default()
     }
 }

@@ -23,7 +23,7 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use hubring_doc::{Inbound, Permission, Session};
 use hubring_protocol::ws::close;
-use hubring_protocol::{DocId, UserId};
+use hubring_protocol::{DocId, ItemId, UserId};
 use hubring_sync::{CloseSignal, Conn, Outbox, SyncError, TrySendError};
 use hubring_workspace::Workspace;
 use serde::Deserialize;
@@ -88,8 +88,12 @@ pub(crate) async fn doc(
         app.live.register(user.id.clone(), doc.clone(), caller.credential.clone(), &close)
     });
     let permission = match app.workspace.doc_access(&caller, &doc).await {
-        Ok(Some(access)) if access.write => Permission::Write,
-        Ok(Some(_)) => Permission::Read,
+        Ok(Some(access)) => {
+            if let Some(user) = &caller.user {
+                record_opened(&app, user.id.clone(), access.item_id);
+            }
+            if access.write { Permission::Write } else { Permission::Read }
+        }
         // A document of no project: open to anyone only where the configuration says so.
         Ok(None) if app.config.docs.open => {
             if app.config.docs.read_only.covers(&doc) {
@@ -127,6 +131,16 @@ pub(crate) async fn doc(
             tracker.spawn(Lifecycle::new(socket, joining, doc, permission, limits, identity));
             std::future::ready(())
         })
+}
+
+/// Puts the item on the person's recently opened list, off the request's path.
+fn record_opened(app: &AppState, user: UserId, item: ItemId) {
+    let workspace = app.workspace.clone();
+    app.tracker.spawn(async move {
+        if let Err(err) = workspace.opened(&user, &item).await {
+            tracing::warn!(%user, %item, %err, "recording an opened item failed");
+        }
+    });
 }
 
 /// The per-connection settings, copied out of the configuration.

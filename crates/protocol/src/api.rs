@@ -312,6 +312,28 @@ pub struct ItemView {
     pub updated_by: PersonRef,
 }
 
+/// An item the caller opened, on their home page (`GET /api/v1/me/recent`), newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecentItem {
+    pub item: ItemView,
+    pub project_title: String,
+}
+
+/// The answer to `POST /api/v1/assets?project_id=…`: where the uploaded file is served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssetCreated {
+    /// The SHA-256 of the content, in hex: the same file always gets the same id.
+    pub id: String,
+    /// `/api/v1/assets/{id}`, to put in a document or on a board.
+    pub url: String,
+    /// The type read from the content (`image/png`, `image/jpeg`, `image/gif`, `image/webp`,
+    /// `image/avif`).
+    pub mime: String,
+    pub size: u64,
+}
+
 /// A person's place in a hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

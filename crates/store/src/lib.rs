@@ -7,6 +7,7 @@
 //! portable (no engine-specific syntax outside migrations) so a PostgreSQL backend can follow
 //! behind the same [`Store`] API.
 
+mod assets;
 mod codec;
 mod directory;
 mod hubs;
@@ -27,6 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use writer::WriteReq;
 
+pub use assets::AssetRecord;
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use workspace::{

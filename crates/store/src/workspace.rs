@@ -848,6 +848,42 @@ impl Store {
         .await
     }
 
+    /// Records that `user` opened `item_id` now.
+    pub async fn record_opened(&self, user: &UserId, item_id: &ItemId) -> Result<(), StoreError> {
+        let (user, item_id) = (user.clone(), item_id.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO recent_items (user_id, item_id, opened_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (user_id, item_id) DO UPDATE SET opened_at = excluded.opened_at",
+                )
+                .bind(user.as_str())
+                .bind(item_id.as_str())
+                .bind(now_ms())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The items `user` opened, newest first.
+    pub async fn recent_items(
+        &self,
+        user: &UserId,
+        limit: i64,
+    ) -> Result<Vec<ItemRecord>, StoreError> {
+        let sql = concat!(
+            item_select!(),
+            " JOIN recent_items r ON r.item_id = i.id WHERE r.user_id = ? \
+             ORDER BY r.opened_at DESC, i.id LIMIT ?"
+        );
+        let rows =
+            sqlx::query(sql).bind(user.as_str()).bind(limit).fetch_all(self.pool()).await?;
+        rows.iter().map(item).collect()
+    }
+
     /// Deletes an item. Its document's history stays in the log, unreachable.
     pub async fn delete_item(&self, id: &ItemId) -> Result<(), StoreError> {
         let id = id.clone();

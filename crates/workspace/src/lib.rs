@@ -4,6 +4,7 @@
 
 pub mod access;
 mod accounts;
+mod assets;
 mod doc_index;
 mod people;
 mod projects;
@@ -20,6 +21,7 @@ use hubring_protocol::UserId;
 use hubring_store::{Credential, Store, StoreError, UserRecord};
 
 pub use accounts::{SessionCookie, Signup};
+pub use assets::sniff_image;
 pub use people::{MAX_PER_PAGE, PeopleSearch};
 pub use projects::{DocAccess, MembershipChange};
 pub use validate::FieldErrors;
@@ -42,6 +44,8 @@ pub struct WorkspaceConfig {
     pub session_ttl: Duration,
     /// Password hashing cost (argon2id memory in KiB and passes).
     pub hash_cost: HashCost,
+    /// Largest uploaded file, in bytes.
+    pub max_asset_bytes: usize,
 }
 
 /// argon2id parameters.
@@ -62,6 +66,7 @@ impl Default for WorkspaceConfig {
             signup: SignupPolicy::Open,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             hash_cost: HashCost::RECOMMENDED,
+            max_asset_bytes: 10 << 20,
         }
     }
 }
@@ -87,6 +92,12 @@ pub enum WorkspaceError {
     /// Something that existed and no longer works (an expired or used-up invitation).
     #[error("{0}")]
     Gone(&'static str),
+    /// An upload larger than the limit (in bytes).
+    #[error("the file is larger than {0} bytes")]
+    TooLarge(usize),
+    /// An upload of a kind that is not accepted.
+    #[error("{0}")]
+    UnsupportedMedia(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

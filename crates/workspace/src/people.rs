@@ -181,6 +181,12 @@ impl Workspace {
         self.person_view(caller, person, &hubs).ok_or(WorkspaceError::NotFound("person"))
     }
 
+    /// The hubs the caller belongs to (not those they only asked to join).
+    pub async fn my_hubs(&self, caller: &Caller) -> Result<Vec<HubSummary>, WorkspaceError> {
+        let user = caller.signed_in()?;
+        Ok(self.store.hubs_of(&user.id).await?.iter().map(hub_summary).collect())
+    }
+
     pub async fn create_hub(
         &self,
         caller: &Caller,

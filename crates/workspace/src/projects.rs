@@ -7,8 +7,10 @@
 use hubring_protocol::api::{
     InviteAccepted, InviteLinkCreate, InviteLinkCreated, InviteView, ItemCreate, ItemCreated,
     ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, PersonRef, ProjectCreate,
-    ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
+    ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView, RecentItem,
 };
+use std::collections::HashMap;
+
 use hubring_protocol::{DocId, InviteId, ItemId, ProjectId, UserId};
 use hubring_store::{ItemRecord, ProjectChanges, ProjectRecord, Redeemed, StoreError, now_ms};
 
@@ -64,7 +66,7 @@ impl Workspace {
     }
 
     /// [`Workspace::visible_project`], then a check that the role allows `action`.
-    async fn project_for(
+    pub(crate) async fn project_for(
         &self,
         caller: &Caller,
         id: &ProjectId,
@@ -359,6 +361,35 @@ impl Workspace {
         Ok(item_view(item))
     }
 
+    /// Records that `user` opened the item (for their home page).
+    pub async fn opened(&self, user: &UserId, item_id: &ItemId) -> Result<(), WorkspaceError> {
+        Ok(self.store.record_opened(user, item_id).await?)
+    }
+
+    /// The items the caller opened most recently and may still open, newest first.
+    pub async fn recent(&self, caller: &Caller) -> Result<Vec<RecentItem>, WorkspaceError> {
+        let user = caller.signed_in()?;
+        let mut titles: HashMap<ProjectId, Option<String>> = HashMap::new();
+        let mut recent = Vec::new();
+        for item in self.store.recent_items(&user.id, RECENT_LOOKED_AT).await? {
+            if !titles.contains_key(&item.project_id) {
+                let title = match self.project_for(caller, &item.project_id, Action::OpenDocument).await {
+                    Ok((project, _)) => Some(project.title),
+                    Err(WorkspaceError::Store(err)) => return Err(err.into()),
+                    Err(_) => None,
+                };
+                titles.insert(item.project_id.clone(), title);
+            }
+            if let Some(Some(title)) = titles.get(&item.project_id) {
+                recent.push(RecentItem { project_title: title.clone(), item: item_view(item) });
+            }
+            if recent.len() == RECENT_SHOWN {
+                break;
+            }
+        }
+        Ok(recent)
+    }
+
     /// Renames an item or moves it to another project the caller may manage items in. Returns
     /// the item's document when it moved.
     pub async fn update_item(
@@ -524,7 +555,12 @@ impl Workspace {
 }
 
 /// A project the caller may not see makes the thing inside it look absent too.
-fn hide_as(what: &'static str) -> impl Fn(WorkspaceError) -> WorkspaceError {
+/// How many recently opened items a home page shows, and how many are read to find them (some
+/// may have become closed to the caller).
+const RECENT_SHOWN: usize = 12;
+const RECENT_LOOKED_AT: i64 = 50;
+
+pub(crate) fn hide_as(what: &'static str) -> impl Fn(WorkspaceError) -> WorkspaceError {
     move |err| match err {
         WorkspaceError::NotFound(_) => WorkspaceError::NotFound(what),
         err => err,

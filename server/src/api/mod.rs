@@ -1,6 +1,7 @@
 //! `/api/v1`: JSON over HTTP for accounts, tokens, projects, members and items. Handlers only
 //! translate: the workspace decides, and every refusal becomes the one error body here.
 
+mod assets;
 mod auth;
 mod docs;
 mod json;
@@ -21,7 +22,7 @@ use hubring_protocol::api::{
 use hubring_protocol::api::{
     HubCreated, HubJoined, HubSummary, HubView, InviteAccepted, InviteLinkCreated, InviteView,
     ItemCreated, ItemView, MemberAdded, PeoplePage, PersonView, Profile, ProjectCreated,
-    ProjectSummary, ProjectView, TokenCreated, TokenView,
+    ProjectSummary, ProjectView, RecentItem, TokenCreated, TokenView,
 };
 use hubring_protocol::{ErrorBody, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use hubring_store::{Credential, UserRecord};
@@ -61,7 +62,8 @@ const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "people", description = "Profiles and the people directory"),
         (name = "hubs", description = "Creative hubs and their members"),
         (name = "projects", description = "Projects, members, roles and invitations"),
-        (name = "items", description = "Documents, boards and rooms inside projects")
+        (name = "items", description = "Documents, boards and rooms inside projects"),
+        (name = "assets", description = "Images uploaded into projects")
     )
 )]
 struct ApiDoc;
@@ -94,6 +96,10 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accept_invite))
         .routes(routes!(create_item, items))
         .routes(routes!(item, update_item, delete_item))
+        .routes(routes!(recent))
+        .routes(routes!(my_hubs))
+        .routes(routes!(assets::upload))
+        .routes(routes!(assets::download))
         .split_for_parts();
     let router = router.fallback(not_found).layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     (router, api)
@@ -132,6 +138,10 @@ impl From<WorkspaceError> for ApiError {
             }
             WorkspaceError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
             WorkspaceError::Gone(why) => ApiError::new(StatusCode::GONE, "gone", why),
+            WorkspaceError::TooLarge(limit) => too_large(limit),
+            WorkspaceError::UnsupportedMedia(why) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", why)
+            }
             WorkspaceError::SignupClosed => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "signup_closed",
@@ -399,6 +409,25 @@ async fn delete_item(
     let doc = app.workspace.delete_item(&caller, &ItemId(id)).await?;
     app.live.close_all_on(std::slice::from_ref(&doc), "the item was deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/me/recent", tag = "items", summary = "The items the caller opened last and may still open, newest first", responses((status = 200, body = Vec<RecentItem>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn recent(State(app): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.recent(&caller).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/me/hubs", tag = "hubs", summary = "The hubs the caller belongs to", responses((status = 200, body = Vec<HubSummary>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn my_hubs(State(app): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.my_hubs(&caller).await?).into_response())
+}
+
+/// 413 for an upload above `limit` bytes.
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the file is larger than the limit of {limit} bytes"),
+    )
 }
 
 #[utoipa::path(get, path = "/me/profile", tag = "people", summary = "The caller's profile and its settings", responses((status = 200, body = Profile), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
