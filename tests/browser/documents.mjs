@@ -1,0 +1,256 @@
+// Browser test of the web app and its live documents, against the real server:
+//   node documents.mjs BASE_URL SCREENSHOT_DIR
+// Two people sign up in two browser contexts, share a project and co-edit a document; then a
+// viewer, an offline spell, the server's save acknowledgements, and axe-core on every page.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  apiCall,
+  assertNoProblems,
+  editorText,
+  fail,
+  launch,
+  newContext,
+  seriousViolations,
+  signupByApi,
+  waitForStatus,
+  waitForText,
+} from "./lib.mjs";
+
+const [base, shots] = process.argv.slice(2);
+if (!base || !shots) fail("usage: node documents.mjs BASE_URL SCREENSHOT_DIR");
+mkdirSync(shots, { recursive: true });
+
+/** What "live" means here: each sees the other's edit and cursor within this. */
+const LIVE_MS = 2000;
+const PASSWORD = "a long enough passphrase";
+const steps = [];
+function step(name) {
+  steps.push(name);
+  console.log(`- ${name}`);
+}
+const a11y = [];
+async function checkA11y(page, name) {
+  const found = await seriousViolations(page);
+  a11y.push({ page: name, serious: found.length });
+  if (found.length) fail(`axe: serious or critical violations on ${name}: ${JSON.stringify(found, null, 2)}`);
+}
+
+async function until(test, timeout, what) {
+  const end = Date.now() + timeout;
+  while (!test()) {
+    if (Date.now() > end) fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const browser = await launch();
+try {
+  const ana = await newContext(browser, base);
+  const ben = await newContext(browser, base);
+  const pageA = await ana.newPage();
+  const pageB = await ben.newPage();
+
+  step("a signed-out visitor is sent to sign in");
+  await pageA.goto("/people?skill=ceramics");
+  await pageA.waitForURL(/\/signin\?next=/);
+  await checkA11y(pageA, "sign-in");
+
+  step("Ana signs up through the form and lands where she was going");
+  await pageA.getByRole("link", { name: "Create an account" }).click();
+  await pageA.getByLabel("Your name").fill("Ana Lisboa");
+  await pageA.getByLabel("Email").fill("ana@hub.example");
+  await pageA.getByLabel("Password").fill(PASSWORD);
+  await pageA.getByRole("button", { name: "Create an account" }).click();
+  await pageA.waitForURL((url) => url.pathname === "/people" && url.search === "?skill=ceramics");
+  await pageA.getByRole("heading", { name: /people/ }).waitFor();
+  await checkA11y(pageA, "directory");
+
+  step("Ana creates a project from her home page");
+  await pageA.getByRole("link", { name: "Home" }).click();
+  await pageA.getByRole("heading", { name: "Welcome, Ana Lisboa" }).waitFor();
+  await checkA11y(pageA, "home");
+  await pageA.getByRole("link", { name: "New project" }).click();
+  await pageA.getByLabel("Title").fill("Atlantic residencies 2027");
+  await pageA.getByLabel("Summary").fill("A funding proposal for artist exchanges between Lisbon, Nantes and Vigo.");
+  await pageA.getByRole("button", { name: "Create the project" }).click();
+  await pageA.waitForURL((url) => /^\/projects\/[^/]+$/.test(url.pathname) && url.pathname !== "/projects/new");
+  await pageA.getByRole("heading", { name: "Atlantic residencies 2027" }).waitFor();
+  const projectUrl = new URL(pageA.url()).pathname;
+
+  step("Ana invites Ben (no account yet) as an editor");
+  await pageA.getByLabel("Email", { exact: true }).fill("ben@hub.example");
+  await pageA.getByRole("button", { name: "Invite by email" }).click();
+  await pageA.getByText("ben@hub.example was added or invited.").waitFor();
+
+  step("Ana creates a document and opens it");
+  await pageA.getByLabel("Name").fill("Proposal");
+  await pageA.getByRole("button", { name: "Add", exact: true }).click();
+  await pageA.waitForURL(/\/documents\/[^/]+$/);
+  const docUrl = new URL(pageA.url()).pathname;
+  await waitForStatus(pageA, "connection", "connected");
+
+  step("Ben opens the document link signed out, signs up, and comes back to it");
+  await pageB.goto(docUrl);
+  await pageB.waitForURL(/\/signin\?next=/);
+  await pageB.getByRole("link", { name: "Create an account" }).click();
+  await pageB.getByLabel("Your name").fill("Ben Nantes");
+  await pageB.getByLabel("Email").fill("ben@hub.example");
+  await pageB.getByLabel("Password").fill(PASSWORD);
+  await pageB.getByRole("button", { name: "Create an account" }).click();
+  await pageB.waitForURL((url) => url.pathname === docUrl);
+  await waitForStatus(pageB, "connection", "connected");
+
+  step("Ana writes an outline; Ben sees it");
+  await pageA.locator(".bn-editor").click();
+  await pageA.keyboard.type("Timeline:");
+  await pageA.keyboard.press("Enter");
+  await pageA.keyboard.type("Budget:");
+  await waitForText(pageB, ["Timeline:", "Budget:"], LIVE_MS);
+
+  step("both type at the same time, each in a paragraph; each sees the other's text and cursor label within 2 s");
+  await pageA.locator(".bn-block-content", { hasText: "Timeline:" }).click();
+  await pageA.keyboard.press("End");
+  await pageB.locator(".bn-block-content", { hasText: "Budget:" }).click();
+  await pageB.keyboard.press("End");
+  await Promise.all([
+    pageA.keyboard.type(" Lisbon hosts in spring.", { delay: 15 }),
+    pageB.keyboard.type(" Nantes hosts in autumn.", { delay: 15 }),
+  ]);
+  const both = ["Timeline: Lisbon hosts in spring.", "Budget: Nantes hosts in autumn."];
+  const typed = Date.now();
+  await Promise.all([
+    waitForText(pageA, both, LIVE_MS),
+    waitForText(pageB, both, LIVE_MS),
+    pageA.locator(".bn-collaboration-cursor__label", { hasText: "Ben Nantes" }).waitFor({ timeout: LIVE_MS }),
+    pageB.locator(".bn-collaboration-cursor__label", { hasText: "Ana Lisboa" }).waitFor({ timeout: LIVE_MS }),
+  ]);
+  console.log(`  both texts and both cursor labels seen ${Date.now() - typed} ms after typing`);
+  await Promise.all([waitForStatus(pageA, "save", "saved"), waitForStatus(pageB, "save", "saved")]);
+  if ((await pageA.getByTestId("presence").locator("li").count()) !== 2) fail("Ana should see two avatars");
+  await pageA.screenshot({ path: join(shots, "document-two-cursors.png"), fullPage: true });
+  await checkA11y(pageA, "document");
+
+  step("after a reload the text is still there");
+  await pageA.reload();
+  await waitForText(pageA, both, 10_000);
+
+  step("the project page shows the document, its members and the invitation form");
+  await pageA.goto(projectUrl);
+  await pageA.getByRole("link", { name: "Proposal" }).waitFor();
+  await pageA.getByRole("link", { name: "Ben Nantes" }).waitFor();
+  await pageA.screenshot({ path: join(shots, "project.png"), fullPage: true });
+  await checkA11y(pageA, "project");
+
+  step("a viewer sees the text but cannot change it");
+  const cleo = await newContext(browser, base);
+  const cleoMe = await signupByApi(cleo, base, "cleo@hub.example", "Cleo Vigo");
+  const projectId = projectUrl.split("/").pop();
+  await apiCall(ana, base, "POST", `/projects/${projectId}/members`, { email: "cleo@hub.example", role: "viewer" });
+  const pageC = await cleo.newPage();
+  await pageC.goto(docUrl);
+  await waitForText(pageC, both, 10_000);
+  await waitForStatus(pageC, "save", "read-only");
+  if ((await pageC.locator(".bn-editor").getAttribute("contenteditable")) !== "false") {
+    fail("the viewer's editor must not be editable");
+  }
+  const before = await editorText(pageC);
+  await pageC.locator(".bn-editor").click();
+  await pageC.keyboard.type("viewer was here");
+  if ((await editorText(pageC)) !== before) fail("typing changed a viewer's document");
+  if (!cleoMe.id) fail("signup returned no id");
+
+  step("Ben goes offline, types, comes back; both converge");
+  await pageA.goto(docUrl);
+  await waitForStatus(pageA, "connection", "connected");
+  await ben.setOffline(true);
+  await waitForStatus(pageB, "connection", "offline");
+  await pageB.locator(".bn-editor").click();
+  await pageB.keyboard.press("End");
+  await pageB.keyboard.type("Written on the train. ");
+  await waitForStatus(pageB, "save", "unsaved");
+  await pageA.locator(".bn-editor").click();
+  await pageA.keyboard.press("End");
+  await pageA.keyboard.type("Written in the office. ");
+  await waitForText(pageA, ["Written in the office."], LIVE_MS);
+  if ((await editorText(pageA)).includes("Written on the train.")) fail("an offline edit arrived");
+  await ben.setOffline(false);
+  const all = [...both, "Written on the train.", "Written in the office."];
+  await Promise.all([waitForText(pageA, all, 10_000), waitForText(pageB, all, 10_000)]);
+  await waitForStatus(pageB, "save", "saved");
+  const [textA, textB] = await Promise.all([editorText(pageA), editorText(pageB)]);
+  if (textA !== textB) fail(`after reconnecting the documents differ:\n${textA}\n---\n${textB}`);
+
+  step("\"Saved\" appears only once the server has acknowledged the edit");
+  const held = [];
+  let holding = true;
+  let sentUpdate = false;
+  const pageS = await ben.newPage();
+  let toPage = null;
+  await pageS.routeWebSocket(/\/ws\/doc\//, (ws) => {
+    toPage = ws;
+    const server = ws.connectToServer();
+    ws.onMessage((msg) => {
+      // Client to server: note a document update (message 0, sync step 2 or update).
+      if (typeof msg !== "string" && msg[0] === 0 && (msg[1] === 1 || msg[1] === 2)) sentUpdate = true;
+      server.send(msg);
+    });
+    server.onMessage((msg) => {
+      // Server to client: hold back Hubring message 101 (saved) while `holding`.
+      if (holding && typeof msg !== "string" && msg[0] === 101) held.push(msg);
+      else ws.send(msg);
+    });
+  });
+  await pageS.goto(docUrl);
+  await waitForStatus(pageS, "connection", "connected");
+  await waitForText(pageS, all, 10_000);
+  sentUpdate = false;
+  await pageS.locator(".bn-editor").click();
+  await pageS.keyboard.press("End");
+  await pageS.keyboard.type("Acknowledged? ");
+  await waitForStatus(pageS, "save", "saving");
+  await waitForText(pageA, ["Acknowledged?"], LIVE_MS);
+  await until(() => held.length > 0, 10_000, "the server's acknowledgement");
+  if (!sentUpdate) fail("no update frame went through the route");
+  // The edit is committed and broadcast (Ana has it) and acknowledged, but the acknowledgement
+  // is held back on its way to the page: the page must not claim the edit is saved.
+  const shown = await pageS.getByTestId("save").getAttribute("data-status");
+  if (shown !== "saving") fail(`before the acknowledgement the page showed "${shown}"`);
+  // Release what was held; every later acknowledgement flows through.
+  holding = false;
+  for (const msg of held.splice(0)) toPage.send(msg);
+  await waitForStatus(pageS, "save", "saved");
+
+  step("a phone-width screen has no sideways scrolling");
+  const phone = await newContext(browser, base, { viewport: { width: 390, height: 844 } });
+  await signupByApi(phone, base, "dora@hub.example", "Dora Porto");
+  const pageP = await phone.newPage();
+  for (const path of ["/", "/people", "/settings"]) {
+    await pageP.goto(path);
+    await pageP.locator("main h1").first().waitFor();
+    const overflow = await pageP.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) fail(`${path} scrolls sideways by ${overflow}px at 390px wide`);
+  }
+
+  step("the language follows the browser, and the settings");
+  const french = await newContext(browser, base, { locale: "fr-FR" });
+  const pageF = await french.newPage();
+  await pageF.goto("/signin");
+  await pageF.getByRole("heading", { name: "Se connecter" }).waitFor();
+
+  assertNoProblems(ana, ben, cleo, phone, french);
+  console.log(JSON.stringify({ ok: true, steps: steps.length, a11y }));
+} catch (err) {
+  // Whatever each page showed when it failed, for the person reading the CI log.
+  let n = 0;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) {
+      await page.screenshot({ path: join(shots, `failure-${n++}.png`), fullPage: true }).catch(() => {});
+    }
+  }
+  console.error(`failed at step: ${steps.at(-1)} (screenshots in ${shots})`);
+  throw err;
+} finally {
+  await browser.close();
+}
+

@@ -1,0 +1,74 @@
+// The one way the client talks to `/api/v1`: a typed fetch over the paths generated from the
+// server's OpenAPI document (`npm run gen:api`), and the one error type every screen shows.
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type Me = Schemas["Me"];
+export type ProjectRole = Schemas["ProjectRole"];
+export type ItemKind = Schemas["ItemKind"];
+export type ItemView = Schemas["ItemView"];
+export type Visibility = Schemas["Visibility"];
+export type OpenTo = Schemas["OpenTo"];
+
+export const api = createClient<paths>({ baseUrl: "/api/v1", credentials: "same-origin" });
+
+/** A refusal or failure from the server, with its stable code and per-field messages. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+function isErrorBody(body: unknown): body is Schemas["ErrorBody"] {
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    "error" in body &&
+    typeof (body as { error: unknown }).error === "object"
+  );
+}
+
+/** The body of a successful call, or an [`ApiError`]. */
+export async function call<T>(request: Promise<FetchResult<T>>): Promise<T> {
+  let result: FetchResult<T>;
+  try {
+    result = await request;
+  } catch {
+    throw new ApiError(0, "network", "network");
+  }
+  const { data, error, response } = result;
+  if (!response.ok) {
+    if (isErrorBody(error)) {
+      const { code, message, fields } = error.error;
+      throw new ApiError(response.status, code, message, (fields ?? {}) as Record<string, string>);
+    }
+    throw new ApiError(response.status, "http", response.statusText);
+  }
+  return data as T;
+}
+
+/** Uploads an image into a project; resolves to the URL it is served at. */
+export async function uploadAsset(projectId: string, file: Blob): Promise<string> {
+  const created = await call(
+    api.POST("/assets", {
+      params: { query: { project_id: projectId } },
+      body: file as unknown as string,
+      bodySerializer: (body) => body as unknown as BodyInit,
+      headers: { "content-type": file.type || "application/octet-stream" },
+    }),
+  );
+  return created.url;
+}

@@ -1,0 +1,172 @@
+// A live document: BlockNote bound to the Yjs document through the official y-websocket
+// provider, with who is here, the connection, and whether the server has saved every edit.
+import "@blocknote/mantine/style.css";
+import { en as bnEn, es as bnEs, fr as bnFr, pt as bnPt } from "@blocknote/core/locales";
+import { withCollaboration } from "@blocknote/core/yjs";
+import { BlockNoteView } from "@blocknote/mantine";
+import { useCreateBlockNote } from "@blocknote/react";
+import { useEffect } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+import { uploadAsset } from "../api/client";
+import { usePageTitle } from "../app/usePageTitle";
+import { useSignedIn } from "../auth/session";
+import { currentLanguage } from "../i18n";
+import { projectPath } from "../projects/paths";
+import { useItemAndProject } from "../projects/useItem";
+import { ErrorNotice, Loading, NotFound } from "../ui/Status";
+import { colorFor, initials } from "./colors";
+import type { DocSession } from "./provider";
+import { useConnection, useDocSession, usePresence, useSaveStatus } from "./useDocSession";
+
+/** BlockNote's own strings (menus, placeholders) in each interface language. */
+const EDITOR_STRINGS = { en: bnEn, fr: bnFr, es: bnEs, pt: bnPt };
+
+/** The XML fragment BlockNote's document lives in (design §6). */
+export const FRAGMENT = "document-store";
+
+export default function DocumentPage() {
+  const { projectId = "", itemId = "" } = useParams();
+  const { t } = useTranslation();
+  const { item, project } = useItemAndProject(projectId, itemId);
+  usePageTitle(item.data?.title);
+  if (item.isPending || project.isPending) return <Loading />;
+  if (item.isError) return <ErrorNotice error={item.error} />;
+  if (project.isError) return <ErrorNotice error={project.error} />;
+  if (item.data.kind !== "document" || item.data.project_id !== projectId) return <NotFound />;
+  const role = project.data.my_role;
+  const editable = role === "owner" || role === "editor";
+  return (
+    <div className="page document">
+      <p className="crumbs">
+        <Link to={projectPath(projectId)}>
+          {t("doc.backToProject", { project: project.data.title })}
+        </Link>
+      </p>
+      <LiveDocument
+        key={item.data.doc_id}
+        docId={item.data.doc_id}
+        projectId={projectId}
+        title={item.data.title}
+        editable={editable}
+      />
+    </div>
+  );
+}
+
+function LiveDocument(props: {
+  docId: string;
+  projectId: string;
+  title: string;
+  editable: boolean;
+}) {
+  const session = useDocSession(props.docId);
+  if (!session) return <Loading />;
+  return <SessionView session={session} {...props} />;
+}
+
+function SessionView({
+  session,
+  projectId,
+  title,
+  editable,
+}: {
+  session: DocSession;
+  projectId: string;
+  title: string;
+  editable: boolean;
+}) {
+  const { t, i18n } = useTranslation();
+  const me = useSignedIn();
+  const color = colorFor(me.id);
+  useEffect(() => {
+    session.provider.awareness.setLocalStateField("account", { id: me.id });
+  }, [session, me.id]);
+  const editor = useCreateBlockNote(
+    withCollaboration({
+      dictionary: EDITOR_STRINGS[currentLanguage()],
+      // The editable element is a textbox: it needs its own accessible name.
+      domAttributes: { editor: { "aria-label": t("doc.editor") } },
+      uploadFile: (file: File) => uploadAsset(projectId, file),
+      collaboration: {
+        provider: session.provider,
+        fragment: session.doc.getXmlFragment(FRAGMENT),
+        user: { name: me.display_name, color },
+        showCursorLabels: "always",
+      },
+    }),
+    // The editor's own strings follow the interface language.
+    [session, i18n.resolvedLanguage],
+  );
+  return (
+    <>
+      <header className="doc-head">
+        <h1>{title}</h1>
+        <div className="doc-status">
+          <Presence session={session} />
+          <ConnectionBadge session={session} />
+          <SaveBadge session={session} editable={editable} />
+        </div>
+      </header>
+      {!editable && (
+        <p className="notice" role="note">
+          {t("doc.readOnly")}
+        </p>
+      )}
+      <section className="editor" aria-label={t("doc.editor")}>
+        <BlockNoteView editor={editor} editable={editable} theme="light" />
+      </section>
+    </>
+  );
+}
+
+function ConnectionBadge({ session }: { session: DocSession }) {
+  const { t } = useTranslation();
+  const status = useConnection(session);
+  return (
+    <span className={`badge connection-${status}`} data-testid="connection" data-status={status}>
+      {t(`doc.connection.${status}`)}
+    </span>
+  );
+}
+
+function SaveBadge({ session, editable }: { session: DocSession; editable: boolean }) {
+  const { t } = useTranslation();
+  const status = useSaveStatus(session);
+  if (!editable) {
+    return (
+      <span className="badge" data-testid="save" data-status="read-only">
+        {t("doc.save.readOnly")}
+      </span>
+    );
+  }
+  return (
+    <span
+      className={`badge save-${status}`}
+      data-testid="save"
+      data-status={status}
+      role="status"
+      aria-live="polite"
+    >
+      {t(`doc.save.${status}`)}
+    </span>
+  );
+}
+
+function Presence({ session }: { session: DocSession }) {
+  const { t } = useTranslation();
+  const participants = usePresence(session);
+  return (
+    <ul className="presence" aria-label={t("doc.present")} data-testid="presence">
+      {participants.map((p) => {
+        const label = p.self ? t("doc.you", { name: p.name }) : p.name;
+        return (
+          <li key={p.clientId} className="avatar" style={{ background: p.color }} title={label}>
+            <span aria-hidden="true">{initials(p.name)}</span>
+            <span className="visually-hidden">{label}</span>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

@@ -1,0 +1,99 @@
+// Home: my projects, my hubs, and the documents I opened last.
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
+import { api, call } from "../api/client";
+import { usePageTitle } from "../app/usePageTitle";
+import { useSignedIn } from "../auth/session";
+import { timeAgo } from "../i18n";
+import { itemPath, projectPath } from "../projects/paths";
+import { ErrorNotice, Loading } from "../ui/Status";
+
+export function Home() {
+  const { t } = useTranslation();
+  const me = useSignedIn();
+  usePageTitle(t("home.title"));
+  const projects = useQuery({ queryKey: ["projects"], queryFn: () => call(api.GET("/projects")) });
+  const hubs = useQuery({ queryKey: ["my-hubs"], queryFn: () => call(api.GET("/me/hubs")) });
+  const recent = useQuery({ queryKey: ["recent"], queryFn: () => call(api.GET("/me/recent")) });
+
+  return (
+    <div className="page home">
+      <h1>{t("home.welcome", { name: me.display_name })}</h1>
+      <div className="columns">
+        <section aria-labelledby="home-projects" className="panel">
+          <div className="panel-head">
+            <h2 id="home-projects">{t("home.projects")}</h2>
+            <Link className="button primary" to="/projects/new">
+              {t("home.newProject")}
+            </Link>
+          </div>
+          {projects.isPending ? (
+            <Loading />
+          ) : projects.isError ? (
+            <ErrorNotice error={projects.error} onRetry={() => projects.refetch()} />
+          ) : projects.data.length === 0 ? (
+            <p className="empty">{t("home.noProjects")}</p>
+          ) : (
+            <ul className="cards">
+              {projects.data.map((p) => (
+                <li key={p.id}>
+                  <Link to={projectPath(p.id)}>{p.title}</Link>
+                  <span className="meta">
+                    {t(`role.${p.my_role}`)}
+                    {p.archived && ` · ${t("home.archived")}`} · {timeAgo(p.updated_at)}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section aria-labelledby="home-recent" className="panel">
+          <h2 id="home-recent">{t("home.recent")}</h2>
+          {recent.isPending ? (
+            <Loading />
+          ) : recent.isError ? (
+            <ErrorNotice error={recent.error} />
+          ) : recent.data.length === 0 ? (
+            <p className="empty">{t("home.noRecent")}</p>
+          ) : (
+            <ul className="cards">
+              {recent.data.map(({ item, project_title }) => (
+                <li key={item.id}>
+                  <Link to={itemPath(item.project_id, item.kind, item.id)}>{item.title}</Link>
+                  <span className="meta">
+                    {t(`kind.${item.kind}`)} · {t("home.inProject", { project: project_title })}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section aria-labelledby="home-hubs" className="panel">
+          <div className="panel-head">
+            <h2 id="home-hubs">{t("home.hubs")}</h2>
+            <Link to="/hubs">{t("home.findHubs")}</Link>
+          </div>
+          {hubs.isPending ? (
+            <Loading />
+          ) : hubs.isError ? (
+            <ErrorNotice error={hubs.error} />
+          ) : hubs.data.length === 0 ? (
+            <p className="empty">{t("home.noHubs")}</p>
+          ) : (
+            <ul className="cards">
+              {hubs.data.map((h) => (
+                <li key={h.id}>
+                  <Link to={`/hubs/${encodeURIComponent(h.id)}`}>{h.name}</Link>
+                  <span className="meta">
+                    {h.city}, {h.country}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}

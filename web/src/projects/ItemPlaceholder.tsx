@@ -1,0 +1,29 @@
+// Boards and rooms have their stable URLs now; their editors come with their own issues.
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+import { usePageTitle } from "../app/usePageTitle";
+import { ErrorNotice, Loading, NotFound } from "../ui/Status";
+import { projectPath } from "./paths";
+import { useItemAndProject } from "./useItem";
+
+export function ItemPlaceholder({ kind }: { kind: "board" | "room" }) {
+  const { projectId = "", itemId = "" } = useParams();
+  const { t } = useTranslation();
+  const { item, project } = useItemAndProject(projectId, itemId);
+  usePageTitle(item.data?.title);
+  if (item.isPending || project.isPending) return <Loading />;
+  if (item.isError) return <ErrorNotice error={item.error} />;
+  if (project.isError) return <ErrorNotice error={project.error} />;
+  if (item.data.kind !== kind || item.data.project_id !== projectId) return <NotFound />;
+  return (
+    <div className="page">
+      <p>
+        <Link to={projectPath(projectId)}>
+          {t("doc.backToProject", { project: project.data.title })}
+        </Link>
+      </p>
+      <h1>{item.data.title}</h1>
+      <p className="notice">{kind === "board" ? t("board.soon") : t("room.soon")}</p>
+    </div>
+  );
+}

@@ -1,0 +1,545 @@
+// A project: its documents, boards and rooms; its members and their roles; invitations by
+// email and by link; partner hubs; and, for its owner, its settings.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useNavigate, useParams } from "react-router";
+import {
+  api,
+  call,
+  type ItemKind,
+  type ProjectRole,
+  type Schemas,
+  type Visibility,
+} from "../api/client";
+import { usePageTitle } from "../app/usePageTitle";
+import { useSignedIn } from "../auth/session";
+import { timeAgo } from "../i18n";
+import { fieldErrors, SelectField, TextArea, TextField } from "../ui/Field";
+import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
+import { VISIBILITIES } from "./NewProjectPage";
+import { itemPath } from "./paths";
+
+const KINDS: ItemKind[] = ["document", "board", "room"];
+const GRANTABLE: ProjectRole[] = ["editor", "commenter", "viewer"];
+
+/** What a role may do here; the server decides, this only hides what would be refused. */
+export function abilities(role: ProjectRole) {
+  const owner = role === "owner";
+  const editor = owner || role === "editor";
+  return { manageItems: editor, invite: editor, manageMembers: owner, editProject: owner };
+}
+
+export function ProjectPage() {
+  const { projectId = "" } = useParams();
+  const { t } = useTranslation();
+  const project = useQuery({
+    queryKey: ["project", projectId],
+    queryFn: () => call(api.GET("/projects/{id}", { params: { path: { id: projectId } } })),
+  });
+  usePageTitle(project.data?.title);
+  if (project.isPending) return <Loading />;
+  if (project.isError)
+    return <ErrorNotice error={project.error} onRetry={() => project.refetch()} />;
+  const p = project.data;
+  const can = abilities(p.my_role);
+  return (
+    <div className="page project">
+      <header className="page-head">
+        <h1>{p.title}</h1>
+        {p.summary && <p className="lead">{p.summary}</p>}
+        <p className="meta">
+          {t(`project.visibility.${p.visibility}`)} ·{" "}
+          {t("project.myRole", { role: t(`role.${p.my_role}`) })}
+          {p.archived && ` · ${t("home.archived")}`}
+        </p>
+      </header>
+      <div className="columns">
+        <Items projectId={p.id} canManage={can.manageItems} />
+        <Members project={p} canManage={can.manageMembers} />
+        {can.invite && <Invites projectId={p.id} />}
+        <PartnerHubs project={p} canEdit={can.editProject} />
+        {can.editProject && <ProjectSettings project={p} />}
+      </div>
+    </div>
+  );
+}
+
+function Items({ projectId, canManage }: { projectId: string; canManage: boolean }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const message = useErrorMessage();
+  const [kind, setKind] = useState<ItemKind>("document");
+  const items = useQuery({
+    queryKey: ["items", projectId],
+    queryFn: () => call(api.GET("/projects/{id}/items", { params: { path: { id: projectId } } })),
+  });
+  const create = useMutation({
+    mutationFn: (title: string) =>
+      call(
+        api.POST("/projects/{id}/items", {
+          params: { path: { id: projectId } },
+          body: { kind, title },
+        }),
+      ),
+    onSuccess: async (created) => {
+      await client.invalidateQueries({ queryKey: ["items", projectId] });
+      navigate(itemPath(projectId, kind, created.id));
+    },
+  });
+  const remove = useMutation({
+    mutationFn: (id: string) => call(api.DELETE("/items/{id}", { params: { path: { id } } })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["items", projectId] }),
+  });
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    create.mutate(String(new FormData(event.currentTarget).get("title")));
+  };
+  return (
+    <section aria-labelledby="items-title" className="panel wide">
+      <h2 id="items-title">{t("project.items")}</h2>
+      {items.isPending ? (
+        <Loading />
+      ) : items.isError ? (
+        <ErrorNotice error={items.error} />
+      ) : items.data.length === 0 ? (
+        <p className="empty">{t("project.noItems")}</p>
+      ) : (
+        <ul className="cards items">
+          {items.data.map((item) => (
+            <li key={item.id}>
+              <span className={`kind kind-${item.kind}`}>{t(`kind.${item.kind}`)}</span>
+              <Link to={itemPath(projectId, item.kind, item.id)}>{item.title}</Link>
+              <span className="meta">
+                {t("project.changedBy", {
+                  name: item.updated_by.display_name,
+                  when: timeAgo(item.updated_at),
+                })}
+              </span>
+              {canManage && (
+                <button
+                  type="button"
+                  className="link-button danger"
+                  aria-label={`${t("app.delete")}: ${item.title}`}
+                  onClick={() => {
+                    if (window.confirm(t("project.confirmDeleteItem", { title: item.title })))
+                      remove.mutate(item.id);
+                  }}
+                >
+                  {t("app.delete")}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {canManage && (
+        <form className="inline-form" onSubmit={submit} noValidate>
+          <Flash message={create.error ? message(create.error) : null} tone="error" />
+          <TextField
+            label={t("project.itemTitle")}
+            name="title"
+            required
+            error={fieldErrors(create.error).title}
+          />
+          <SelectField
+            label={t("project.itemKind")}
+            value={kind}
+            onChange={(v) => setKind(v as ItemKind)}
+            options={KINDS.map((k) => ({ value: k, label: t(`kind.${k}`) }))}
+          />
+          <button type="submit" className="primary" disabled={create.isPending}>
+            {t("project.newItem")}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function Members({ project, canManage }: { project: Schemas["ProjectView"]; canManage: boolean }) {
+  const { t } = useTranslation();
+  const me = useSignedIn();
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const message = useErrorMessage();
+  const refresh = () => client.invalidateQueries({ queryKey: ["project", project.id] });
+  const setRole = useMutation({
+    mutationFn: ({ userId, role }: { userId: string; role: ProjectRole }) =>
+      call(
+        api.PATCH("/projects/{id}/members/{user_id}", {
+          params: { path: { id: project.id, user_id: userId } },
+          body: { role },
+        }),
+      ),
+    onSettled: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: (userId: string) =>
+      call(
+        api.DELETE("/projects/{id}/members/{user_id}", {
+          params: { path: { id: project.id, user_id: userId } },
+        }),
+      ),
+    onSuccess: async (_, userId) => {
+      if (userId === me.id) {
+        await client.invalidateQueries({ queryKey: ["projects"] });
+        navigate("/");
+      } else {
+        await refresh();
+      }
+    },
+  });
+  const error = setRole.error ?? remove.error;
+  return (
+    <section aria-labelledby="members-title" className="panel">
+      <h2 id="members-title">{t("project.members")}</h2>
+      <Flash message={error ? message(error) : null} tone="error" />
+      <ul className="members">
+        {project.members.map((m) => (
+          <li key={m.user_id}>
+            <Link to={`/people/${encodeURIComponent(m.user_id)}`}>{m.display_name}</Link>
+            {canManage && m.role !== "owner" ? (
+              <>
+                <SelectField
+                  label={`${t("project.role")}: ${m.display_name}`}
+                  value={m.role}
+                  onChange={(role) =>
+                    setRole.mutate({ userId: m.user_id, role: role as ProjectRole })
+                  }
+                  options={GRANTABLE.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+                />
+                <button
+                  type="button"
+                  className="link-button danger"
+                  onClick={() => {
+                    if (window.confirm(t("project.confirmRemove", { name: m.display_name })))
+                      remove.mutate(m.user_id);
+                  }}
+                >
+                  {t("app.remove")}
+                </button>
+              </>
+            ) : (
+              <span className={`role role-${m.role}`}>{t(`role.${m.role}`)}</span>
+            )}
+          </li>
+        ))}
+      </ul>
+      {project.my_role !== "owner" && (
+        <button
+          type="button"
+          className="danger"
+          onClick={() => {
+            if (window.confirm(t("project.confirmLeave"))) remove.mutate(me.id);
+          }}
+        >
+          {t("project.leave")}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function Invites({ projectId }: { projectId: string }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const message = useErrorMessage();
+  const [role, setRole] = useState<ProjectRole>("editor");
+  const [linkRole, setLinkRole] = useState<ProjectRole>("viewer");
+  const [sent, setSent] = useState<string | null>(null);
+  const [link, setLink] = useState<string | null>(null);
+  const invites = useQuery({
+    queryKey: ["invites", projectId],
+    queryFn: () => call(api.GET("/projects/{id}/invites", { params: { path: { id: projectId } } })),
+  });
+  const refresh = async () => {
+    await client.invalidateQueries({ queryKey: ["invites", projectId] });
+    await client.invalidateQueries({ queryKey: ["project", projectId] });
+  };
+  const byEmail = useMutation({
+    mutationFn: (email: string) =>
+      call(
+        api.POST("/projects/{id}/members", {
+          params: { path: { id: projectId } },
+          body: { email, role },
+        }),
+      ),
+    onSuccess: async (_, email) => {
+      setSent(t("project.inviteSent", { email }));
+      await refresh();
+    },
+  });
+  const byLink = useMutation({
+    mutationFn: (body: Schemas["InviteLinkCreate"]) =>
+      call(api.POST("/projects/{id}/invites", { params: { path: { id: projectId } }, body })),
+    onSuccess: async (created) => {
+      setLink(`${location.origin}/invite/${encodeURIComponent(created.token)}`);
+      await refresh();
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) =>
+      call(
+        api.DELETE("/projects/{id}/invites/{invite_id}", {
+          params: { path: { id: projectId, invite_id: id } },
+        }),
+      ),
+    onSuccess: refresh,
+  });
+  const roleOptions = GRANTABLE.map((r) => ({ value: r, label: t(`role.${r}`) }));
+  return (
+    <section aria-labelledby="invites-title" className="panel">
+      <h2 id="invites-title">{t("project.invite")}</h2>
+      <form
+        className="inline-form"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          setSent(null);
+          byEmail.mutate(String(new FormData(event.currentTarget).get("email")));
+        }}
+      >
+        <Flash
+          message={byEmail.error ? message(byEmail.error) : sent}
+          tone={byEmail.error ? "error" : "ok"}
+        />
+        <TextField
+          label={t("auth.email")}
+          name="email"
+          type="email"
+          required
+          error={fieldErrors(byEmail.error).email}
+        />
+        <SelectField
+          label={t("project.role")}
+          value={role}
+          onChange={(v) => setRole(v as ProjectRole)}
+          options={roleOptions}
+        />
+        <button type="submit" className="primary" disabled={byEmail.isPending}>
+          {t("project.invite")}
+        </button>
+      </form>
+      <h3>{t("project.inviteLinks")}</h3>
+      <form
+        className="inline-form"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          const form = new FormData(event.currentTarget);
+          const uses = Number(form.get("uses"));
+          const hours = Number(form.get("hours"));
+          byLink.mutate({
+            role: linkRole,
+            max_uses: uses > 0 ? uses : null,
+            expires_in_hours: hours > 0 ? hours : null,
+          });
+        }}
+      >
+        <Flash message={byLink.error ? message(byLink.error) : null} tone="error" />
+        <SelectField
+          label={t("project.role")}
+          value={linkRole}
+          onChange={(v) => setLinkRole(v as ProjectRole)}
+          options={roleOptions}
+        />
+        <TextField
+          label={`${t("project.linkUses")} ${t("app.optional")}`}
+          name="uses"
+          type="number"
+          min={1}
+        />
+        <TextField
+          label={`${t("project.linkHours")} ${t("app.optional")}`}
+          name="hours"
+          type="number"
+          min={1}
+          defaultValue={168}
+        />
+        <button type="submit" disabled={byLink.isPending}>
+          {t("project.createLink")}
+        </button>
+      </form>
+      {link && (
+        <div className="notice notice-ok" role="status">
+          <p>{t("project.linkCreated")}</p>
+          <CopyText text={link} />
+        </div>
+      )}
+      {invites.data && invites.data.length > 0 && (
+        <>
+          <h3>{t("project.pending")}</h3>
+          <ul className="members">
+            {invites.data.map((invite) => (
+              <li key={invite.id}>
+                <span>{invite.email ?? t("project.inviteLinks")}</span>
+                <span className="meta">
+                  {t(`role.${invite.role}`)} ·{" "}
+                  {invite.max_uses
+                    ? t("project.uses", { uses: invite.uses, max: invite.max_uses })
+                    : t("project.usesUnlimited", { uses: invite.uses })}
+                </span>
+                <button
+                  type="button"
+                  className="link-button danger"
+                  onClick={() => revoke.mutate(invite.id)}
+                >
+                  {t("project.revoke")}
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+export function CopyText({ text }: { text: string }) {
+  const { t } = useTranslation();
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="copy">
+      <code>{text}</code>
+      <button
+        type="button"
+        onClick={async () => {
+          await navigator.clipboard?.writeText(text);
+          setCopied(true);
+        }}
+      >
+        {copied ? t("app.copied") : t("app.copy")}
+      </button>
+    </div>
+  );
+}
+
+function PartnerHubs({ project, canEdit }: { project: Schemas["ProjectView"]; canEdit: boolean }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const message = useErrorMessage();
+  const hubs = useQuery({ queryKey: ["hubs"], queryFn: () => call(api.GET("/hubs")) });
+  const [adding, setAdding] = useState("");
+  const setHubs = useMutation({
+    mutationFn: (hub_ids: string[]) =>
+      call(
+        api.PATCH("/projects/{id}", { params: { path: { id: project.id } }, body: { hub_ids } }),
+      ),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["project", project.id] }),
+  });
+  const byId = new Map((hubs.data ?? []).map((h) => [h.id, h]));
+  const others = (hubs.data ?? []).filter((h) => !project.hub_ids.includes(h.id));
+  return (
+    <section aria-labelledby="hubs-title" className="panel">
+      <h2 id="hubs-title">{t("project.partnerHubs")}</h2>
+      <Flash message={setHubs.error ? message(setHubs.error) : null} tone="error" />
+      {project.hub_ids.length === 0 ? (
+        <p className="empty">{t("project.noHubs")}</p>
+      ) : (
+        <ul className="members">
+          {project.hub_ids.map((id) => (
+            <li key={id}>
+              <Link to={`/hubs/${encodeURIComponent(id)}`}>{byId.get(id)?.name ?? id}</Link>
+              {byId.get(id) && <span className="meta">{byId.get(id)?.city}</span>}
+              {canEdit && (
+                <button
+                  type="button"
+                  className="link-button danger"
+                  onClick={() => setHubs.mutate(project.hub_ids.filter((h) => h !== id))}
+                >
+                  {t("app.remove")}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {canEdit && others.length > 0 && (
+        <form
+          className="inline-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            const pick = adding || others[0]?.id;
+            if (pick) setHubs.mutate([...project.hub_ids, pick]);
+          }}
+        >
+          <SelectField
+            label={t("project.addHub")}
+            value={adding || (others[0]?.id ?? "")}
+            onChange={setAdding}
+            options={others.map((h) => ({ value: h.id, label: `${h.name} (${h.city})` }))}
+          />
+          <button type="submit">{t("project.addHub")}</button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+function ProjectSettings({ project }: { project: Schemas["ProjectView"] }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const message = useErrorMessage();
+  const [visibility, setVisibility] = useState<Visibility>(project.visibility);
+  const [saved, setSaved] = useState(false);
+  const update = useMutation({
+    mutationFn: (body: Schemas["ProjectUpdate"]) =>
+      call(api.PATCH("/projects/{id}", { params: { path: { id: project.id } }, body })),
+    onSuccess: async () => {
+      setSaved(true);
+      await client.invalidateQueries({ queryKey: ["project", project.id] });
+      await client.invalidateQueries({ queryKey: ["projects"] });
+    },
+  });
+  return (
+    <section aria-labelledby="settings-title" className="panel">
+      <h2 id="settings-title">{t("project.settings")}</h2>
+      <form
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          setSaved(false);
+          const form = new FormData(event.currentTarget);
+          update.mutate({
+            title: String(form.get("title")),
+            summary: String(form.get("summary")),
+            visibility,
+          });
+        }}
+      >
+        <Flash
+          message={update.error ? message(update.error) : saved ? t("app.saved") : null}
+          tone={update.error ? "error" : "ok"}
+        />
+        <TextField
+          label={t("project.title")}
+          name="title"
+          defaultValue={project.title}
+          error={fieldErrors(update.error).title}
+        />
+        <TextArea
+          label={t("project.summary")}
+          name="summary"
+          rows={3}
+          defaultValue={project.summary}
+        />
+        <SelectField
+          label={t("project.visibility")}
+          value={visibility}
+          onChange={(v) => setVisibility(v as Visibility)}
+          options={VISIBILITIES.map((v) => ({ value: v, label: t(`project.visibility.${v}`) }))}
+        />
+        <div className="actions">
+          <button type="submit" className="primary" disabled={update.isPending}>
+            {t("app.save")}
+          </button>
+          <button type="button" onClick={() => update.mutate({ archived: !project.archived })}>
+            {project.archived ? t("project.unarchive") : t("project.archive")}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
