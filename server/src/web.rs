@@ -34,7 +34,8 @@ fn find(route: &str) -> Option<&'static WebFile> {
 pub(crate) async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") || path.starts_with("/ws/") {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint").into_response();
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+            .into_response();
     }
     if method != Method::GET && method != Method::HEAD {
         return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "use GET")
@@ -70,10 +71,10 @@ fn respond(file: &WebFile, page: bool, headers: &HeaderMap) -> Response {
         out.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
         out.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     }
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == file.etag || tag.trim() == "*"));
+    let fresh =
+        headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|tags| {
+            tags.split(',').any(|tag| tag.trim() == file.etag || tag.trim() == "*")
+        });
     if fresh {
         return (StatusCode::NOT_MODIFIED, out).into_response();
     }
@@ -141,8 +142,8 @@ mod tests {
     #[tokio::test]
     async fn an_unchanged_file_is_not_sent_again() {
         let index = find("/index.html").unwrap();
-        let res = serve(Method::GET, "/".parse().unwrap(), with(header::IF_NONE_MATCH, index.etag))
-            .await;
+        let res =
+            serve(Method::GET, "/".parse().unwrap(), with(header::IF_NONE_MATCH, index.etag)).await;
         assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     }
 }

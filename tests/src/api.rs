@@ -78,6 +78,35 @@ impl ApiClient {
         Ok(Reply { status, body })
     }
 
+    /// Sends raw bytes (an upload) with their content type.
+    pub async fn upload(&self, path: &str, bytes: Vec<u8>, mime: &str) -> anyhow::Result<Reply> {
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("origin", &self.origin)
+            .header("content-type", mime)
+            .body(bytes)
+            .send()
+            .await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? };
+        Ok(Reply { status, body })
+    }
+
+    /// A GET answered with anything (not only JSON), as the raw response.
+    pub async fn get_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<reqwest::Response> {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        Ok(req.send().await?)
+    }
+
     pub async fn get(&self, path: &str) -> anyhow::Result<Reply> {
         self.send(Method::GET, path, None).await
     }

@@ -22,15 +22,29 @@ pub fn interop_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
 }
 
+/// `web/`: the web client, its npm packages and its unit tests.
+pub fn web_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web")
+}
+
+/// `tests/browser`: the browser tests (`playwright-core` driving Debian's Chromium, axe-core).
+pub fn browser_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
 /// Installs [`interop_dir`]'s packages (`npm ci`) unless `node_modules/{package}` is there.
 pub async fn npm_ci(package: &str) -> anyhow::Result<()> {
-    let dir = interop_dir();
+    npm_ci_in(&interop_dir(), package).await
+}
+
+/// Installs `dir`'s locked npm packages unless `node_modules/{package}` is there.
+pub async fn npm_ci_in(dir: &std::path::Path, package: &str) -> anyhow::Result<()> {
     if dir.join("node_modules").join(package).exists() {
         return Ok(());
     }
     let status = tokio::process::Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .status()
         .await
         .map_err(|err| anyhow::anyhow!("npm is required for the Node tests: {err}"))?;

@@ -2,7 +2,7 @@
 //! (`@apidevtools/swagger-parser`, from `tests/interop/package-lock.json`), covering every
 //! `/api/v1` route the server answers, and readable at `/api/docs`.
 
-use hubring_tests::{ApiClient, TestServer, interop_dir, npm_ci};
+use hubring_tests::{ApiClient, TestServer, interop_dir, npm_ci, npm_ci_in, web_dir};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -45,6 +45,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/items/{id}"),
     ("PATCH", "/items/{id}"),
     ("DELETE", "/items/{id}"),
+    ("GET", "/me/recent"),
+    ("GET", "/me/hubs"),
+    ("POST", "/assets"),
+    ("GET", "/assets/{id}"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,5 +114,34 @@ async fn the_openapi_document_is_valid_and_covers_every_route() -> anyhow::Resul
     assert_eq!(html.matches("class=\"op\"").count(), ROUTES.len());
     assert!(html.contains("id=\"schema-ProjectCreate\""));
     server.stop().await;
+    Ok(())
+}
+
+/// The web client's TypeScript types are generated from this document (`npm run gen:api` in
+/// `web/`), never written by hand: the checked-in file must be what the generator makes of the
+/// document the server serves now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_clients_api_types_match_the_server() -> anyhow::Result<()> {
+    let web = web_dir();
+    npm_ci_in(&web, "openapi-typescript").await?;
+    let server = TestServer::start_with(|args| args.open_docs = Some(false)).await;
+    let doc = reqwest::get(server.http_url("/api/v1/openapi.json")).await?.bytes().await?;
+    server.stop().await;
+    let dir = tempfile::tempdir()?;
+    let (json, generated) = (dir.path().join("openapi.json"), dir.path().join("schema.ts"));
+    std::fs::write(&json, &doc)?;
+    let out = tokio::process::Command::new("node")
+        .arg(web.join("node_modules/openapi-typescript/bin/cli.js"))
+        .arg(&json)
+        .arg("-o")
+        .arg(&generated)
+        .output()
+        .await?;
+    assert!(out.status.success(), "openapi-typescript: {}", String::from_utf8_lossy(&out.stderr));
+    let checked_in = std::fs::read_to_string(web.join("src/api/schema.ts"))?;
+    assert!(
+        std::fs::read_to_string(&generated)? == checked_in,
+        "web/src/api/schema.ts is stale: run `npm run gen:api` in web/"
+    );
     Ok(())
 }

@@ -879,8 +879,7 @@ impl Store {
             " JOIN recent_items r ON r.item_id = i.id WHERE r.user_id = ? \
              ORDER BY r.opened_at DESC, i.id LIMIT ?"
         );
-        let rows =
-            sqlx::query(sql).bind(user.as_str()).bind(limit).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(sql).bind(user.as_str()).bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(item).collect()
     }
 

@@ -373,11 +373,12 @@ impl Workspace {
         let mut recent = Vec::new();
         for item in self.store.recent_items(&user.id, RECENT_LOOKED_AT).await? {
             if !titles.contains_key(&item.project_id) {
-                let title = match self.project_for(caller, &item.project_id, Action::OpenDocument).await {
-                    Ok((project, _)) => Some(project.title),
-                    Err(WorkspaceError::Store(err)) => return Err(err.into()),
-                    Err(_) => None,
-                };
+                let title =
+                    match self.project_for(caller, &item.project_id, Action::OpenDocument).await {
+                        Ok((project, _)) => Some(project.title),
+                        Err(WorkspaceError::Store(err)) => return Err(err.into()),
+                        Err(_) => None,
+                    };
                 titles.insert(item.project_id.clone(), title);
             }
             if let Some(Some(title)) = titles.get(&item.project_id) {

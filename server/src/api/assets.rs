@@ -55,7 +55,10 @@ pub(crate) async fn download(
     let etag = format!("\"{}\"", asset.sha256);
     let mut out = HeaderMap::new();
     // The content never changes under its id; `private` because access depends on who asks.
-    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
     out.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
     out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     out.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'"));

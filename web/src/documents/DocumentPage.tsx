@@ -16,6 +16,7 @@ import { projectPath } from "../projects/paths";
 import { useItemAndProject } from "../projects/useItem";
 import { ErrorNotice, Loading, NotFound } from "../ui/Status";
 import { colorFor, initials } from "./colors";
+import { renderCursor } from "./cursor";
 import type { DocSession } from "./provider";
 import { useConnection, useDocSession, usePresence, useSaveStatus } from "./useDocSession";
 
@@ -93,6 +94,7 @@ function SessionView({
         fragment: session.doc.getXmlFragment(FRAGMENT),
         user: { name: me.display_name, color },
         showCursorLabels: "always",
+        renderCursor,
       },
     }),
     // The editor's own strings follow the interface language.

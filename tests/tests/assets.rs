@@ -1,0 +1,158 @@
+//! Images uploaded into projects (`/api/v1/assets`): stored once per content, told by their
+//! bytes, bounded in size, served with their type and cache headers to the project's readers
+//! only. Also the home page's lists: recently opened documents and my hubs.
+
+use hubring_tests::{ApiClient, DocClient, TestServer, WAIT};
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A real 1×1 PNG.
+const PNG: [u8; 69] = [
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0,
+    0, 0, 144, 119, 83, 222, 0, 0, 0, 12, 73, 68, 65, 84, 120, 156, 99, 248, 223, 192, 0, 0, 4, 1,
+    1, 128, 197, 42, 24, 93, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];
+
+async fn project_with(owner: &ApiClient, members: &[(&str, &str)]) -> anyhow::Result<String> {
+    let created =
+        owner.post("/projects", json!({"title": "Residencies", "visibility": "private"})).await?;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let id = created.body["id"].as_str().unwrap_or_default().to_owned();
+    for (email, role) in members {
+        let added = owner
+            .post(&format!("/projects/{id}/members"), json!({"email": email, "role": role}))
+            .await?;
+        assert_eq!(added.status, StatusCode::CREATED, "{added:?}");
+    }
+    Ok(id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_stored_once_and_served_to_readers_only() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.max_asset_bytes = Some(4096);
+    })
+    .await;
+    let owner = ApiClient::signup(&server, "owner@hubs.example").await?;
+    let viewer = ApiClient::signup(&server, "viewer@hubs.example").await?;
+    let outsider = ApiClient::signup(&server, "outsider@hubs.example").await?;
+    let project = project_with(&owner, &[("viewer@hubs.example", "viewer")]).await?;
+    let upload = format!("/assets?project_id={project}");
+
+    let first = owner.upload(&upload, PNG.to_vec(), "image/png").await?;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    assert_eq!(first.body["mime"], "image/png");
+    assert_eq!(first.body["size"], PNG.len());
+    let id = first.body["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(id.len(), 64);
+    assert_eq!(first.body["url"], format!("/api/v1/assets/{id}"));
+    // The type comes from the bytes, not from what the client claims; the same file is the
+    // same asset.
+    let again = owner.upload(&upload, PNG.to_vec(), "application/octet-stream").await?;
+    assert_eq!((again.status, &again.body["id"]), (StatusCode::CREATED, &first.body["id"]));
+
+    // Served to a reader, with its type and for good in caches (the id is its content).
+    let served = viewer.get_raw(&format!("/assets/{id}"), &[]).await?;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.headers()["x-content-type-options"], "nosniff");
+    assert!(served.headers()["cache-control"].to_str()?.contains("immutable"));
+    let etag = served.headers()["etag"].to_str()?.to_owned();
+    assert_eq!(served.bytes().await?.as_ref(), PNG.as_slice());
+    let cached = viewer.get_raw(&format!("/assets/{id}"), &[("if-none-match", &etag)]).await?;
+    assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+
+    // Not to anyone else, who cannot tell it exists.
+    let hidden = outsider.get_raw(&format!("/assets/{id}"), &[]).await?;
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
+    let anonymous = ApiClient::anonymous(&server).get_raw(&format!("/assets/{id}"), &[]).await?;
+    assert!(matches!(anonymous.status(), StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED));
+    let bogus = viewer.get_raw("/assets/..%2f..%2fetc%2fpasswd", &[]).await?;
+    assert_eq!(bogus.status(), StatusCode::NOT_FOUND);
+
+    // Once uploaded into the outsider's own project too, they may fetch it.
+    let theirs = project_with(&outsider, &[]).await?;
+    let linked =
+        outsider.upload(&format!("/assets?project_id={theirs}"), PNG.to_vec(), "image/png").await?;
+    assert_eq!(linked.status, StatusCode::CREATED);
+    let now_visible = outsider.get_raw(&format!("/assets/{id}"), &[]).await?;
+    assert_eq!(now_visible.status(), StatusCode::OK);
+
+    // Refusals: who, what, how big.
+    let refused = viewer.upload(&upload, PNG.to_vec(), "image/png").await?;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "a viewer may not upload: {refused:?}");
+    let elsewhere = outsider.upload(&upload, PNG.to_vec(), "image/png").await?;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".to_vec();
+    let not_image = owner.upload(&upload, svg, "image/svg+xml").await?;
+    assert_eq!(not_image.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{not_image:?}");
+    assert_eq!(not_image.body["error"]["code"], "unsupported_media_type");
+    let pdf = owner.upload(&upload, b"%PDF-1.7\n".to_vec(), "image/png").await?;
+    assert_eq!(pdf.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let mut big = PNG.to_vec();
+    big.resize(5000, 0);
+    let too_big = owner.upload(&upload, big, "image/png").await?;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE, "{too_big:?}");
+    assert_eq!(too_big.body["error"]["code"], "too_large");
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_lists_recently_opened_documents_and_my_hubs() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| args.open_docs = Some(false)).await;
+    let owner = ApiClient::signup(&server, "owner@hubs.example").await?;
+    let editor = ApiClient::signup(&server, "editor@hubs.example").await?;
+    let project = project_with(&owner, &[("editor@hubs.example", "editor")]).await?;
+    let mut docs = Vec::new();
+    for title in ["Proposal", "Budget"] {
+        let item = owner
+            .post(
+                &format!("/projects/{project}/items"),
+                json!({"kind": "document", "title": title}),
+            )
+            .await?;
+        docs.push((
+            item.body["id"].clone(),
+            item.body["doc_id"].as_str().unwrap_or_default().to_owned(),
+        ));
+    }
+    let token = editor.token().await?;
+    for (_, doc) in &docs {
+        let client =
+            DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(doc))).await?;
+        client.close().await;
+    }
+    // Recording an open happens off the connection's path: poll until it lands.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut recent = editor.get("/me/recent").await?;
+    while recent.body.as_array().map_or(0, Vec::len) < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        recent = editor.get("/me/recent").await?;
+    }
+    let ids: Vec<_> =
+        recent.body.as_array().into_iter().flatten().map(|r| r["item"]["id"].clone()).collect();
+    assert_eq!(ids, vec![docs[1].0.clone(), docs[0].0.clone()], "newest first: {recent:?}");
+    assert_eq!(recent.body[0]["project_title"], "Residencies");
+
+    // Removed from the project, they no longer see its documents there.
+    let removed = owner.delete(&format!("/projects/{project}/members/{}", editor.id())).await?;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(editor.get("/me/recent").await?.body, json!([]));
+    assert_eq!(
+        ApiClient::anonymous(&server).get("/me/recent").await?.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let hub = owner
+        .post("/hubs", json!({"name": "Lx Factory", "city": "Lisbon", "country": "Portugal", "time_zone": "Europe/Lisbon"}))
+        .await?;
+    assert_eq!(hub.status, StatusCode::CREATED, "{hub:?}");
+    let mine = owner.get("/me/hubs").await?;
+    assert_eq!(mine.body.as_array().map(Vec::len), Some(1));
+    assert_eq!(mine.body[0]["name"], "Lx Factory");
+    assert_eq!(editor.get("/me/hubs").await?.body, json!([]));
+    server.stop().await;
+    Ok(())
+}

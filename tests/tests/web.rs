@@ -1,0 +1,69 @@
+//! The web client, tested two ways: its own unit tests (Vitest, in `web/`), and the browser
+//! test: `tests/browser/documents.mjs` drives Debian's Chromium (`playwright-core`) through
+//! the app the real server serves, from sign-up to co-editing, offline editing, save
+//! acknowledgements and axe-core checks. Chromium must be installed (`apt-get install
+//! chromium`, or `HUBRING_CHROMIUM=/path`): without it this test fails, it is never skipped.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use hubring_tests::{TestServer, browser_dir, npm_ci_in, web_dir};
+
+fn chromium() -> PathBuf {
+    std::env::var_os("HUBRING_CHROMIUM")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+async fn node(dir: &std::path::Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = tokio::process::Command::new("node")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|err| anyhow::anyhow!("node is required for the web tests: {err}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    anyhow::ensure!(
+        out.status.success(),
+        "node {args:?} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(stdout)
+}
+
+#[tokio::test]
+async fn web_unit_tests_pass() -> anyhow::Result<()> {
+    let web = web_dir();
+    npm_ci_in(&web, "vitest").await?;
+    let out = node(&web, &["node_modules/vitest/vitest.mjs", "run"]).await?;
+    println!("{out}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_co_edit_a_document_in_chromium() -> anyhow::Result<()> {
+    let chromium = chromium();
+    anyhow::ensure!(
+        chromium.exists(),
+        "the browser tests need Chromium at {} (Debian: apt-get install chromium; or set \
+         HUBRING_CHROMIUM)",
+        chromium.display()
+    );
+    let dir = browser_dir();
+    npm_ci_in(&dir, "playwright-core").await?;
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        // Several people sign up from one address within the minute.
+        args.auth_per_minute = Some(1000);
+    })
+    .await;
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let base = format!("http://{}", server.addr);
+    let out = node(&dir, &["documents.mjs", &base, &shots.to_string_lossy()]).await?;
+    println!("{out}\nscreenshots: {}", shots.display());
+    assert!(out.contains("\"ok\":true"), "{out}");
+    server.stop().await;
+    Ok(())
+}
