@@ -79,7 +79,10 @@ async fn images_are_stored_once_and_served_to_readers_only() -> anyhow::Result<(
     let now_visible = outsider.get_raw(&format!("/assets/{id}"), &[]).await?;
     assert_eq!(now_visible.status(), StatusCode::OK);
 
-    // Refusals: who, what, how big.
+    // Refusals: where, who, what, how big.
+    let nowhere = owner.upload("/assets", PNG.to_vec(), "image/png").await?;
+    assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY, "{nowhere:?}");
+    assert_eq!(nowhere.body["error"]["code"], "invalid");
     let refused = viewer.upload(&upload, PNG.to_vec(), "image/png").await?;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "a viewer may not upload: {refused:?}");
     let elsewhere = outsider.upload(&upload, PNG.to_vec(), "image/png").await?;

@@ -38,7 +38,7 @@ async fn web_unit_tests_pass() -> anyhow::Result<()> {
     let web = web_dir();
     npm_ci_in(&web, "vitest").await?;
     let out = node(&web, &["node_modules/vitest/vitest.mjs", "run"]).await?;
-    println!("{out}");
+    eprintln!("{out}");
     Ok(())
 }
 
@@ -62,7 +62,7 @@ async fn two_people_co_edit_a_document_in_chromium() -> anyhow::Result<()> {
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let base = format!("http://{}", server.addr);
     let out = node(&dir, &["documents.mjs", &base, &shots.to_string_lossy()]).await?;
-    println!("{out}\nscreenshots: {}", shots.display());
+    eprintln!("{out}\nscreenshots: {}", shots.display());
     assert!(out.contains("\"ok\":true"), "{out}");
     server.stop().await;
     Ok(())

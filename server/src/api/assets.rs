@@ -2,6 +2,7 @@
 //! file per request, its type read from its bytes), and served back by content id.
 
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -25,10 +26,13 @@ pub(crate) struct UploadParams {
 pub(crate) async fn upload(
     State(app): State<AppState>,
     Auth(caller): Auth,
-    Query(params): Query<UploadParams>,
+    query: Result<Query<UploadParams>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let Query(params) = query.map_err(|err| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.body_text())
+    })?;
     let limit = app.workspace.max_asset_bytes();
     let declared = headers
         .get(header::CONTENT_LENGTH)
