@@ -24,6 +24,11 @@ mkdirSync(shots, { recursive: true });
 /** What "live" means here: each sees the other's edit and cursor within this. */
 const LIVE_MS = 2000;
 const PASSWORD = "a long enough passphrase";
+/** A real 1×1 PNG. */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4/58BAAT/Af9jgNErAAAAAElFTkSuQmCC",
+  "base64",
+);
 const steps = [];
 function step(name) {
   steps.push(name);
@@ -131,6 +136,31 @@ try {
   await pageA.screenshot({ path: join(shots, "document-two-cursors.png"), fullPage: true });
   await checkA11y(pageA, "document");
 
+  step("the slash menu makes a heading; an image is uploaded as an asset, not inlined");
+  await pageA.locator(".bn-block-content", { hasText: "Budget:" }).click();
+  await pageA.keyboard.press("End");
+  await pageA.keyboard.press("Enter");
+  await pageA.keyboard.type("/heading");
+  await pageA.getByRole("option", { name: /Heading 1/ }).first().waitFor();
+  await pageA.keyboard.press("Enter");
+  await pageA.keyboard.type("Partners");
+  await pageB.locator('[data-content-type="heading"]', { hasText: "Partners" }).waitFor({ timeout: LIVE_MS });
+  await pageA.keyboard.press("Enter");
+  await pageA.keyboard.type("/image");
+  await pageA.getByRole("option", { name: /Image/ }).first().waitFor();
+  await pageA.keyboard.press("Enter");
+  const chooser = pageA.waitForEvent("filechooser");
+  await pageA.getByRole("button", { name: /Upload image/i }).click();
+  await (await chooser).setFiles({ name: "dot.png", mimeType: "image/png", buffer: PNG });
+  const image = pageB.locator('img[src^="/api/v1/assets/"]');
+  await image.waitFor({ timeout: 10_000 });
+  const src = await image.getAttribute("src");
+  const fetched = await ben.request.get(src);
+  if (fetched.status() !== 200 || fetched.headers()["content-type"] !== "image/png") {
+    fail(`the uploaded image is not served: ${fetched.status()}`);
+  }
+  if ((await pageA.locator('img[src^="data:"]').count()) > 0) fail("an image was inlined into the document");
+
   step("after a reload the text is still there");
   await pageA.reload();
   await waitForText(pageA, both, 10_000);
@@ -232,7 +262,13 @@ try {
     if (overflow > 1) fail(`${path} scrolls sideways by ${overflow}px at 390px wide`);
   }
 
-  step("the language follows the browser, and the settings");
+  step("signing out ends the session and the pages ask to sign in again");
+  await pageP.getByRole("button", { name: "Sign out" }).click();
+  await pageP.waitForURL(/\/signin/);
+  await pageP.goto("/settings");
+  await pageP.waitForURL(/\/signin\?next=%2Fsettings/);
+
+  step("the language follows the browser");
   const french = await newContext(browser, base, { locale: "fr-FR" });
   const pageF = await french.newPage();
   await pageF.goto("/signin");
