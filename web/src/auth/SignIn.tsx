@@ -4,11 +4,13 @@ import { type FormEvent, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, call } from "../api/client";
+import { usePageTitle } from "../app/usePageTitle";
 import { fieldErrors, TextField } from "../ui/Field";
 import { Flash, useErrorMessage } from "../ui/Status";
 import { ME_KEY, safeNext, useMe } from "./session";
 
-function useAfterSignIn() {
+/** A sign-in or sign-up form: sends it, then goes where the visitor was going. */
+function useAuthForm(send: (form: FormData) => Promise<unknown>) {
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
   const navigate = useNavigate();
@@ -18,13 +20,24 @@ function useAfterSignIn() {
   useEffect(() => {
     if (me.data) navigate(next, { replace: true });
   }, [me.data, navigate, next]);
-  return {
-    next,
-    done: async () => {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      await send(form);
       await client.invalidateQueries({ queryKey: ME_KEY });
       navigate(next, { replace: true });
-    },
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
   };
+  return { next, submit, error, busy };
 }
 
 function AuthFrame({
@@ -37,9 +50,7 @@ function AuthFrame({
   children: React.ReactNode;
 }) {
   const { t } = useTranslation();
-  useEffect(() => {
-    document.title = `${title} · ${t("app.name")}`;
-  }, [title, t]);
+  usePageTitle(title);
   return (
     <main id="main" className="auth">
       <div className="auth-card">
@@ -54,29 +65,14 @@ function AuthFrame({
 
 export function SignIn() {
   const { t } = useTranslation();
-  const { next, done } = useAfterSignIn();
   const message = useErrorMessage();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      await call(
-        api.POST("/auth/login", {
-          body: { email: String(form.get("email")), password: String(form.get("password")) },
-        }),
-      );
-      await done();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { next, submit, error, busy } = useAuthForm((form) =>
+    call(
+      api.POST("/auth/login", {
+        body: { email: String(form.get("email")), password: String(form.get("password")) },
+      }),
+    ),
+  );
   const fields = fieldErrors(error);
   return (
     <AuthFrame title={t("auth.signIn")} intro={t("auth.signInIntro")}>
@@ -112,33 +108,18 @@ export function SignIn() {
 
 export function SignUp() {
   const { t } = useTranslation();
-  const { next, done } = useAfterSignIn();
   const message = useErrorMessage();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      await call(
-        api.POST("/auth/signup", {
-          body: {
-            display_name: String(form.get("display_name")),
-            email: String(form.get("email")),
-            password: String(form.get("password")),
-          },
-        }),
-      );
-      await done();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { next, submit, error, busy } = useAuthForm((form) =>
+    call(
+      api.POST("/auth/signup", {
+        body: {
+          display_name: String(form.get("display_name")),
+          email: String(form.get("email")),
+          password: String(form.get("password")),
+        },
+      }),
+    ),
+  );
   const fields = fieldErrors(error);
   return (
     <AuthFrame title={t("auth.signUp")} intro={t("auth.signUpIntro")}>

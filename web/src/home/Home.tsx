@@ -5,6 +5,7 @@ import { Link } from "react-router";
 import { api, call } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import { useSignedIn } from "../auth/session";
+import { HubList } from "../hubs/HubsPage";
 import { timeAgo } from "../i18n";
 import { itemPath, projectPath } from "../projects/paths";
 import { ErrorNotice, Loading } from "../ui/Status";
@@ -81,16 +82,7 @@ export function Home() {
           ) : hubs.data.length === 0 ? (
             <p className="empty">{t("home.noHubs")}</p>
           ) : (
-            <ul className="cards">
-              {hubs.data.map((h) => (
-                <li key={h.id}>
-                  <Link to={`/hubs/${encodeURIComponent(h.id)}`}>{h.name}</Link>
-                  <span className="meta">
-                    {h.city}, {h.country}
-                  </span>
-                </li>
-              ))}
-            </ul>
+            <HubList hubs={hubs.data} />
           )}
         </section>
       </div>

@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
-import { api, call } from "../api/client";
+import { api, call, type Schemas } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import { ErrorNotice, Loading } from "../ui/Status";
 
@@ -24,17 +24,24 @@ export function HubsPage() {
       ) : hubs.data.length === 0 ? (
         <p className="empty">{t("app.none")}</p>
       ) : (
-        <ul className="cards">
-          {hubs.data.map((h) => (
-            <li key={h.id}>
-              <Link to={`/hubs/${encodeURIComponent(h.id)}`}>{h.name}</Link>
-              <span className="meta">
-                {h.city}, {h.country}
-              </span>
-            </li>
-          ))}
-        </ul>
+        <HubList hubs={hubs.data} />
       )}
     </div>
+  );
+}
+
+/** Hubs as cards: name, then city and country. */
+export function HubList({ hubs }: { hubs: Schemas["HubSummary"][] }) {
+  return (
+    <ul className="cards">
+      {hubs.map((h) => (
+        <li key={h.id}>
+          <Link to={`/hubs/${encodeURIComponent(h.id)}`}>{h.name}</Link>
+          <span className="meta">
+            {h.city}, {h.country}
+          </span>
+        </li>
+      ))}
+    </ul>
   );
 }
