@@ -20,10 +20,15 @@ fn main() {
     let web = manifest.parent().expect("server/ sits in the workspace").join("web");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     println!("cargo:rerun-if-env-changed=HUBRING_WEB_DIST");
-    for input in ["src", "public", "index.html", "package.json", "package-lock.json"] {
-        println!("cargo:rerun-if-changed={}", web.join(input).display());
-    }
-    for input in ["vite.config.ts", "tsconfig.json"] {
+    for input in [
+        "src",
+        "public",
+        "index.html",
+        "package.json",
+        "package-lock.json",
+        "vite.config.ts",
+        "tsconfig.json",
+    ] {
         println!("cargo:rerun-if-changed={}", web.join(input).display());
     }
 

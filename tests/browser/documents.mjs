@@ -174,7 +174,7 @@ try {
 
   step("a viewer sees the text but cannot change it");
   const cleo = await newContext(browser, base);
-  const cleoMe = await signupByApi(cleo, base, "cleo@hub.example", "Cleo Vigo");
+  await signupByApi(cleo, base, "cleo@hub.example", "Cleo Vigo");
   const projectId = projectUrl.split("/").pop();
   await apiCall(ana, base, "POST", `/projects/${projectId}/members`, { email: "cleo@hub.example", role: "viewer" });
   const pageC = await cleo.newPage();
@@ -188,7 +188,6 @@ try {
   await pageC.locator(".bn-editor").click();
   await pageC.keyboard.type("viewer was here");
   if ((await editorText(pageC)) !== before) fail("typing changed a viewer's document");
-  if (!cleoMe.id) fail("signup returned no id");
 
   step("Ben goes offline, types, comes back; both converge");
   await pageA.goto(docUrl);

@@ -4,7 +4,7 @@
 
 use hubring_protocol::ProjectId;
 use hubring_protocol::api::AssetCreated;
-use hubring_store::AssetRecord;
+use hubring_store::{AssetRecord, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::access::Action;
@@ -53,7 +53,8 @@ impl Workspace {
             (hex, bytes)
         })
         .await
-        .map_err(|_| WorkspaceError::UnsupportedMedia("the upload could not be read"))?;
+        // Hashing cannot fail; the blocking pool only refuses work while the server shuts down.
+        .map_err(|_| WorkspaceError::Store(StoreError::Closed))?;
         let size = bytes.len() as u64;
         let record = AssetRecord { sha256: sha256.clone(), mime: mime.to_owned(), bytes };
         self.store.put_asset(project_id, &user.id, record).await?;

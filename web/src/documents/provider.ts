@@ -26,7 +26,9 @@ export function subscribeSavedFrame(): Uint8Array {
 
 /**
  * Whether an outgoing frame carries a document update, and if so whether it is empty the way
- * the server judges it (no structs and no deletions: yrs `Update::is_empty`).
+ * the server judges it (no structs and no deletions: yrs `Update::is_empty`). Yjs writes such
+ * an update as exactly `[0, 0]` (no struct clients, no delete-set clients), so this reads the
+ * frame's header and never decodes the update itself: this runs on every keystroke.
  */
 export function classifyFrame(frame: Uint8Array): "none" | "empty" | "update" {
   try {
@@ -34,8 +36,8 @@ export function classifyFrame(frame: Uint8Array): "none" | "empty" | "update" {
     if (decoding.readVarUint(decoder) !== MSG_SYNC) return "none";
     const kind = decoding.readVarUint(decoder);
     if (kind !== SYNC_STEP_2 && kind !== SYNC_UPDATE) return "none";
-    const { structs, ds } = Y.decodeUpdate(decoding.readVarUint8Array(decoder));
-    return structs.length === 0 && ds.clients.size === 0 ? "empty" : "update";
+    const update = decoding.readVarUint8Array(decoder);
+    return update.length === 2 && update[0] === 0 && update[1] === 0 ? "empty" : "update";
   } catch {
     return "none";
   }

@@ -6,16 +6,13 @@ export const en = {
   "app.loading": "Loading…",
   "app.notFound": "This page does not exist, or you may not see it.",
   "app.backHome": "Back to your home page",
-  "app.error": "Something went wrong: {{message}}",
   "app.networkError": "The server cannot be reached. Check your connection and try again.",
   "app.retry": "Try again",
   "app.save": "Save",
   "app.saved": "Saved",
-  "app.cancel": "Cancel",
   "app.create": "Create",
   "app.delete": "Delete",
   "app.remove": "Remove",
-  "app.close": "Close",
   "app.copy": "Copy",
   "app.copied": "Copied",
   "app.none": "None yet.",
@@ -109,7 +106,6 @@ export const en = {
   "kind.room": "Video room",
 
   "invite.accepting": "Joining the project…",
-  "invite.joined": "You joined the project.",
 
   "doc.connection.connected": "Connected",
   "doc.connection.connecting": "Connecting…",
@@ -123,7 +119,6 @@ export const en = {
   "doc.you": "{{name}} (you)",
   "doc.backToProject": "Back to {{project}}",
   "doc.editor": "Document text",
-  "doc.uploadFailed": "The image could not be uploaded: {{message}}",
 
   "board.soon": "Boards open here. The board editor is not part of this version yet.",
   "room.soon": "Video rooms open here. Video meetings are not part of this version yet.",

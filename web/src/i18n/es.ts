@@ -6,17 +6,14 @@ export const es: Messages = {
   "app.loading": "Cargando…",
   "app.notFound": "Esta página no existe o no tienes acceso a ella.",
   "app.backHome": "Volver a tu página de inicio",
-  "app.error": "Algo ha fallado: {{message}}",
   "app.networkError":
     "No se puede contactar con el servidor. Comprueba tu conexión e inténtalo de nuevo.",
   "app.retry": "Reintentar",
   "app.save": "Guardar",
   "app.saved": "Guardado",
-  "app.cancel": "Cancelar",
   "app.create": "Crear",
   "app.delete": "Eliminar",
   "app.remove": "Quitar",
-  "app.close": "Cerrar",
   "app.copy": "Copiar",
   "app.copied": "Copiado",
   "app.none": "Nada todavía.",
@@ -112,7 +109,6 @@ export const es: Messages = {
   "kind.room": "Sala de vídeo",
 
   "invite.accepting": "Uniéndote al proyecto…",
-  "invite.joined": "Te has unido al proyecto.",
 
   "doc.connection.connected": "Conectado",
   "doc.connection.connecting": "Conectando…",
@@ -126,7 +122,6 @@ export const es: Messages = {
   "doc.you": "{{name}} (tú)",
   "doc.backToProject": "Volver a {{project}}",
   "doc.editor": "Texto del documento",
-  "doc.uploadFailed": "No se ha podido subir la imagen: {{message}}",
 
   "board.soon":
     "Las pizarras se abren aquí. El editor de pizarras aún no forma parte de esta versión.",

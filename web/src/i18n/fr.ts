@@ -6,16 +6,13 @@ export const fr: Messages = {
   "app.loading": "Chargement…",
   "app.notFound": "Cette page n’existe pas, ou vous n’y avez pas accès.",
   "app.backHome": "Retour à votre accueil",
-  "app.error": "Une erreur s’est produite : {{message}}",
   "app.networkError": "Le serveur est injoignable. Vérifiez votre connexion et réessayez.",
   "app.retry": "Réessayer",
   "app.save": "Enregistrer",
   "app.saved": "Enregistré",
-  "app.cancel": "Annuler",
   "app.create": "Créer",
   "app.delete": "Supprimer",
   "app.remove": "Retirer",
-  "app.close": "Fermer",
   "app.copy": "Copier",
   "app.copied": "Copié",
   "app.none": "Rien pour l’instant.",
@@ -111,7 +108,6 @@ export const fr: Messages = {
   "kind.room": "Salle vidéo",
 
   "invite.accepting": "Vous rejoignez le projet…",
-  "invite.joined": "Vous avez rejoint le projet.",
 
   "doc.connection.connected": "Connecté",
   "doc.connection.connecting": "Connexion…",
@@ -125,7 +121,6 @@ export const fr: Messages = {
   "doc.you": "{{name}} (vous)",
   "doc.backToProject": "Retour à {{project}}",
   "doc.editor": "Texte du document",
-  "doc.uploadFailed": "L’image n’a pas pu être envoyée : {{message}}",
 
   "board.soon":
     "Les tableaux s’ouvrent ici. L’éditeur de tableaux ne fait pas encore partie de cette version.",

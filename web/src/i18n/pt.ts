@@ -6,17 +6,14 @@ export const pt: Messages = {
   "app.loading": "A carregar…",
   "app.notFound": "Esta página não existe ou não tem acesso a ela.",
   "app.backHome": "Voltar à sua página inicial",
-  "app.error": "Algo correu mal: {{message}}",
   "app.networkError":
     "Não é possível contactar o servidor. Verifique a sua ligação e tente novamente.",
   "app.retry": "Tentar novamente",
   "app.save": "Guardar",
   "app.saved": "Guardado",
-  "app.cancel": "Cancelar",
   "app.create": "Criar",
   "app.delete": "Eliminar",
   "app.remove": "Remover",
-  "app.close": "Fechar",
   "app.copy": "Copiar",
   "app.copied": "Copiado",
   "app.none": "Nada ainda.",
@@ -112,7 +109,6 @@ export const pt: Messages = {
   "kind.room": "Sala de vídeo",
 
   "invite.accepting": "A juntar-se ao projeto…",
-  "invite.joined": "Juntou-se ao projeto.",
 
   "doc.connection.connected": "Ligado",
   "doc.connection.connecting": "A ligar…",
@@ -126,7 +122,6 @@ export const pt: Messages = {
   "doc.you": "{{name}} (você)",
   "doc.backToProject": "Voltar a {{project}}",
   "doc.editor": "Texto do documento",
-  "doc.uploadFailed": "Não foi possível carregar a imagem: {{message}}",
 
   "board.soon": "Os quadros abrem aqui. O editor de quadros ainda não faz parte desta versão.",
   "room.soon":

@@ -14,20 +14,30 @@ interface FieldProps {
   error?: string | undefined;
 }
 
-function Described({
-  id,
+/** What a form control needs to be tied to its label, hint and error. */
+interface ControlProps {
+  id: string;
+  "aria-invalid": true | undefined;
+  "aria-describedby": string | undefined;
+}
+
+/** A label, the control `render` draws, then its hint and its error. */
+function Field({
+  label,
   hint,
   error,
-  children,
-}: {
-  id: string;
-  hint?: string;
-  error?: string | undefined;
-  children: ReactNode;
-}) {
+  render,
+}: FieldProps & { render: (control: ControlProps) => ReactNode }) {
+  const id = useId();
+  const described = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ");
   return (
-    <>
-      {children}
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {render({
+        id,
+        "aria-invalid": error ? true : undefined,
+        "aria-describedby": described || undefined,
+      })}
       {hint && (
         <small id={`${id}-hint`} className="hint">
           {hint}
@@ -38,13 +48,8 @@ function Described({
           {error}
         </small>
       )}
-    </>
+    </div>
   );
-}
-
-function describedBy(id: string, hint?: string, error?: string) {
-  const ids = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean);
-  return ids.length ? ids.join(" ") : undefined;
 }
 
 export function TextField({
@@ -53,19 +58,13 @@ export function TextField({
   error,
   ...input
 }: FieldProps & InputHTMLAttributes<HTMLInputElement>) {
-  const id = useId();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <Described id={id} hint={hint} error={error}>
-        <input
-          id={id}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={describedBy(id, hint, error)}
-          {...input}
-        />
-      </Described>
-    </div>
+    <Field
+      label={label}
+      hint={hint}
+      error={error}
+      render={(control) => <input {...control} {...input} />}
+    />
   );
 }
 
@@ -75,19 +74,13 @@ export function TextArea({
   error,
   ...input
 }: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement>) {
-  const id = useId();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <Described id={id} hint={hint} error={error}>
-        <textarea
-          id={id}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={describedBy(id, hint, error)}
-          {...input}
-        />
-      </Described>
-    </div>
+    <Field
+      label={label}
+      hint={hint}
+      error={error}
+      render={(control) => <textarea {...control} {...input} />}
+    />
   );
 }
 
@@ -104,18 +97,19 @@ export function SelectField({
   options: { value: string; label: string }[];
   name?: string;
 }) {
-  const id = useId();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <select id={id} name={name} value={value} onChange={(e) => onChange(e.target.value)}>
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-    </div>
+    <Field
+      label={label}
+      render={(control) => (
+        <select {...control} name={name} value={value} onChange={(e) => onChange(e.target.value)}>
+          {options.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      )}
+    />
   );
 }
 
