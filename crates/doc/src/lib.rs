@@ -5,10 +5,13 @@
 //! - [`DocState`] is one document (a `yrs::Doc` and its `Awareness`): it applies updates, answers
 //!   sync requests and encodes snapshots.
 //! - [`message`] encodes the outgoing frames.
+//! - [`board`] is the board model: reading a board document, the rules every client follows to
+//!   change it, and drawing it as SVG.
 //!
 //! This crate has no tokio, no sockets, no clock of its own and no database: it is tested with
 //! plain function calls, and the async layers (`hubring-sync`, the server) own all waiting.
 
+pub mod board;
 mod error;
 pub mod message;
 mod session;

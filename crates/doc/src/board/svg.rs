@@ -1,0 +1,403 @@
+//! A board drawn as a standalone SVG document: what the export and the thumbnail are made of.
+//!
+//! Every shape is one `<g data-id data-type>`, so a reader (or a test) can find each of them.
+//! Images are embedded as data URLs, so the file stands alone; text is wrapped here, with an
+//! average glyph width, because SVG 1.1 (and resvg) cannot wrap text.
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+
+use super::{Board, Resolved, ShapeKind};
+
+/// The bytes of an image asset, for embedding.
+#[derive(Debug, Clone)]
+pub struct AssetImage {
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What to draw.
+#[derive(Debug, Clone, Default)]
+pub struct SvgOptions {
+    /// Draw only this frame's area (a frame's id); the whole board when absent.
+    pub frame: Option<String>,
+}
+
+/// An SVG document and its size in user units.
+#[derive(Debug, Clone)]
+pub struct Svg {
+    pub text: String,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// Space around the whole board's content.
+const PADDING: f64 = 32.0;
+/// Average advance of a glyph, in ems, used to wrap text.
+const GLYPH_EM: f64 = 0.56;
+const LINE_HEIGHT: f64 = 1.25;
+const FONT: &str = "DejaVu Sans, Liberation Sans, Arial, sans-serif";
+
+/// Draws the board, or `None` if the frame asked for does not exist.
+pub fn to_svg(
+    board: &Board,
+    options: &SvgOptions,
+    asset: &dyn Fn(&str) -> Option<AssetImage>,
+) -> Option<Svg> {
+    let [x, y, w, h] = match &options.frame {
+        Some(id) => {
+            let frame = board.shapes.get(id).filter(|s| s.kind == ShapeKind::Frame)?;
+            board.abs_box(frame)
+        }
+        None => match board.bounds() {
+            Some([x, y, w, h]) => [x - PADDING, y - PADDING, w + 2.0 * PADDING, h + 2.0 * PADDING],
+            None => [0.0, 0.0, 800.0, 600.0],
+        },
+    };
+    let (w, h) = (w.max(1.0), h.max(1.0));
+    let mut out = String::with_capacity(256 + board.shapes.len() * 256);
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="{x} {y} {w} {h}" font-family="{FONT}"><rect x="{x}" y="{y}" width="{w}" height="{h}" fill="#f8fafc"/>"##,
+        w = num(w),
+        h = num(h),
+        x = num(x),
+        y = num(y),
+    );
+    for shape in board.resolve() {
+        draw(&mut out, &shape, asset);
+    }
+    out.push_str("</svg>");
+    Some(Svg { text: out, width: w, height: h })
+}
+
+fn draw(out: &mut String, s: &Resolved, asset: &dyn Fn(&str) -> Option<AssetImage>) {
+    let [x, y] = s.xy;
+    let [w, h] = s.wh;
+    let (cx, cy) = (x + w / 2.0, y + h / 2.0);
+    let _ = write!(out, r##"<g data-id="{}" data-type="{}""##, escape(&s.id), s.kind.as_str());
+    if s.rot != 0.0 && s.kind != ShapeKind::Connector {
+        let _ = write!(out, r##" transform="rotate({} {} {})""##, num(s.rot), num(cx), num(cy));
+    }
+    out.push('>');
+    let fill = |default: &'static str| color(s.style.get("fill").and_then(|v| v.as_str()), default);
+    let stroke = color(s.style.get("stroke").and_then(|v| v.as_str()), "#1f2937");
+    let ink = color(s.style.get("color").and_then(|v| v.as_str()), "#111827");
+    let size = s.style.get("size").and_then(|v| v.as_f64()).filter(|v| *v > 0.0 && *v < 400.0);
+    match s.kind {
+        ShapeKind::Sticky => {
+            let _ = write!(
+                out,
+                r##"<rect x="{}" y="{}" width="{}" height="{}" rx="4" fill="{}" stroke="#00000022"/>"##,
+                num(x),
+                num(y),
+                num(w),
+                num(h),
+                fill("#fef08a")
+            );
+            text_block(
+                out,
+                &s.text,
+                [x + 12.0, y + 12.0, w - 24.0, h - 24.0],
+                size.unwrap_or(18.0),
+                &ink,
+                Align::Start,
+            );
+        }
+        ShapeKind::Rect | ShapeKind::Ellipse | ShapeKind::Diamond => {
+            let (f, st) = (fill("#ffffff"), &stroke);
+            let _ = match s.kind {
+                ShapeKind::Rect => write!(
+                    out,
+                    r##"<rect x="{}" y="{}" width="{}" height="{}" rx="2" fill="{f}" stroke="{st}" stroke-width="2"/>"##,
+                    num(x),
+                    num(y),
+                    num(w),
+                    num(h)
+                ),
+                ShapeKind::Ellipse => write!(
+                    out,
+                    r##"<ellipse cx="{}" cy="{}" rx="{}" ry="{}" fill="{f}" stroke="{st}" stroke-width="2"/>"##,
+                    num(cx),
+                    num(cy),
+                    num(w / 2.0),
+                    num(h / 2.0)
+                ),
+                _ => write!(
+                    out,
+                    r##"<polygon points="{},{} {},{} {},{} {},{}" fill="{f}" stroke="{st}" stroke-width="2"/>"##,
+                    num(cx),
+                    num(y),
+                    num(x + w),
+                    num(cy),
+                    num(cx),
+                    num(y + h),
+                    num(x),
+                    num(cy)
+                ),
+            };
+            text_block(
+                out,
+                &s.text,
+                [x + 8.0, y + 8.0, w - 16.0, h - 16.0],
+                size.unwrap_or(16.0),
+                &ink,
+                Align::Middle,
+            );
+        }
+        ShapeKind::Text => {
+            text_block(out, &s.text, [x, y, w, h], size.unwrap_or(20.0), &ink, Align::Start);
+        }
+        ShapeKind::Frame => {
+            let _ = write!(
+                out,
+                r##"<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="#94a3b8" stroke-width="1.5"/>"##,
+                num(x),
+                num(y),
+                num(w),
+                num(h),
+                fill("#ffffff")
+            );
+            let _ = write!(
+                out,
+                r##"<text x="{}" y="{}" font-size="14" fill="#475569">{}</text>"##,
+                num(x),
+                num(y - 8.0),
+                escape(&s.text)
+            );
+        }
+        ShapeKind::Image => match s.asset.as_deref().and_then(asset) {
+            Some(image) => {
+                let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
+                let _ = write!(
+                    out,
+                    r##"<image x="{}" y="{}" width="{}" height="{}" preserveAspectRatio="xMidYMid meet" href="data:{};base64,{data}"/>"##,
+                    num(x),
+                    num(y),
+                    num(w),
+                    num(h),
+                    escape(&image.mime)
+                );
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    r##"<rect x="{}" y="{}" width="{}" height="{}" fill="#e2e8f0" stroke="#94a3b8" stroke-dasharray="6 4"/>"##,
+                    num(x),
+                    num(y),
+                    num(w),
+                    num(h)
+                );
+            }
+        },
+        ShapeKind::Pen => {
+            let width =
+                s.style.get("width").and_then(|v| v.as_f64()).filter(|v| *v > 0.0 && *v < 100.0);
+            out.push_str(r##"<polyline fill="none" stroke-linecap="round" stroke-linejoin="round" points=""##);
+            for p in s.points.chunks_exact(2) {
+                let _ = write!(out, "{},{} ", num(x + p[0]), num(y + p[1]));
+            }
+            let _ = write!(
+                out,
+                r##"" stroke="{stroke}" stroke-width="{}"/>"##,
+                num(width.unwrap_or(3.0))
+            );
+        }
+        ShapeKind::Connector => {
+            if let (Some(from), Some(to)) = (&s.from, &s.to) {
+                let [x1, y1] = from.xy;
+                let [x2, y2] = to.xy;
+                let _ = write!(
+                    out,
+                    r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{stroke}" stroke-width="2"/>"##,
+                    num(x1),
+                    num(y1),
+                    num(x2),
+                    num(y2)
+                );
+                if s.style.get("head").and_then(|v| v.as_str()) != Some("none") {
+                    let _ = write!(
+                        out,
+                        r##"<polygon fill="{stroke}" points="{}"/>"##,
+                        arrow_head(from.xy, to.xy)
+                    );
+                }
+                if !s.text.is_empty() {
+                    let _ = write!(
+                        out,
+                        r##"<text x="{}" y="{}" font-size="14" text-anchor="middle" fill="{ink}">{}</text>"##,
+                        num((x1 + x2) / 2.0),
+                        num((y1 + y2) / 2.0 - 6.0),
+                        escape(&s.text)
+                    );
+                }
+            }
+        }
+    }
+    out.push_str("</g>");
+}
+
+/// The three corners of an arrow head at `to`, pointing away from `from`.
+pub(crate) fn arrow_head(from: [f64; 2], to: [f64; 2]) -> String {
+    let (dx, dy) = (to[0] - from[0], to[1] - from[1]);
+    let len = dx.hypot(dy);
+    if len == 0.0 {
+        return format!("{0},{1} {0},{1} {0},{1}", num(to[0]), num(to[1]));
+    }
+    let (ux, uy) = (dx / len, dy / len);
+    let (bx, by) = (to[0] - ux * 12.0, to[1] - uy * 12.0);
+    let (px, py) = (-uy * 6.0, ux * 6.0);
+    format!(
+        "{},{} {},{} {},{}",
+        num(to[0]),
+        num(to[1]),
+        num(bx + px),
+        num(by + py),
+        num(bx - px),
+        num(by - py)
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Align {
+    Start,
+    Middle,
+}
+
+/// Wrapped text inside `[x, y, w, h]`; lines that do not fit the height are left out.
+fn text_block(
+    out: &mut String,
+    text: &str,
+    [x, y, w, h]: [f64; 4],
+    size: f64,
+    ink: &str,
+    align: Align,
+) {
+    if text.trim().is_empty() {
+        return;
+    }
+    let max_chars = ((w / (size * GLYPH_EM)).floor() as usize).max(1);
+    let max_lines = ((h / (size * LINE_HEIGHT)).floor() as usize).max(1);
+    let lines = wrap(text, max_chars);
+    let lines = &lines[..lines.len().min(max_lines)];
+    let (tx, anchor) = match align {
+        Align::Start => (x, "start"),
+        Align::Middle => (x + w / 2.0, "middle"),
+    };
+    let top = match align {
+        Align::Start => y + size,
+        Align::Middle => {
+            y + h / 2.0 - (lines.len() as f64 - 1.0) * size * LINE_HEIGHT / 2.0 + size * 0.35
+        }
+    };
+    let _ = write!(
+        out,
+        r##"<text x="{}" y="{}" font-size="{}" fill="{ink}" text-anchor="{anchor}">"##,
+        num(tx),
+        num(top),
+        num(size)
+    );
+    for (i, line) in lines.iter().enumerate() {
+        let dy = if i == 0 { 0.0 } else { size * LINE_HEIGHT };
+        let _ =
+            write!(out, r##"<tspan x="{}" dy="{}">{}</tspan>"##, num(tx), num(dy), escape(line));
+    }
+    out.push_str("</text>");
+}
+
+/// Greedy word wrap to `max` characters a line; words longer than a line are cut.
+fn wrap(text: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            let mut word: Vec<char> = word.chars().collect();
+            while word.len() > max {
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                }
+                lines.push(word.drain(..max).collect());
+            }
+            let word: String = word.into_iter().collect();
+            let needed = if line.is_empty() { 0 } else { line.chars().count() + 1 };
+            if needed + word.chars().count() > max && !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// A style colour if it is `#rgb` or `#rrggbb` (with optional alpha); the default otherwise, so
+/// nothing a client writes reaches an attribute unchecked.
+fn color(value: Option<&str>, default: &str) -> String {
+    match value {
+        Some(v)
+            if v.starts_with('#')
+                && matches!(v.len(), 4 | 5 | 7 | 9)
+                && v[1..].bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            v.to_owned()
+        }
+        Some("none" | "transparent") => "none".to_owned(),
+        _ => default.to_owned(),
+    }
+}
+
+/// A number as SVG writes it: finite, at most two decimals.
+fn num(v: f64) -> String {
+    if !v.is_finite() {
+        return "0".to_owned();
+    }
+    let rounded = (v * 100.0).round() / 100.0;
+    if rounded == rounded.trunc() { format!("{}", rounded as i64) } else { format!("{rounded}") }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters are not allowed in XML 1.0.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_words_and_cuts_long_ones() {
+        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn colours_are_checked() {
+        assert_eq!(color(Some("#abc"), "#000"), "#abc");
+        assert_eq!(color(Some("red\" onload=\"x"), "#000"), "#000");
+        assert_eq!(color(Some("url(#x)"), "#000"), "#000");
+    }
+
+    #[test]
+    fn numbers_are_short_and_finite() {
+        assert_eq!(num(1.0), "1");
+        assert_eq!(num(1.234), "1.23");
+        assert_eq!(num(f64::NAN), "0");
+    }
+}
