@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 mod http;
 mod live;
+mod render;
 mod web;
 mod ws;
 

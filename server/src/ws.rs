@@ -280,7 +280,9 @@ impl Future for Lifecycle {
                         Err(err) => {
                             let code = match err {
                                 SyncError::ShuttingDown => close::GOING_AWAY,
-                                SyncError::Load(_) | SyncError::Gone => close::INTERNAL,
+                                SyncError::Load(_) | SyncError::Gone | SyncError::Store(_) => {
+                                    close::INTERNAL
+                                }
                             };
                             tracing::warn!(%doc, %err, "join failed");
                             Lifecycle::closing(socket, code, err.to_string(), Span::none())

@@ -5,6 +5,7 @@
 //! Tests wait for events (a frame, a state, a close), never for time to pass.
 
 mod api;
+pub mod board;
 mod client;
 mod server;
 

@@ -49,6 +49,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/me/hubs"),
     ("POST", "/assets"),
     ("GET", "/assets/{id}"),
+    ("GET", "/boards/{id}"),
+    ("POST", "/boards/{id}/votes"),
+    ("POST", "/boards/{id}/votes/{vote}/close"),
+    ("POST", "/boards/{id}/votes/{vote}/dots"),
+    ("DELETE", "/boards/{id}/votes/{vote}/dots/{shape}"),
+    ("PUT", "/boards/{id}/timer"),
+    ("DELETE", "/boards/{id}/timer"),
+    ("GET", "/boards/{id}/export.svg"),
+    ("GET", "/boards/{id}/export.png"),
+    ("GET", "/boards/{id}/thumbnail.png"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

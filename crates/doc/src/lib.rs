@@ -21,4 +21,4 @@ pub use error::{DocError, ProtocolError};
 pub use session::{Inbound, Permission, READ_ONLY_REASON, Session};
 pub use state::{Applied, DocState};
 pub use yrs::sync::AwarenessUpdate;
-pub use yrs::{ClientID, StateVector, Update};
+pub use yrs::{ClientID, StateVector, TransactionMut, Update};

@@ -144,6 +144,14 @@ impl DocState {
         Value::Object(out)
     }
 
+    /// Runs a change in one transaction; the update it made, unless it changed nothing.
+    pub fn edit(&mut self, f: impl FnOnce(&mut yrs::TransactionMut<'_>)) -> Option<Vec<u8>> {
+        let mut txn = self.awareness.doc().transact_mut();
+        f(&mut txn);
+        let update = txn.encode_update_v1();
+        (update != EMPTY_UPDATE).then_some(update)
+    }
+
     /// The document, for callers that render or inspect it.
     pub fn doc(&self) -> &Doc {
         self.awareness.doc()

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DocId;
-use crate::ids::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
+use crate::ids::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId, VoteId};
 
 /// A member's role in a project, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -614,4 +614,77 @@ pub struct InviteAccepted {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HubJoined {
     pub role: HubRole,
+}
+
+/// `GET /api/v1/boards/{id}`: what the server keeps of a board beside its document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BoardState {
+    /// The server's clock (milliseconds since the epoch), so a client can show the timer in
+    /// the server's time.
+    pub now: i64,
+    /// The board's open vote, or the last closed one.
+    pub vote: Option<BoardVote>,
+    /// Whether the caller may open votes, run the timer and lock shapes.
+    pub can_facilitate: bool,
+    /// Whether the caller may cast dots.
+    pub can_vote: bool,
+}
+
+/// `POST /api/v1/boards/{id}/votes`: a facilitator opens a dot vote.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VoteCreate {
+    /// Dots each person may place, 1 to 20.
+    pub dots_per_person: u32,
+}
+
+/// `POST /api/v1/boards/{id}/votes/{vote}/dots`: one dot on one shape, by the caller.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DotCast {
+    /// The id of a shape on the board.
+    pub shape: String,
+}
+
+/// Dots on one shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShapeDots {
+    pub shape: String,
+    pub dots: u32,
+}
+
+/// A dot vote, as the caller may see it: their own dots while it is open, everyone's once it
+/// is closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BoardVote {
+    pub id: VoteId,
+    pub dots_per_person: u32,
+    pub open: bool,
+    pub opened_by: PersonRef,
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+    /// The caller's dots, per shape.
+    pub my_dots: Vec<ShapeDots>,
+    /// Dots the caller may still place.
+    pub my_remaining: u32,
+    /// Dots cast by everyone so far.
+    pub n_cast: u32,
+    /// People who cast at least one dot.
+    pub n_voters: u32,
+    /// Everyone's dots per shape, most first; only once the vote is closed.
+    pub results: Option<Vec<ShapeDots>>,
+}
+
+/// `PUT /api/v1/boards/{id}/timer`: a facilitator starts the board's shared timer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TimerSet {
+    /// 1 second to 2 hours.
+    pub seconds: u32,
 }

@@ -51,6 +51,10 @@ id_type!(
     ItemId
 );
 id_type!(
+    /// A dot vote on a board.
+    VoteId
+);
+id_type!(
     /// A personal API token (not its secret).
     TokenId
 );

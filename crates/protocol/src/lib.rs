@@ -12,4 +12,4 @@ pub mod ws;
 
 pub use doc_id::{DocId, DocIdError};
 pub use error::{ErrorBody, ErrorDetail};
-pub use ids::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
+pub use ids::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId, VoteId};

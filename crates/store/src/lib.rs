@@ -8,6 +8,7 @@
 //! behind the same [`Store`] API.
 
 mod assets;
+mod boards;
 mod codec;
 mod directory;
 mod hubs;
@@ -29,6 +30,7 @@ use tokio::sync::{mpsc, oneshot};
 use writer::WriteReq;
 
 pub use assets::AssetRecord;
+pub use boards::{DotOutcome, VoteRecord};
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use workspace::{

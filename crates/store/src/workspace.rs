@@ -153,7 +153,7 @@ fn item(row: &SqliteRow) -> Result<ItemRecord, StoreError> {
 }
 
 /// A unique constraint broken by a write is a conflict on `what`, not a failure.
-fn conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+pub(crate) fn conflict(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |err| match err.as_database_error() {
         Some(db) if db.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::Sql(err),

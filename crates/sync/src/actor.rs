@@ -24,6 +24,9 @@ use crate::outbox::{OutboxSender, PushError};
 use crate::registry::Docs;
 use crate::{SyncConfig, SyncError};
 
+/// The author of the server's own edits: no connection, so every connection receives them.
+const SERVER: ConnId = ConnId(0);
+
 /// Most commands taken in one turn, so one turn's commit stays bounded.
 const MAX_TURN: usize = 512;
 
@@ -37,10 +40,32 @@ const MAX_MERGED_AUTHORS: usize = 8;
 const MERGE_RUN: usize = 16;
 
 pub(crate) enum DocCmd {
-    Join { conn: ConnId, link: ConnLink, joined: oneshot::Sender<Result<(), SyncError>> },
-    Inbound { conn: ConnId, msg: Inbound },
-    Leave { conn: ConnId },
+    Join {
+        conn: ConnId,
+        link: ConnLink,
+        joined: oneshot::Sender<Result<(), SyncError>>,
+    },
+    Inbound {
+        conn: ConnId,
+        msg: Inbound,
+    },
+    Leave {
+        conn: ConnId,
+    },
+    /// The document as one update, once it equals the store.
+    Read {
+        reply: oneshot::Sender<Vec<u8>>,
+    },
+    /// A change made by the server itself (a vote's tally, the timer), committed and broadcast
+    /// like any client's; `done` answers after the commit.
+    Edit {
+        edit: Edit,
+        done: oneshot::Sender<Result<(), SyncError>>,
+    },
 }
+
+/// A change the server makes to a document, run by its actor inside one transaction.
+pub type Edit = Box<dyn FnOnce(&mut hubring_doc::TransactionMut<'_>) + Send>;
 
 /// The actor's side of a connection.
 pub(crate) struct ConnLink {
@@ -117,6 +142,8 @@ struct Turn {
     updates: Vec<(ConnId, Vec<u8>)>,
     saved: HashMap<ConnId, u64>,
     step1: Vec<(ConnId, StateVector)>,
+    reads: Vec<oneshot::Sender<Vec<u8>>>,
+    edits: Vec<oneshot::Sender<Result<(), SyncError>>>,
     /// yrs refused an update after possibly integrating part of it.
     dirty: bool,
 }
@@ -226,6 +253,13 @@ impl DocActor {
                 }
                 DocCmd::Leave { conn } => self.leave(live, conn),
                 DocCmd::Inbound { conn, msg } => self.inbound(live, &mut turn, conn, msg),
+                DocCmd::Read { reply } => turn.reads.push(reply),
+                DocCmd::Edit { edit, done } => {
+                    if let Some(update) = live.state.edit(edit) {
+                        turn.updates.push((SERVER, update));
+                    }
+                    turn.edits.push(done);
+                }
             }
         }
         if turn.dirty
@@ -243,6 +277,9 @@ impl DocActor {
                 merged.iter().map(|u| Bytes::from(message::update(u))).collect();
             if let Err(err) = self.store.append(&self.id, first_seq, merged).await {
                 self.fail(live, &err.to_string()).await;
+                for done in turn.edits {
+                    let _ = done.send(Err(SyncError::Store(err.to_string())));
+                }
                 return;
             }
             live.last_seq += n as i64;
@@ -250,6 +287,15 @@ impl DocActor {
             self.broadcast_updates(live, &turn.updates, &frames);
         }
         // The document now equals the store: answers to sync requests may be sent.
+        for done in turn.edits {
+            let _ = done.send(Ok(()));
+        }
+        if !turn.reads.is_empty() {
+            let state = live.state.encode_state();
+            for reply in turn.reads {
+                let _ = reply.send(state.clone());
+            }
+        }
         for (conn, sv) in turn.step1 {
             if let Some(link) = live.conns.get(&conn) {
                 push(&self.id, conn, link, Bytes::from(live.state.sync_step2(&sv)));

@@ -14,6 +14,7 @@ mod registry;
 
 use std::time::Duration;
 
+pub use actor::Edit;
 pub use conn::{CloseReason, CloseSignal, Conn, ConnId, TrySendError};
 pub use outbox::Outbox;
 pub use registry::Registry;
@@ -51,4 +52,6 @@ pub enum SyncError {
     ShuttingDown,
     #[error("the document is gone")]
     Gone,
+    #[error("the store failed: {0}")]
+    Store(String),
 }

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::actor::{ConnLink, DocActor, DocCmd, DocHandle};
+use crate::actor::{ConnLink, DocActor, DocCmd, DocHandle, Edit};
 use crate::conn::{CloseSignal, Conn, ConnId};
 use crate::outbox::{Outbox, outbox};
 use crate::{SyncConfig, SyncError};
@@ -88,11 +88,54 @@ impl Registry {
                 Ok(Ok(())) => {
                     return Ok((Conn { id: conn, close, doc: handle }, outbox));
                 }
-                Ok(Err(err @ (SyncError::Load(_) | SyncError::ShuttingDown))) => return Err(err),
+                Ok(Err(
+                    err @ (SyncError::Load(_) | SyncError::ShuttingDown | SyncError::Store(_)),
+                )) => {
+                    return Err(err);
+                }
                 Ok(Err(SyncError::Gone)) | Err(_) => continue,
             }
         }
         Err(SyncError::Gone)
+    }
+
+    /// The document as one update (lib0 v1), as committed: loaded if it is not live.
+    pub async fn read(&self, doc: &DocId) -> Result<Vec<u8>, SyncError> {
+        for _ in 0..MAX_JOIN_ATTEMPTS {
+            let (reply, answer) = oneshot::channel();
+            if !self.send(doc, DocCmd::Read { reply }).await? {
+                continue;
+            }
+            if let Ok(state) = answer.await {
+                return Ok(state);
+            }
+        }
+        Err(SyncError::Gone)
+    }
+
+    /// Makes a change as the server, returning once it is committed (and sent to every
+    /// connection). The change runs inside the document's actor, against its current state.
+    pub async fn edit(&self, doc: &DocId, edit: Edit) -> Result<(), SyncError> {
+        let (done, answer) = oneshot::channel();
+        if !self.send(doc, DocCmd::Edit { edit, done }).await? {
+            return Err(SyncError::Gone);
+        }
+        answer.await.unwrap_or(Err(SyncError::Gone))
+    }
+
+    /// Sends a command to the document's actor, starting one if needed; `false` if the actor
+    /// retired before taking it (a read may then be retried; an edit, which is moved into the
+    /// command, may not).
+    async fn send(&self, doc: &DocId, cmd: DocCmd) -> Result<bool, SyncError> {
+        if self.shutdown.is_cancelled() {
+            return Err(SyncError::ShuttingDown);
+        }
+        let handle = self.handle(doc);
+        if handle.send(cmd).await.is_err() {
+            self.docs.remove_if(doc, |_, h| h.actor_id == handle.actor_id);
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     fn handle(&self, doc: &DocId) -> DocHandle {

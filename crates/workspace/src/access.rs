@@ -21,6 +21,10 @@ pub enum Action {
     WriteDocument,
     /// Create, rename, move or delete an item.
     ManageItems,
+    /// Place dots in a board's vote.
+    Vote,
+    /// Run a board's workshop: open and close votes, run the timer, lock shapes.
+    Facilitate,
     /// Invite someone, by email or link.
     Invite,
     /// Change a member's role.
@@ -36,13 +40,15 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Self::SeeProject,
         Self::ListItems,
         Self::OpenDocument,
         Self::Comment,
         Self::WriteDocument,
         Self::ManageItems,
+        Self::Vote,
+        Self::Facilitate,
         Self::Invite,
         Self::ChangeRole,
         Self::RemoveMember,
@@ -57,8 +63,8 @@ pub fn allows(role: ProjectRole, action: Action) -> bool {
     use Action::*;
     let least = match action {
         SeeProject | ListItems | OpenDocument => ProjectRole::Viewer,
-        Comment => ProjectRole::Commenter,
-        WriteDocument | ManageItems | Invite => ProjectRole::Editor,
+        Comment | Vote => ProjectRole::Commenter,
+        WriteDocument | ManageItems | Facilitate | Invite => ProjectRole::Editor,
         ChangeRole | RemoveMember | EditProject | TransferOwnership | DeleteProject => {
             ProjectRole::Owner
         }
@@ -111,7 +117,13 @@ mod tests {
             (ProjectRole::Viewer, &[Action::SeeProject, Action::ListItems, Action::OpenDocument]),
             (
                 ProjectRole::Commenter,
-                &[Action::SeeProject, Action::ListItems, Action::OpenDocument, Action::Comment],
+                &[
+                    Action::SeeProject,
+                    Action::ListItems,
+                    Action::OpenDocument,
+                    Action::Comment,
+                    Action::Vote,
+                ],
             ),
             (
                 ProjectRole::Editor,
@@ -120,8 +132,10 @@ mod tests {
                     Action::ListItems,
                     Action::OpenDocument,
                     Action::Comment,
+                    Action::Vote,
                     Action::WriteDocument,
                     Action::ManageItems,
+                    Action::Facilitate,
                     Action::Invite,
                 ],
             ),

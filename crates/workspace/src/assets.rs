@@ -20,7 +20,7 @@ pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
     IMAGE_TYPES.iter().copied().find(|mime| *mime == kind.mime_type())
 }
 
-fn is_asset_id(id: &str) -> bool {
+pub(crate) fn is_asset_id(id: &str) -> bool {
     id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 

@@ -5,6 +5,7 @@
 pub mod access;
 mod accounts;
 mod assets;
+mod boards;
 mod doc_index;
 mod people;
 mod projects;
@@ -22,6 +23,7 @@ use hubring_store::{Credential, Store, StoreError, UserRecord};
 
 pub use accounts::{SessionCookie, Signup};
 pub use assets::sniff_image;
+pub use boards::{BoardAccess, MAX_DOTS};
 pub use people::{MAX_PER_PAGE, PeopleSearch};
 pub use projects::{DocAccess, MembershipChange};
 pub use validate::FieldErrors;

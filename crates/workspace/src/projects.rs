@@ -576,6 +576,8 @@ fn forbidden_message(action: Action) -> &'static str {
         Action::Comment => "your role does not let you comment",
         Action::WriteDocument => "your role does not let you edit",
         Action::ManageItems => "only editors and owners manage the project's items",
+        Action::Vote => "your role does not let you vote",
+        Action::Facilitate => "only editors and owners run a board's workshop",
         Action::Invite => "only editors and owners invite people",
         Action::ChangeRole | Action::RemoveMember => "only the owner manages members",
         Action::EditProject => "only the owner changes the project's settings",

@@ -3,6 +3,7 @@
 
 mod assets;
 mod auth;
+mod boards;
 mod docs;
 mod json;
 mod limit;
@@ -63,7 +64,8 @@ const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "hubs", description = "Creative hubs and their members"),
         (name = "projects", description = "Projects, members, roles and invitations"),
         (name = "items", description = "Documents, boards and rooms inside projects"),
-        (name = "assets", description = "Images uploaded into projects")
+        (name = "assets", description = "Images uploaded into projects"),
+        (name = "boards", description = "Board exports, dot votes and the shared timer")
     )
 )]
 struct ApiDoc;
@@ -100,6 +102,15 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(my_hubs))
         .routes(routes!(assets::upload))
         .routes(routes!(assets::download))
+        .routes(routes!(boards::state))
+        .routes(routes!(boards::open_vote))
+        .routes(routes!(boards::close_vote))
+        .routes(routes!(boards::cast_dot))
+        .routes(routes!(boards::retract_dot))
+        .routes(routes!(boards::start_timer, boards::stop_timer))
+        .routes(routes!(boards::export_svg))
+        .routes(routes!(boards::export_png))
+        .routes(routes!(boards::thumbnail))
         .split_for_parts();
     let router = router.fallback(not_found).layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     (router, api)

@@ -106,6 +106,160 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/boards/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A board's vote, the server's clock and what the caller may do */
+        get: operations["state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/boards/{id}/export.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The board (or one frame) as a PNG */
+        get: operations["export_png"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/boards/{id}/export.svg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The board (or one frame) as a standalone SVG */
+        get: operations["export_svg"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/boards/{id}/thumbnail.png": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A small picture of the board, for the project page */
+        get: operations["thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/boards/{id}/timer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Start the board's shared timer (editors and owners) */
+        put: operations["start_timer"];
+        post?: never;
+        /** Stop the board's shared timer (editors and owners) */
+        delete: operations["stop_timer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/boards/{id}/votes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open a dot vote (editors and owners) */
+        post: operations["open_vote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/boards/{id}/votes/{vote}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close the vote and publish its results (editors and owners) */
+        post: operations["close_vote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/boards/{id}/votes/{vote}/dots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Place one of the caller's dots on a shape */
+        post: operations["cast_dot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/boards/{id}/votes/{vote}/dots/{shape}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take back one of the caller's dots from a shape */
+        delete: operations["retract_dot"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/hubs": {
         parameters: {
             query?: never;
@@ -511,6 +665,54 @@ export interface components {
             /** @description `/api/v1/assets/{id}`, to put in a document or on a board. */
             url: string;
         };
+        /** @description `GET /api/v1/boards/{id}`: what the server keeps of a board beside its document. */
+        BoardState: {
+            /** @description Whether the caller may open votes, run the timer and lock shapes. */
+            can_facilitate: boolean;
+            /** @description Whether the caller may cast dots. */
+            can_vote: boolean;
+            /**
+             * Format: int64
+             * @description The server's clock (milliseconds since the epoch), so a client can show the timer in
+             *     the server's time.
+             */
+            now: number;
+            vote?: null | components["schemas"]["BoardVote"];
+        };
+        /**
+         * @description A dot vote, as the caller may see it: their own dots while it is open, everyone's once it
+         *     is closed.
+         */
+        BoardVote: {
+            /** Format: int64 */
+            closed_at?: number | null;
+            /** Format: int32 */
+            dots_per_person: number;
+            id: components["schemas"]["VoteId"];
+            /** @description The caller's dots, per shape. */
+            my_dots: components["schemas"]["ShapeDots"][];
+            /**
+             * Format: int32
+             * @description Dots the caller may still place.
+             */
+            my_remaining: number;
+            /**
+             * Format: int32
+             * @description Dots cast by everyone so far.
+             */
+            n_cast: number;
+            /**
+             * Format: int32
+             * @description People who cast at least one dot.
+             */
+            n_voters: number;
+            open: boolean;
+            /** Format: int64 */
+            opened_at: number;
+            opened_by: components["schemas"]["PersonRef"];
+            /** @description Everyone's dots per shape, most first; only once the vote is closed. */
+            results?: components["schemas"]["ShapeDots"][] | null;
+        };
         /** @description `POST /api/v1/auth/password`. */
         ChangePasswordRequest: {
             current_password: string;
@@ -522,6 +724,11 @@ export interface components {
          *     The alphabet is small on purpose: ids travel in URLs, log lines and file names unescaped.
          */
         DocId: string;
+        /** @description `POST /api/v1/boards/{id}/votes/{vote}/dots`: one dot on one shape, by the caller. */
+        DotCast: {
+            /** @description The id of a shape on the board. */
+            shape: string;
+        };
         /** @description The JSON body of every error response. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -873,11 +1080,25 @@ export interface components {
             item: components["schemas"]["ItemView"];
             project_title: string;
         };
+        /** @description Dots on one shape. */
+        ShapeDots: {
+            /** Format: int32 */
+            dots: number;
+            shape: string;
+        };
         /** @description `POST /api/v1/auth/signup`. */
         SignupRequest: {
             display_name: string;
             email: string;
             password: string;
+        };
+        /** @description `PUT /api/v1/boards/{id}/timer`: a facilitator starts the board's shared timer. */
+        TimerSet: {
+            /**
+             * Format: int32
+             * @description 1 second to 2 hours.
+             */
+            seconds: number;
         };
         /** @description `POST /api/v1/tokens`. */
         TokenCreate: {
@@ -909,6 +1130,16 @@ export interface components {
          * @enum {string}
          */
         Visibility: "private" | "network" | "public";
+        /** @description `POST /api/v1/boards/{id}/votes`: a facilitator opens a dot vote. */
+        VoteCreate: {
+            /**
+             * Format: int32
+             * @description Dots each person may place, 1 to 20.
+             */
+            dots_per_person: number;
+        };
+        /** @description A dot vote on a board. */
+        VoteId: string;
     };
     responses: never;
     parameters: never;
@@ -1100,6 +1331,338 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardState"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_png: {
+        parameters: {
+            query?: {
+                /** @description Export only this frame's area (a frame's shape id). */
+                frame?: string;
+                /** @description PNG pixels per board unit, 0.25 to 4 (default 1); the image is kept within 4096 pixels. */
+                scale?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_svg: {
+        parameters: {
+            query?: {
+                /** @description Export only this frame's area (a frame's shape id). */
+                frame?: string;
+                /** @description PNG pixels per board unit, 0.25 to 4 (default 1); the image is kept within 4096 pixels. */
+                scale?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The drawing */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": unknown;
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    thumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description The copy the client holds is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_timer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimerSet"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stop_timer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    open_vote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoteCreate"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardVote"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    close_vote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                vote: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardVote"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cast_dot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                vote: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DotCast"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardVote"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retract_dot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                vote: string;
+                shape: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardVote"];
                 };
             };
             /** @description Refused; the body says why */

@@ -39,10 +39,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::{Map as JsonMap, Value};
-use yrs::{Any, GetString, Map, MapRef, Out, ReadTxn};
+use yrs::updates::decoder::Decode;
+use yrs::{Any, GetString, Map, MapRef, Out, ReadTxn, Transact};
 
-pub use ops::{EndInput, NewShape, Op, apply};
-pub use svg::{AssetImage, SvgOptions, to_svg};
+pub use ops::{EndInput, MetaKey, NewShape, Op, Place, apply, set_meta};
+pub use svg::{AssetImage, Detail, Svg, SvgOptions, to_svg};
 
 /// The model version this code writes and understands.
 pub const VERSION: u32 = 1;
@@ -176,6 +177,14 @@ pub struct Resolved {
 }
 
 impl Board {
+    /// Reads the board held by a document's state (one lib0 v1 update, as the store and
+    /// `Registry::read` give it).
+    pub fn decode(state: &[u8]) -> Result<Self, crate::DocError> {
+        let doc = yrs::Doc::new();
+        doc.transact_mut().apply_update(yrs::Update::decode_v1(state)?)?;
+        Ok(Self::read(&doc.transact()))
+    }
+
     /// Reads the board held by a document. Shapes of an unknown type, or without the fields
     /// every shape needs, are skipped: a newer client's shapes never break an older reader.
     pub fn read<T: ReadTxn>(txn: &T) -> Self {

@@ -177,6 +177,38 @@ pub fn apply(txn: &mut TransactionMut<'_>, op: &Op) {
     }
 }
 
+/// What the server writes into a board's `meta` map for every client to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaKey {
+    /// The shared timer: `{ends_at, seconds}` (milliseconds since the epoch, server clock).
+    Timer,
+    /// A copy of the dot vote: `{id, open, dots_per_person, n_cast, n_voters, results?}`.
+    Vote,
+}
+
+impl MetaKey {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timer => "timer",
+            Self::Vote => "vote",
+        }
+    }
+}
+
+/// Sets (or, with `None`, removes) one of the values the server keeps in `meta`.
+pub fn set_meta(txn: &mut TransactionMut<'_>, key: MetaKey, value: Option<&Value>) {
+    ensure_version(txn);
+    let meta = txn.get_or_insert_map(META);
+    match value {
+        Some(value) => {
+            meta.insert(txn, key.as_str(), json_to_any(value));
+        }
+        None => {
+            meta.remove(txn, key.as_str());
+        }
+    }
+}
+
 /// Declares the model version, once.
 fn ensure_version(txn: &mut TransactionMut<'_>) {
     let meta = txn.get_or_insert_map(META);
@@ -232,8 +264,18 @@ fn add(txn: &mut TransactionMut<'_>, shapes: &MapRef, shape: &NewShape) {
     let z = match &shape.z {
         Some(z) => z.clone(),
         None => {
-            let board = Board::read(txn);
-            zindex::key_between(board.max_z(), None).unwrap_or_else(|_| "a0".to_owned())
+            // Only the keys are read: adding to a large board stays cheap.
+            let top = shapes
+                .iter(txn)
+                .filter_map(|(_, v)| match v {
+                    Out::YMap(map) => match map.get(txn, "z") {
+                        Some(Out::Any(Any::String(z))) if zindex::is_valid(&z) => Some(z),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .max();
+            zindex::key_between(top.as_deref(), None).unwrap_or_else(|_| "a0".to_owned())
         }
     };
     let mut fields: Vec<(&str, Any)> = vec![

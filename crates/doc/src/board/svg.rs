@@ -17,11 +17,23 @@ pub struct AssetImage {
     pub bytes: Vec<u8>,
 }
 
+/// How much to draw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything.
+    #[default]
+    Full,
+    /// No words: for a picture too small to read them, where laying out text is most of the
+    /// cost of rendering.
+    Shapes,
+}
+
 /// What to draw.
 #[derive(Debug, Clone, Default)]
 pub struct SvgOptions {
     /// Draw only this frame's area (a frame's id); the whole board when absent.
     pub frame: Option<String>,
+    pub detail: Detail,
 }
 
 /// An SVG document and its size in user units.
@@ -65,7 +77,10 @@ pub fn to_svg(
         x = num(x),
         y = num(y),
     );
-    for shape in board.resolve() {
+    for mut shape in board.resolve() {
+        if options.detail == Detail::Shapes {
+            shape.text.clear();
+        }
         draw(&mut out, &shape, asset);
     }
     out.push_str("</svg>");
