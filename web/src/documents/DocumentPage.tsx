@@ -15,10 +15,11 @@ import { currentLanguage } from "../i18n";
 import { projectPath } from "../projects/paths";
 import { useItemAndProject } from "../projects/useItem";
 import { ErrorNotice, Loading, NotFound } from "../ui/Status";
-import { colorFor, initials } from "./colors";
+import { colorFor } from "./colors";
 import { renderCursor } from "./cursor";
 import type { DocSession } from "./provider";
-import { useConnection, useDocSession, usePresence, useSaveStatus } from "./useDocSession";
+import { ConnectionBadge, Presence, SaveBadge } from "./SessionBadges";
+import { useDocSession } from "./useDocSession";
 
 /** BlockNote's own strings (menus, placeholders) in each interface language. */
 const EDITOR_STRINGS = { en: bnEn, fr: bnFr, es: bnEs, pt: bnPt };
@@ -119,56 +120,5 @@ function SessionView({
         <BlockNoteView editor={editor} editable={editable} theme="light" />
       </section>
     </>
-  );
-}
-
-function ConnectionBadge({ session }: { session: DocSession }) {
-  const { t } = useTranslation();
-  const status = useConnection(session);
-  return (
-    <span className={`badge connection-${status}`} data-testid="connection" data-status={status}>
-      {t(`doc.connection.${status}`)}
-    </span>
-  );
-}
-
-function SaveBadge({ session, editable }: { session: DocSession; editable: boolean }) {
-  const { t } = useTranslation();
-  const status = useSaveStatus(session);
-  if (!editable) {
-    return (
-      <span className="badge" data-testid="save" data-status="read-only">
-        {t("doc.save.readOnly")}
-      </span>
-    );
-  }
-  return (
-    <span
-      className={`badge save-${status}`}
-      data-testid="save"
-      data-status={status}
-      role="status"
-      aria-live="polite"
-    >
-      {t(`doc.save.${status}`)}
-    </span>
-  );
-}
-
-function Presence({ session }: { session: DocSession }) {
-  const { t } = useTranslation();
-  const participants = usePresence(session);
-  return (
-    <ul className="presence" aria-label={t("doc.present")} data-testid="presence">
-      {participants.map((p) => {
-        const label = p.self ? t("doc.you", { name: p.name }) : p.name;
-        return (
-          <li key={p.clientId} className="avatar" style={{ background: p.color }} title={label}>
-            <span aria-hidden="true">{initials(p.name)}</span>
-            <span className="visually-hidden">{label}</span>
-          </li>
-        );
-      })}
-    </ul>
   );
 }
