@@ -21,6 +21,7 @@ import { Layout } from "./Layout";
 
 // The editor is most of the app's weight: it loads only when a document opens.
 const DocumentPage = lazy(() => import("../documents/DocumentPage"));
+const BoardPage = lazy(() => import("../boards/BoardPage"));
 
 export function App() {
   return (
@@ -55,7 +56,11 @@ export function App() {
         />
         <Route
           path="projects/:projectId/boards/:itemId"
-          element={<ItemPlaceholder kind="board" />}
+          element={
+            <Suspense fallback={<Loading />}>
+              <BoardPage />
+            </Suspense>
+          }
         />
         <Route path="projects/:projectId/rooms/:itemId" element={<ItemPlaceholder kind="room" />} />
         <Route path="invite/:token" element={<InvitePage />} />

@@ -118,7 +118,9 @@ function isNumber(v: unknown): v is number {
 }
 
 function pair(v: unknown): Point | null {
-  return Array.isArray(v) && v.length === 2 && isNumber(v[0]) && isNumber(v[1]) ? [v[0], v[1]] : null;
+  return Array.isArray(v) && v.length === 2 && isNumber(v[0]) && isNumber(v[1])
+    ? [v[0], v[1]]
+    : null;
 }
 
 function readEnd(v: unknown): End | null {
@@ -151,7 +153,8 @@ export function readShape(id: string, map: Y.Map<unknown>): Shape | null {
     wh: pair(map.get("wh")) ?? [0, 0],
     rot: isNumber(rot) ? rot : 0,
     parent: str("parent"),
-    style: typeof style === "object" && style !== null && !Array.isArray(style) ? (style as Style) : {},
+    style:
+      typeof style === "object" && style !== null && !Array.isArray(style) ? (style as Style) : {},
     text: text instanceof Y.Text ? text.toString() : typeof text === "string" ? text : "",
     points: Array.isArray(points) ? points.filter(isNumber) : [],
     asset: str("asset"),
@@ -388,7 +391,11 @@ export function apply(doc: Y.Doc, op: Op, origin: unknown = null): void {
           if (end) {
             map.set(
               key,
-              endValue({ shape: end.shape ?? null, anchor: end.anchor ?? null, xy: end.xy ?? [0, 0] }),
+              endValue({
+                shape: end.shape ?? null,
+                anchor: end.anchor ?? null,
+                xy: end.xy ?? [0, 0],
+              }),
             );
           }
         }
@@ -413,7 +420,11 @@ export function apply(doc: Y.Doc, op: Op, origin: unknown = null): void {
               if (end && !board.attached(end)) {
                 map.set(
                   key,
-                  endValue({ shape: null, anchor: null, xy: [end.xy[0] + op.by[0], end.xy[1] + op.by[1]] }),
+                  endValue({
+                    shape: null,
+                    anchor: null,
+                    xy: [end.xy[0] + op.by[0], end.xy[1] + op.by[1]],
+                  }),
                 );
               }
             }
@@ -463,7 +474,8 @@ export function apply(doc: Y.Doc, op: Op, origin: unknown = null): void {
         const board = Board.read(doc);
         const gone = board.deletionClosure(op.ids);
         for (const shape of board.shapes.values()) {
-          if (shape.kind !== "connector" || gone.has(shape.id) || !shape.from || !shape.to) continue;
+          if (shape.kind !== "connector" || gone.has(shape.id) || !shape.from || !shape.to)
+            continue;
           const [rf, rt] = board.resolveEnds(shape.from, shape.to);
           const map = shapeMap(doc, shape.id);
           for (const [key, end] of [

@@ -1,4 +1,4 @@
-// Boards and rooms have their stable URLs now; their editors come with their own issues.
+// Rooms have their stable URLs now; the room itself comes with its own issue.
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 import { usePageTitle } from "../app/usePageTitle";
@@ -6,7 +6,7 @@ import { ErrorNotice, Loading, NotFound } from "../ui/Status";
 import { projectPath } from "./paths";
 import { useItemAndProject } from "./useItem";
 
-export function ItemPlaceholder({ kind }: { kind: "board" | "room" }) {
+export function ItemPlaceholder({ kind }: { kind: "room" }) {
   const { projectId = "", itemId = "" } = useParams();
   const { t } = useTranslation();
   const { item, project } = useItemAndProject(projectId, itemId);
@@ -23,7 +23,7 @@ export function ItemPlaceholder({ kind }: { kind: "board" | "room" }) {
         </Link>
       </p>
       <h1>{item.data.title}</h1>
-      <p className="notice">{kind === "board" ? t("board.soon") : t("room.soon")}</p>
+      <p className="notice">{t("room.soon")}</p>
     </div>
   );
 }

@@ -109,6 +109,19 @@ function Items({ projectId, canManage }: { projectId: string; canManage: boolean
         <ul className="cards items">
           {items.data.map((item) => (
             <li key={item.id}>
+              {item.kind === "board" && (
+                <Link to={itemPath(projectId, item.kind, item.id)} tabIndex={-1} aria-hidden="true">
+                  <img
+                    className="thumbnail"
+                    src={`/api/v1/boards/${item.id}/thumbnail.png`}
+                    alt={t("board.thumbnail", { title: item.title })}
+                    loading="lazy"
+                    width={240}
+                    height={150}
+                    data-testid="board-thumbnail"
+                  />
+                </Link>
+              )}
               <span className={`kind kind-${item.kind}`}>{t(`kind.${item.kind}`)}</span>
               <Link to={itemPath(projectId, item.kind, item.id)}>{item.title}</Link>
               <span className="meta">
