@@ -123,17 +123,31 @@ impl Fixture {
     /// Writes a generated board of `n` shapes (images showing an uploaded PNG) and waits until
     /// it is saved.
     pub async fn fill(&self, n: usize) -> anyhow::Result<()> {
-        let path = format!("/assets?project_id={}", self.project);
-        let uploaded = self.owner.upload(&path, PNG.to_vec(), "image/png").await?;
-        let asset = uploaded.body["id"].as_str().unwrap_or_default().to_owned();
-        let mut client = self.connect(&self.owner).await?;
-        client.subscribe_saved().await?;
-        let ops = generated_board(n, &asset);
-        for chunk in ops.chunks(100) {
-            client.edit(|txn| chunk.iter().for_each(|op| board::apply(txn, op))).await?;
-        }
-        client.wait_all_saved().await?;
-        client.close().await;
-        Ok(())
+        fill_board(&self.server, &self.owner, &self.project, &self.doc, n).await
     }
+}
+
+/// Writes a generated board of `n` shapes into the board document `doc` of `project`, as
+/// `owner`, and waits until the server has saved it.
+pub async fn fill_board(
+    server: &TestServer,
+    owner: &ApiClient,
+    project: &str,
+    doc: &str,
+    n: usize,
+) -> anyhow::Result<()> {
+    let uploaded =
+        owner.upload(&format!("/assets?project_id={project}"), PNG.to_vec(), "image/png").await?;
+    let asset = uploaded.body["id"].as_str().unwrap_or_default().to_owned();
+    let token = owner.token().await?;
+    let mut client =
+        DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(doc))).await?;
+    client.subscribe_saved().await?;
+    let ops = generated_board(n, &asset);
+    for chunk in ops.chunks(100) {
+        client.edit(|txn| chunk.iter().for_each(|op| board::apply(txn, op))).await?;
+    }
+    client.wait_all_saved().await?;
+    client.close().await;
+    Ok(())
 }

@@ -1,13 +1,17 @@
 //! The web client, tested two ways: its own unit tests (Vitest, in `web/`), and the browser
-//! test: `tests/browser/documents.mjs` drives Debian's Chromium (`playwright-core`) through
+//! tests: `tests/browser/documents.mjs` drives Debian's Chromium (`playwright-core`) through
 //! the app the real server serves, from sign-up to co-editing, offline editing, save
-//! acknowledgements and axe-core checks. Chromium must be installed (`apt-get install
+//! acknowledgements and axe-core checks; `tests/browser/boards.mjs` runs a board workshop
+//! (notes, connectors, live drags, undo, locks, a dot vote, the timer, exports) and pans a
+//! 2,000-shape board. Chromium must be installed (`apt-get install
 //! chromium`, or `HUBRING_CHROMIUM=/path`): without it this test fails, it is never skipped.
 
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use hubring_tests::{TestServer, browser_dir, npm_ci_in, web_dir};
+use hubring_tests::board::fill_board;
+use hubring_tests::{ApiClient, PASSWORD, TestServer, browser_dir, npm_ci_in, web_dir};
+use serde_json::json;
 
 fn chromium() -> PathBuf {
     std::env::var_os("HUBRING_CHROMIUM")
@@ -62,6 +66,53 @@ async fn two_people_co_edit_a_document_in_chromium() -> anyhow::Result<()> {
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let base = format!("http://{}", server.addr);
     let out = node(&dir, &["documents.mjs", &base, &shots.to_string_lossy()]).await?;
+    eprintln!("{out}\nscreenshots: {}", shots.display());
+    assert!(out.contains("\"ok\":true"), "{out}");
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_run_a_board_workshop_in_chromium() -> anyhow::Result<()> {
+    let chromium = chromium();
+    anyhow::ensure!(
+        chromium.exists(),
+        "the browser tests need Chromium at {} (Debian: apt-get install chromium; or set \
+         HUBRING_CHROMIUM)",
+        chromium.display()
+    );
+    let dir = browser_dir();
+    npm_ci_in(&dir, "playwright-core").await?;
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.auth_per_minute = Some(1000);
+    })
+    .await;
+    // The 2,000-shape board the test pans, written here through the model.
+    let owner = ApiClient::signup(&server, "scale@hubs.example").await?;
+    let project =
+        owner.post("/projects", json!({"title": "Scale", "visibility": "private"})).await?;
+    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
+    let item = owner
+        .post(&format!("/projects/{project}/items"), json!({"kind": "board", "title": "Big"}))
+        .await?;
+    let (board, doc) = (
+        item.body["id"].as_str().unwrap_or_default(),
+        item.body["doc_id"].as_str().unwrap_or_default(),
+    );
+    fill_board(&server, &owner, &project, doc, 2000).await?;
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let base = format!("http://{}", server.addr);
+    let scale_path = format!("/projects/{project}/boards/{board}");
+    let args = [
+        "boards.mjs",
+        &base,
+        &shots.to_string_lossy(),
+        "scale@hubs.example",
+        PASSWORD,
+        &scale_path,
+    ];
+    let out = node(&dir, &args).await?;
     eprintln!("{out}\nscreenshots: {}", shots.display());
     assert!(out.contains("\"ok\":true"), "{out}");
     server.stop().await;

@@ -83,7 +83,7 @@ const TOOLS: { tool: Tool; key: string; icon: string }[] = [
   { tool: "text", key: "T", icon: "T" },
   { tool: "pen", key: "P", icon: "✎" },
   { tool: "connector", key: "C", icon: "→" },
-  { tool: "frame", key: "F", icon: "⬚" },
+  { tool: "frame", key: "F", icon: "#" },
 ];
 
 function BoardSession({
@@ -143,12 +143,18 @@ function BoardSession({
     const zoom = clampZoom(Math.min(w / (x1 - x0 + 160), h / (y1 - y0 + 160), 1.5));
     setViewState({ x: (x0 + x1) / 2 - w / 2 / zoom, y: (y0 + y1) / 2 - h / 2 / zoom, zoom });
   }, [board]);
+  const [synced, setSynced] = useState(session.provider.synced);
   useEffect(() => {
-    if (!touched.current && board.shapes.size > 0) {
+    const onSync = (isSynced: boolean) => setSynced(isSynced);
+    session.provider.on("sync", onSync);
+    return () => session.provider.off("sync", onSync);
+  }, [session]);
+  useEffect(() => {
+    if (synced && !touched.current) {
       touched.current = true;
       showAll();
     }
-  }, [board, showAll]);
+  }, [synced, showAll]);
 
   // The server's view of the board: the vote as the caller may see it, and its clock.
   const state = useQuery({
@@ -309,7 +315,25 @@ function BoardSession({
           ))}
         {editable && (
           <label className="tool file-tool" title={t("board.tool.image")}>
-            <span aria-hidden="true">🖼</span>
+            <svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true">
+              <rect
+                x="1.5"
+                y="3"
+                width="15"
+                height="12"
+                rx="1.5"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="1.5"
+              />
+              <circle cx="6" cy="7" r="1.5" fill="currentColor" />
+              <path
+                d="M2 14 L7 9.5 L10 12 L12.5 10 L16 13.5"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="1.5"
+              />
+            </svg>
             <span className="visually-hidden">{t("board.tool.image")}</span>
             <input
               type="file"
@@ -398,63 +422,64 @@ function BoardSession({
           {t("board.exportPng")}
         </a>
       </div>
-      {editable && selected.length > 0 && (
-        <div className="board-bar selection-bar" role="toolbar" aria-label={t("board.selection")}>
-          {STICKY_COLORS.map((c) => (
-            <button
-              key={c}
-              type="button"
-              className="swatch"
-              style={{ background: c }}
-              aria-label={t("board.colour", { colour: c })}
-              onClick={() =>
-                store.apply({ op: "restyle", ids: [...selection], style: { fill: c } })
-              }
-            />
-          ))}
-          <button
-            type="button"
-            onClick={() =>
-              store.batch(selected.map((s) => ({ op: "reorder", id: s.id, to: "front" })))
-            }
-          >
-            {t("board.front")}
-          </button>
-          <button
-            type="button"
-            onClick={() =>
-              store.batch(selected.map((s) => ({ op: "reorder", id: s.id, to: "back" })))
-            }
-          >
-            {t("board.back")}
-          </button>
-          {canFacilitate && (
+      <div className="board-main">
+        {/* Floats over the canvas, so selecting never moves the canvas under the pointer. */}
+        {editable && selected.length > 0 && (
+          <div className="board-bar selection-bar" role="toolbar" aria-label={t("board.selection")}>
+            {STICKY_COLORS.map((c) => (
+              <button
+                key={c}
+                type="button"
+                className="swatch"
+                style={{ background: c }}
+                aria-label={t("board.colour", { colour: c })}
+                onClick={() =>
+                  store.apply({ op: "restyle", ids: [...selection], style: { fill: c } })
+                }
+              />
+            ))}
             <button
               type="button"
-              data-testid="lock"
               onClick={() =>
-                store.apply({
-                  op: "lock",
-                  ids: [...selection],
-                  locked: selected.some((s) => !s.locked),
-                })
+                store.batch(selected.map((s) => ({ op: "reorder", id: s.id, to: "front" })))
               }
             >
-              {selected.some((s) => !s.locked) ? t("board.lock") : t("board.unlock")}
+              {t("board.front")}
             </button>
-          )}
-          <button
-            type="button"
-            onClick={() => {
-              store.apply({ op: "delete", ids: [...selection] });
-              setSelection(new Set());
-            }}
-          >
-            {t("board.delete")}
-          </button>
-        </div>
-      )}
-      <div className="board-main">
+            <button
+              type="button"
+              onClick={() =>
+                store.batch(selected.map((s) => ({ op: "reorder", id: s.id, to: "back" })))
+              }
+            >
+              {t("board.back")}
+            </button>
+            {canFacilitate && (
+              <button
+                type="button"
+                data-testid="lock"
+                onClick={() =>
+                  store.apply({
+                    op: "lock",
+                    ids: [...selection],
+                    locked: selected.some((s) => !s.locked),
+                  })
+                }
+              >
+                {selected.some((s) => !s.locked) ? t("board.lock") : t("board.unlock")}
+              </button>
+            )}
+            <button
+              type="button"
+              onClick={() => {
+                store.apply({ op: "delete", ids: [...selection] });
+                setSelection(new Set());
+              }}
+            >
+              {t("board.delete")}
+            </button>
+          </div>
+        )}
         <CanvasWithSize
           sizeRef={canvasSize}
           store={store}
@@ -684,6 +709,7 @@ function TimerPanel(props: {
           </label>
           <button
             type="button"
+            data-testid="start-timer"
             onClick={() => props.onStart(Math.max(1, Math.min(120, minutes)) * 60)}
           >
             {t("board.startTimer")}

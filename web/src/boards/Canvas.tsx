@@ -300,7 +300,9 @@ export function Canvas(props: CanvasProps) {
 
   const onPointerDown = (e: ReactPointerEvent<HTMLDivElement>) => {
     if ((e.target as Element).closest(".board-editor")) return;
-    host.current?.focus();
+    // The canvas manages focus itself: a new note's editor keeps it.
+    e.preventDefault();
+    host.current?.focus({ preventScroll: true });
     const p = worldPoint(e);
     const handle = (e.target as Element).closest("[data-handle]")?.getAttribute("data-handle");
     (e.currentTarget as HTMLDivElement).setPointerCapture(e.pointerId);
@@ -436,7 +438,8 @@ export function Canvas(props: CanvasProps) {
         break;
       }
       case "connect": {
-        const over = shapeAt(e.target);
+        // The canvas holds the pointer capture, so the event's target is the canvas itself.
+        const over = shapeAt(document.elementFromPoint(e.clientX, e.clientY));
         update({
           ...g,
           to: p,
@@ -884,7 +887,7 @@ export function Canvas(props: CanvasProps) {
             if (e.key === "Escape" || (e.key === "Enter" && (e.ctrlKey || e.metaKey))) {
               e.preventDefault();
               setEditing(null);
-              host.current?.focus();
+              host.current?.focus({ preventScroll: true });
             }
           }}
         />

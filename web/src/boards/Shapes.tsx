@@ -173,9 +173,10 @@ const ShapeView = memo(function ShapeView({ shape, x, y }: { shape: Shape; x: nu
     >
       {body}
       {shape.locked && (
-        <text x={x + w - 4} y={y + 16} textAnchor="end" className="lock-mark">
-          🔒
-        </text>
+        <g className="lock-mark" transform={`translate(${x + w - 18} ${y + 4})`}>
+          <path d="M3 7 V4.5 a4 4 0 0 1 8 0 V7" fill="none" strokeWidth={1.6} />
+          <rect x={1} y={7} width={12} height={8} rx={1.5} />
+        </g>
       )}
     </g>
   );

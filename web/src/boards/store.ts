@@ -98,16 +98,19 @@ export class BoardStore {
   timer = () => this.meta.timer;
   vote = () => this.meta.vote;
 
-  /** Makes a change as this user (undoable by them only). */
+  /** Makes a change as this user: one step of their undo (and nobody else's). */
   apply(op: Op) {
-    apply(this.doc, op, LOCAL);
+    this.batch([op]);
   }
 
-  /** Several changes as one step of undo. */
+  /** Several changes as one step of undo. Typing merges into steps by time; a discrete
+   * change never merges with the one before or after it. */
   batch(ops: Op[]) {
+    this.undo.stopCapturing();
     this.doc.transact(() => {
       for (const op of ops) apply(this.doc, op, LOCAL);
     }, LOCAL);
+    this.undo.stopCapturing();
   }
 
   shape(id: string): Shape | undefined {

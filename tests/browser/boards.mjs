@@ -1,0 +1,292 @@
+// Browser test of live boards, against the real server:
+//   node boards.mjs BASE_URL SCREENSHOT_DIR SCALE_EMAIL SCALE_PASSWORD SCALE_PATH
+// Ana (owner, the facilitator) and Ben (editor) work on one board in two browser contexts:
+// a sticky note and a connector, a live drag, per-user undo, a lock, a dot vote, the timer,
+// "bring everyone to me", the PNG export and the thumbnail. Then a 2,000-shape board (written
+// by the Rust side) is panned and its frame times are reported.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { apiCall, assertNoProblems, fail, launch, newContext, seriousViolations, signupByApi } from "./lib.mjs";
+
+const [base, shots, scaleEmail, scalePassword, scalePath] = process.argv.slice(2);
+if (!base || !shots || !scaleEmail || !scalePassword || !scalePath) {
+  fail("usage: node boards.mjs BASE_URL SCREENSHOT_DIR SCALE_EMAIL SCALE_PASSWORD SCALE_PATH");
+}
+mkdirSync(shots, { recursive: true });
+
+const LIVE_MS = 2000;
+const steps = [];
+const measured = {};
+function step(name) {
+  steps.push(name);
+  console.log(`- ${name}`);
+}
+
+/** The centre of a shape on screen. */
+async function centerOf(page, id) {
+  const box = await page.locator(`[data-shape-id="${id}"]`).first().boundingBox();
+  if (!box) fail(`shape ${id} is not on screen`);
+  return [box.x + box.width / 2, box.y + box.height / 2];
+}
+
+async function canvasPoint(page, fx, fy) {
+  const box = await page.getByTestId("board-canvas").boundingBox();
+  return [box.x + box.width * fx, box.y + box.height * fy];
+}
+
+async function shapeIds(page, type) {
+  return page.$$eval(`[data-type="${type}"]`, (els) => els.map((e) => e.getAttribute("data-shape-id")));
+}
+
+async function attr(page, id, name) {
+  return page.locator(`[data-shape-id="${id}"]`).first().getAttribute(name);
+}
+
+/** Waits until `page` shows shape `id` with attribute `name` satisfying `test`. */
+async function waitAttr(page, id, name, test, what) {
+  const end = Date.now() + LIVE_MS * 2;
+  for (;;) {
+    const value = await attr(page, id, name).catch(() => null);
+    if (value !== null && test(Number(value))) return Number(value);
+    if (Date.now() > end) fail(`timed out waiting for ${what} (last ${name}=${value})`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
+const browser = await launch();
+try {
+  const ana = await newContext(browser, base, { viewport: { width: 1280, height: 860 } });
+  const ben = await newContext(browser, base, { viewport: { width: 1280, height: 860 } });
+  await signupByApi(ana, base, "ana@hubs.example", "Ana Ferreira");
+  await signupByApi(ben, base, "ben@hubs.example", "Ben Okafor");
+  const project = await apiCall(ana, base, "POST", "/projects", { title: "Kick-off", visibility: "private" });
+  await apiCall(ana, base, "POST", `/projects/${project.id}/members`, { email: "ben@hubs.example", role: "editor" });
+  const item = await apiCall(ana, base, "POST", `/projects/${project.id}/items`, { kind: "board", title: "Ideas" });
+  const path = `/projects/${project.id}/boards/${item.id}`;
+
+  const pageA = await ana.newPage();
+  const pageB = await ben.newPage();
+  await pageA.goto(path);
+  await pageB.goto(path);
+  for (const page of [pageA, pageB]) {
+    await page.waitForSelector('[data-testid="connection"][data-status="connected"]', { timeout: 10_000 });
+  }
+  step("both open the board");
+
+  // A sticky note with text, placed and typed through the UI.
+  await pageA.locator('[data-tool="sticky"]').click();
+  let [x, y] = await canvasPoint(pageA, 0.25, 0.3);
+  await pageA.mouse.click(x, y);
+  await pageA.getByTestId("text-editor").waitFor();
+  await pageA.keyboard.type("Ceramics residency in Porto");
+  await pageA.keyboard.press("Escape");
+  const [sticky] = await shapeIds(pageA, "sticky");
+  if (!sticky) fail("no sticky note was made");
+  // Two rectangles and a connector dragged from one to the other.
+  for (const fx of [0.5, 0.75]) {
+    await pageA.locator('[data-tool="rect"]').click();
+    [x, y] = await canvasPoint(pageA, fx, 0.3);
+    await pageA.mouse.click(x, y);
+  }
+  const [r1, r2] = await shapeIds(pageA, "rect");
+  const rects = await Promise.all([r1, r2].map(async (id) => [id, Number(await attr(pageA, id, "data-x"))]));
+  rects.sort((a, b) => a[1] - b[1]);
+  const [left, right] = [rects[0][0], rects[1][0]];
+  await pageA.locator('[data-tool="connector"]').click();
+  const from = await centerOf(pageA, left);
+  const to = await centerOf(pageA, right);
+  const made = Date.now();
+  await pageA.mouse.move(...from);
+  await pageA.mouse.down();
+  await pageA.mouse.move((from[0] + to[0]) / 2, from[1] + 5, { steps: 4 });
+  await pageA.mouse.move(...to, { steps: 4 });
+  await pageA.mouse.up();
+  const [connector] = await shapeIds(pageA, "connector");
+  if (!connector) fail("no connector was made");
+  if ((await attr(pageA, connector, "data-from")) !== left || (await attr(pageA, connector, "data-to")) !== right) {
+    fail("the connector is not attached to both rectangles");
+  }
+  step("A adds a sticky note with text and a connector between two shapes");
+
+  await pageB.waitForSelector(`[data-shape-id="${connector}"][data-to="${right}"]`, { timeout: LIVE_MS });
+  await pageB.waitForFunction(
+    ([id, text]) => document.querySelector(`[data-shape-id="${id}"]`)?.textContent?.includes(text),
+    [sticky, "Ceramics residency in Porto"],
+    { timeout: LIVE_MS },
+  );
+  measured.seenByB_ms = Date.now() - made;
+  step(`B sees both within two seconds (${measured.seenByB_ms} ms after the connector was drawn)`);
+
+  // B drags the right rectangle down; A sees it move while B still holds it, and the
+  // connector follows.
+  const x2Before = Number(await attr(pageA, connector, "data-x2"));
+  const y2Before = Number(await attr(pageA, connector, "data-y2"));
+  const yBefore = Number(await attr(pageA, right, "data-y"));
+  const grab = await centerOf(pageB, right);
+  await pageB.mouse.move(...grab);
+  await pageB.mouse.down();
+  await pageB.mouse.move(grab[0] + 40, grab[1] + 90, { steps: 6 });
+  await pageB.mouse.move(grab[0] + 60, grab[1] + 180, { steps: 6 });
+  await waitAttr(pageA, right, "data-y", (v) => v > yBefore + 100, "A to see B's drag in progress");
+  step("A sees B's drag while it is in progress (awareness)");
+  await pageB.mouse.up();
+  // Written when the drag ends: A ends up with the rectangle exactly 180 lower.
+  await waitAttr(pageA, right, "data-y", (v) => Math.abs(v - (yBefore + 180)) <= 1, "the drop to arrive");
+  await waitAttr(pageA, connector, "data-y2", (v) => v > y2Before + 100, "the connector to follow");
+  const x2After = Number(await attr(pageA, connector, "data-x2"));
+  const rightBox = [Number(await attr(pageA, right, "data-x")), Number(await attr(pageA, right, "data-y"))];
+  measured.connectorEnd = { before: [x2Before, y2Before], after: [x2After, Number(await attr(pageA, connector, "data-y2"))] };
+  step("B moves a shape and A sees the connector follow");
+
+  // Cursors: each sees the other's, with a name.
+  await pageA.mouse.move(...(await canvasPoint(pageA, 0.4, 0.7)));
+  await pageB.mouse.move(...(await canvasPoint(pageB, 0.6, 0.75)));
+  await pageA.waitForSelector('[data-testid="remote-cursor"][data-name="Ben Okafor"]', { timeout: LIVE_MS });
+  await pageB.waitForSelector('[data-testid="remote-cursor"][data-name="Ana Ferreira"]', { timeout: LIVE_MS });
+  await pageA.screenshot({ path: join(shots, "board-two-cursors.png") });
+  step("each sees the other's named cursor (screenshot board-two-cursors.png)");
+
+  // Undo is per person: Ana's undo takes back her connector, not Ben's move.
+  await pageA.getByTestId("board-canvas").focus();
+  await pageA.keyboard.press("Control+z");
+  await pageA.waitForSelector(`[data-shape-id="${connector}"]`, { state: "detached", timeout: LIVE_MS });
+  if (Math.abs(Number(await attr(pageA, right, "data-y")) - rightBox[1]) > 1) fail("Ana's undo moved Ben's shape");
+  await pageA.keyboard.press("Control+Shift+z");
+  await pageB.waitForSelector(`[data-shape-id="${connector}"]`, { timeout: LIVE_MS });
+  step("undo and redo are per person: Ana's undo leaves Ben's move alone");
+
+  // The facilitator locks the sticky note: Ben's drag does not move it.
+  const stickyX = Number(await attr(pageA, sticky, "data-x"));
+  await pageA.mouse.click(...(await centerOf(pageA, sticky)));
+  await pageA.getByTestId("lock").click();
+  await pageB.waitForSelector(`[data-shape-id="${sticky}"][data-locked="true"]`, { timeout: LIVE_MS });
+  const s0 = await centerOf(pageB, sticky);
+  await pageB.mouse.move(...s0);
+  await pageB.mouse.down();
+  await pageB.mouse.move(s0[0] + 120, s0[1], { steps: 5 });
+  await pageB.mouse.up();
+  await pageA.waitForTimeout(300);
+  if (Number(await attr(pageA, sticky, "data-x")) !== stickyX) fail("a locked sticky note moved");
+  step("a locked shape does not move");
+
+  // Dot vote: two dots each; Ana puts both on the sticky, Ben one on the sticky and one on the
+  // left rectangle. The server counts; the closed vote shows 3 and 1.
+  await pageA.getByTestId("dots-per-person").fill("2");
+  await pageA.getByTestId("open-vote").click();
+  for (const page of [pageA, pageB]) await page.getByTestId("dots-left").waitFor({ timeout: LIVE_MS });
+  for (const [page, id] of [
+    [pageA, sticky],
+    [pageA, sticky],
+    [pageB, sticky],
+    [pageB, left],
+  ]) {
+    const before = await page.getByTestId("dots-left").textContent();
+    await page.mouse.click(...(await centerOf(page, id)));
+    await page.waitForFunction((b) => document.querySelector('[data-testid="dots-left"]')?.textContent !== b, before);
+  }
+  for (const page of [pageA, pageB]) {
+    await page.waitForFunction(() => /\b0\b/.test(document.querySelector('[data-testid="dots-left"]')?.textContent ?? ""));
+  }
+  // A third dot is refused by the server.
+  const refused = await ben.request.post(`/api/v1/boards/${item.id}/votes/${(await apiCall(ben, base, "GET", `/boards/${item.id}`)).vote.id}/dots`, {
+    headers: { origin: base },
+    data: { shape: right },
+  });
+  if (refused.status() !== 409) fail(`a third dot got ${refused.status()}`);
+  await pageA.getByTestId("close-vote").click();
+  for (const page of [pageA, pageB]) {
+    await page.waitForSelector(`[data-testid="vote-results"] li[data-shape="${sticky}"][data-dots="3"]`, { timeout: LIVE_MS });
+    await page.waitForSelector(`[data-testid="vote-results"] li[data-shape="${left}"][data-dots="1"]`, { timeout: LIVE_MS });
+  }
+  await pageB.screenshot({ path: join(shots, "board-vote-results.png") });
+  step("the facilitator opens a vote, both cast dots, the closed vote shows 3 and 1");
+
+  // The shared timer, in the server's clock.
+  await pageA.getByTestId("start-timer").click();
+  await pageB.waitForFunction(() => /^[45]:\d\d$/.test(document.querySelector('[data-testid="timer"]')?.textContent ?? ""), null, { timeout: LIVE_MS });
+  step("the facilitator starts a 5-minute timer and Ben sees it count down");
+
+  // Bring everyone to me: Ben's view follows Ana's zoom.
+  await pageA.getByTestId("board-canvas").focus();
+  for (let i = 0; i < 3; i++) await pageA.keyboard.press("+");
+  const zoomA = await pageA.getByTestId("zoom").textContent();
+  await pageA.getByTestId("summon").click();
+  await pageB.waitForFunction((z) => document.querySelector('[data-testid="zoom"]')?.textContent === z, zoomA, { timeout: LIVE_MS });
+  step(`"bring everyone to me": Ben's view follows Ana's (${zoomA})`);
+
+  // Exports: a real PNG, and the thumbnail on the project page.
+  const png = await ana.request.get(`/api/v1/boards/${item.id}/export.png`);
+  const bytes = await png.body();
+  if (png.status() !== 200 || png.headers()["content-type"] !== "image/png") fail(`export.png: ${png.status()}`);
+  if (!bytes.subarray(0, 8).equals(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]))) fail("export.png is not a PNG");
+  const [w, h] = [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+  if (w < 100 || h < 100 || bytes.length < 2000) fail(`export.png is ${w}x${h}, ${bytes.length} bytes`);
+  measured.png = { width: w, height: h, bytes: bytes.length };
+  await pageA.goto(`/projects/${project.id}`);
+  await pageA.waitForFunction(() => {
+    const img = document.querySelector('[data-testid="board-thumbnail"]');
+    return img?.complete && img.naturalWidth > 0;
+  });
+  step(`the PNG export is a valid ${w}x${h} image; the project page shows a thumbnail`);
+
+  await pageB.goto(path);
+  await pageB.waitForSelector(`[data-shape-id="${sticky}"]`);
+  const found = await seriousViolations(pageB);
+  if (found.length) fail(`axe: serious or critical violations on the board: ${JSON.stringify(found, null, 2)}`);
+  step("axe-core: no serious or critical violations on the board page");
+  assertNoProblems(ana, ben);
+
+  // Scale: a 2,000-shape board, panned with the wheel; frame times from requestAnimationFrame.
+  const big = await newContext(browser, base, { viewport: { width: 1280, height: 860 } });
+  const login = await big.request.post("/api/v1/auth/login", {
+    headers: { origin: base },
+    data: { email: scaleEmail, password: scalePassword },
+  });
+  if (!login.ok()) fail(`login: ${login.status()}`);
+  const pageC = await big.newPage();
+  const opened = Date.now();
+  await pageC.goto(scalePath);
+  await pageC.waitForFunction(() => document.querySelectorAll("[data-shape-id]").length >= 2000, null, { timeout: 30_000 });
+  measured.open2000_ms = Date.now() - opened;
+  const c = await canvasPoint(pageC, 0.5, 0.5);
+  await pageC.mouse.move(...c);
+  for (const zoom of ["fit", "100%"]) {
+    if (zoom === "100%") {
+      await pageC.getByTestId("board-canvas").focus();
+      await pageC.keyboard.press("0");
+    }
+    await pageC.evaluate(() => {
+      window.__frames = [];
+      let last = performance.now();
+      const tick = (t) => {
+        window.__frames.push(t - last);
+        last = t;
+        if (window.__frames.length < 400) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const start = Date.now();
+    let n = 0;
+    while (Date.now() - start < 2500) {
+      await pageC.mouse.wheel(n % 80 < 40 ? 25 : -25, n % 60 < 30 ? 12 : -12);
+      n++;
+    }
+    const frames = (await pageC.evaluate(() => window.__frames)).slice(5).sort((a, b) => a - b);
+    const pct = (p) => Math.round(frames[Math.min(frames.length - 1, Math.floor(frames.length * p))] * 10) / 10;
+    measured[`pan2000_${zoom}`] = { wheel_events: n, frames: frames.length, p50_ms: pct(0.5), p95_ms: pct(0.95), max_ms: pct(1) };
+  }
+  await pageC.screenshot({ path: join(shots, "board-2000-shapes.png") });
+  step(`a 2,000-shape board pans (frame times ${JSON.stringify(measured.pan2000_fit)} at fit, ${JSON.stringify(measured["pan2000_100%"])} at 100%)`);
+  assertNoProblems(big);
+  console.log(JSON.stringify({ ok: true, steps: steps.length, measured }));
+} catch (err) {
+  for (const [i, context] of browser.contexts().entries()) {
+    for (const [j, page] of context.pages().entries()) {
+      await page.screenshot({ path: join(shots, `board-failure-${i}-${j}.png`) }).catch(() => {});
+    }
+  }
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
