@@ -2,16 +2,10 @@
 //! bytes, bounded in size, served with their type and cache headers to the project's readers
 //! only. Also the home page's lists: recently opened documents and my hubs.
 
+use hubring_tests::board::PNG;
 use hubring_tests::{ApiClient, DocClient, TestServer, WAIT};
 use reqwest::StatusCode;
 use serde_json::json;
-
-/// A real 1×1 PNG.
-const PNG: [u8; 69] = [
-    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0,
-    0, 0, 144, 119, 83, 222, 0, 0, 0, 12, 73, 68, 65, 84, 120, 156, 99, 248, 223, 192, 0, 0, 4, 1,
-    1, 128, 197, 42, 24, 93, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
-];
 
 async fn project_with(owner: &ApiClient, members: &[(&str, &str)]) -> anyhow::Result<String> {
     let created =

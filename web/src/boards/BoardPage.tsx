@@ -17,7 +17,7 @@ import { Link, useParams } from "react-router";
 import { api, call, type Schemas, uploadAsset } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import { useSignedIn } from "../auth/session";
-import { colorFor } from "../documents/colors";
+import { colorFor, initials } from "../documents/colors";
 import type { DocSession } from "../documents/provider";
 import { ConnectionBadge, SaveBadge } from "../documents/SessionBadges";
 import { useDocSession, usePresence } from "../documents/useDocSession";
@@ -640,7 +640,7 @@ function Participants({
               data-testid="participant"
               onClick={() => setFollow(following ? null : p.clientId)}
             >
-              <span aria-hidden="true">{initialsOf(p.name)}</span>
+              <span aria-hidden="true">{initials(p.name)}</span>
               <span className="visually-hidden">
                 {p.self ? label : t("board.follow", { name: p.name })}
               </span>
@@ -650,13 +650,6 @@ function Participants({
       })}
     </ul>
   );
-}
-
-function initialsOf(name: string): string {
-  const parts = name.trim().split(/\s+/).filter(Boolean);
-  return (
-    (parts[0]?.[0] ?? "?") + (parts.length > 1 ? (parts[parts.length - 1]?.[0] ?? "") : "")
-  ).toUpperCase();
 }
 
 function useNow(active: boolean): number {

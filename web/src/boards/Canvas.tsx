@@ -733,6 +733,14 @@ export function Canvas(props: CanvasProps) {
     }
   };
 
+  // What is drawn: the screen and half a screen around it, in steps of half a screen, so
+  // panning redraws the shapes only when it crosses a step (and never at all while the whole
+  // board is on screen).
+  const stepW = size[0] / view.zoom / 2;
+  const stepH = size[1] / view.zoom / 2;
+  const qx = Math.floor(view.x / stepW) * stepW - stepW;
+  const qy = Math.floor(view.y / stepH) * stepH - stepH;
+  const visible: Box = useMemo(() => [qx, qy, stepW * 5, stepH * 5], [qx, qy, stepW, stepH]);
   const box = union(selected.map((s) => shapeBox(drawn, s)));
   const single = selected.length === 1 ? selected[0] : undefined;
   const handle = 10 / view.zoom;
@@ -780,7 +788,12 @@ export function Canvas(props: CanvasProps) {
             height={size[1] / view.zoom}
             fill="url(#board-grid)"
           />
-          <ShapesLayer board={drawn} marks={props.marks} />
+          <ShapesLayer
+            board={drawn}
+            marks={props.marks}
+            visible={visible}
+            detail={view.zoom >= 0.45}
+          />
           {box && (
             <g className="selection">
               <rect

@@ -2,6 +2,7 @@
 // one shape re-renders that shape and the connectors, never the other thousands; panning
 // re-renders none of them.
 import { memo } from "react";
+import { type Box, boxOf, intersects } from "./geometry";
 import type { Board, Point, Shape } from "./model";
 
 /** Style colours the drawing accepts: hex only, so nothing else reaches an attribute. */
@@ -48,7 +49,18 @@ const Label = memo(function Label(props: {
   );
 });
 
-const ShapeView = memo(function ShapeView({ shape, x, y }: { shape: Shape; x: number; y: number }) {
+const ShapeView = memo(function ShapeView({
+  shape,
+  x,
+  y,
+  detail,
+}: {
+  shape: Shape;
+  x: number;
+  y: number;
+  /** Words are drawn only when they can be read: below that zoom they cost without showing. */
+  detail: boolean;
+}) {
   const [w, h] = shape.wh;
   const cx = x + w / 2;
   const cy = y + h / 2;
@@ -61,16 +73,18 @@ const ShapeView = memo(function ShapeView({ shape, x, y }: { shape: Shape; x: nu
       body = (
         <>
           <rect x={x} y={y} width={w} height={h} rx={4} fill={fill("#fef08a")} className="sticky" />
-          <Label
-            text={shape.text}
-            x={x + 12}
-            y={y + 12}
-            w={w - 24}
-            h={h - 24}
-            fontSize={size(shape.style.size, 18)}
-            ink={ink}
-            center={false}
-          />
+          {detail && (
+            <Label
+              text={shape.text}
+              x={x + 12}
+              y={y + 12}
+              w={w - 24}
+              h={h - 24}
+              fontSize={size(shape.style.size, 18)}
+              ink={ink}
+              center={false}
+            />
+          )}
         </>
       );
       break;
@@ -87,16 +101,18 @@ const ShapeView = memo(function ShapeView({ shape, x, y }: { shape: Shape; x: nu
           {shape.kind === "diamond" && (
             <polygon points={`${cx},${y} ${x + w},${cy} ${cx},${y + h} ${x},${cy}`} {...common} />
           )}
-          <Label
-            text={shape.text}
-            x={x + 8}
-            y={y + 8}
-            w={w - 16}
-            h={h - 16}
-            fontSize={size(shape.style.size, 16)}
-            ink={ink}
-            center
-          />
+          {detail && (
+            <Label
+              text={shape.text}
+              x={x + 8}
+              y={y + 8}
+              w={w - 16}
+              h={h - 16}
+              fontSize={size(shape.style.size, 16)}
+              ink={ink}
+              center
+            />
+          )}
         </>
       );
       break;
@@ -105,16 +121,18 @@ const ShapeView = memo(function ShapeView({ shape, x, y }: { shape: Shape; x: nu
       body = (
         <>
           <rect x={x} y={y} width={w} height={h} fill="transparent" />
-          <Label
-            text={shape.text}
-            x={x}
-            y={y}
-            w={w}
-            h={h}
-            fontSize={size(shape.style.size, 20)}
-            ink={ink}
-            center={false}
-          />
+          {detail && (
+            <Label
+              text={shape.text}
+              x={x}
+              y={y}
+              w={w}
+              h={h}
+              fontSize={size(shape.style.size, 20)}
+              ink={ink}
+              center={false}
+            />
+          )}
         </>
       );
       break;
@@ -240,10 +258,23 @@ const Dots = memo(function Dots({ at, n, mine }: { at: Point; n: number; mine: b
 export const ShapesLayer = memo(function ShapesLayer({
   board,
   marks,
+  visible,
+  detail,
 }: {
   board: Board;
   marks: Marks;
+  /** The part of the board worth drawing (the screen and a margin); everything when null. */
+  visible: Box | null;
+  detail: boolean;
 }) {
+  const seen = (b: Box) => {
+    if (!visible) return true;
+    // A turned shape reaches at most half its diagonal from its centre.
+    const r = Math.hypot(b[2], b[3]) / 2;
+    const cx = b[0] + b[2] / 2;
+    const cy = b[1] + b[3] / 2;
+    return intersects([cx - r, cy - r, 2 * r, 2 * r], visible);
+  };
   const ordered = board.ordered();
   const dots = marks.results ?? marks.mine;
   return (
@@ -252,6 +283,7 @@ export const ShapesLayer = memo(function ShapesLayer({
         if (s.kind === "connector") {
           if (!s.from || !s.to) return null;
           const [f, t] = board.resolveEnds(s.from, s.to);
+          if (!seen(boxOf(f.xy, t.xy))) return null;
           return (
             <ConnectorView
               key={s.id}
@@ -264,7 +296,8 @@ export const ShapesLayer = memo(function ShapesLayer({
           );
         }
         const [x, y] = board.absXy(s);
-        return <ShapeView key={s.id} shape={s} x={x} y={y} />;
+        if (!seen([x, y, s.wh[0], s.wh[1]])) return null;
+        return <ShapeView key={s.id} shape={s} x={x} y={y} detail={detail} />;
       })}
       {Object.entries(dots).map(([id, n]) => {
         const s = board.shapes.get(id);
