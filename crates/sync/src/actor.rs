@@ -89,6 +89,11 @@ impl DocHandle {
         self.tx.send(cmd).await.map_err(|_| SyncError::Gone)
     }
 
+    /// Sends `cmd`, or hands it back if the actor has retired.
+    pub(crate) async fn offer(&self, cmd: DocCmd) -> Result<(), DocCmd> {
+        self.tx.send(cmd).await.map_err(|err| err.0)
+    }
+
     pub(crate) fn try_send(&self, cmd: DocCmd) -> Result<(), TrySendError<DocCmd>> {
         self.tx.try_send(cmd)
     }

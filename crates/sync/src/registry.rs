@@ -103,9 +103,7 @@ impl Registry {
     pub async fn read(&self, doc: &DocId) -> Result<Vec<u8>, SyncError> {
         for _ in 0..MAX_JOIN_ATTEMPTS {
             let (reply, answer) = oneshot::channel();
-            if !self.send(doc, DocCmd::Read { reply }).await? {
-                continue;
-            }
+            self.send(doc, DocCmd::Read { reply }).await?;
             if let Ok(state) = answer.await {
                 return Ok(state);
             }
@@ -117,25 +115,27 @@ impl Registry {
     /// connection). The change runs inside the document's actor, against its current state.
     pub async fn edit(&self, doc: &DocId, edit: Edit) -> Result<(), SyncError> {
         let (done, answer) = oneshot::channel();
-        if !self.send(doc, DocCmd::Edit { edit, done }).await? {
-            return Err(SyncError::Gone);
-        }
+        self.send(doc, DocCmd::Edit { edit, done }).await?;
         answer.await.unwrap_or(Err(SyncError::Gone))
     }
 
-    /// Sends a command to the document's actor, starting one if needed; `false` if the actor
-    /// retired before taking it (a read may then be retried; an edit, which is moved into the
-    /// command, may not).
-    async fn send(&self, doc: &DocId, cmd: DocCmd) -> Result<bool, SyncError> {
-        if self.shutdown.is_cancelled() {
-            return Err(SyncError::ShuttingDown);
+    /// Sends a command to the document's actor, starting one if needed. An actor that retires
+    /// as the command arrives (eviction) hands it back, and a new actor gets it.
+    async fn send(&self, doc: &DocId, mut cmd: DocCmd) -> Result<(), SyncError> {
+        for _ in 0..MAX_JOIN_ATTEMPTS {
+            if self.shutdown.is_cancelled() {
+                return Err(SyncError::ShuttingDown);
+            }
+            let handle = self.handle(doc);
+            match handle.offer(cmd).await {
+                Ok(()) => return Ok(()),
+                Err(back) => {
+                    self.docs.remove_if(doc, |_, h| h.actor_id == handle.actor_id);
+                    cmd = back;
+                }
+            }
         }
-        let handle = self.handle(doc);
-        if handle.send(cmd).await.is_err() {
-            self.docs.remove_if(doc, |_, h| h.actor_id == handle.actor_id);
-            return Ok(false);
-        }
-        Ok(true)
+        Err(SyncError::Gone)
     }
 
     fn handle(&self, doc: &DocId) -> DocHandle {
