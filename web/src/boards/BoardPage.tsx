@@ -13,17 +13,14 @@ import {
   useSyncExternalStore,
 } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useParams } from "react-router";
 import { api, call, type Schemas, uploadAsset } from "../api/client";
-import { usePageTitle } from "../app/usePageTitle";
 import { useSignedIn } from "../auth/session";
 import { colorFor, initials } from "../documents/colors";
 import type { DocSession } from "../documents/provider";
 import { ConnectionBadge, SaveBadge } from "../documents/SessionBadges";
 import { useDocSession, usePresence } from "../documents/useDocSession";
-import { projectPath } from "../projects/paths";
-import { useItemAndProject } from "../projects/useItem";
-import { ErrorNotice, Loading, NotFound, useErrorMessage } from "../ui/Status";
+import { ItemPage } from "../projects/ItemPage";
+import { Loading, useErrorMessage } from "../ui/Status";
 import { Canvas, type Tool } from "./Canvas";
 import { clampZoom, type View, zoomAt } from "./geometry";
 import type { Point } from "./model";
@@ -34,31 +31,19 @@ import { newId, STICKY_COLORS, TEMPLATES, type TemplateKind, template } from "./
 type BoardVote = Schemas["BoardVote"];
 
 export default function BoardPage() {
-  const { projectId = "", itemId = "" } = useParams();
-  const { t } = useTranslation();
-  const { item, project } = useItemAndProject(projectId, itemId);
-  usePageTitle(item.data?.title);
-  if (item.isPending || project.isPending) return <Loading />;
-  if (item.isError) return <ErrorNotice error={item.error} />;
-  if (project.isError) return <ErrorNotice error={project.error} />;
-  if (item.data.kind !== "board" || item.data.project_id !== projectId) return <NotFound />;
-  const role = project.data.my_role;
   return (
-    <div className="page board-page">
-      <p className="crumbs">
-        <Link to={projectPath(projectId)}>
-          {t("doc.backToProject", { project: project.data.title })}
-        </Link>
-      </p>
-      <LiveBoard
-        key={item.data.doc_id}
-        docId={item.data.doc_id}
-        boardId={itemId}
-        projectId={projectId}
-        title={item.data.title}
-        editable={role === "owner" || role === "editor"}
-      />
-    </div>
+    <ItemPage kind="board" className="board-page">
+      {({ projectId, item, editable }) => (
+        <LiveBoard
+          key={item.doc_id}
+          docId={item.doc_id}
+          boardId={item.id}
+          projectId={projectId}
+          title={item.title}
+          editable={editable}
+        />
+      )}
+    </ItemPage>
   );
 }
 

@@ -269,7 +269,7 @@ export function Canvas(props: CanvasProps) {
     return toWorld(view, sx, sy);
   };
 
-  /** The topmost shape under a world point, frames only by their title or edge. */
+  /** The shape an event landed on (frames take no events on their body: see the CSS). */
   const shapeAt = (target: EventTarget | null): Shape | null => {
     const el = (target as Element | null)?.closest?.("[data-shape-id]");
     const id = el?.getAttribute("data-shape-id");
@@ -489,6 +489,7 @@ export function Canvas(props: CanvasProps) {
             b[1] >= box[1] &&
             b[0] + b[2] <= box[0] + box[2] &&
             b[1] + b[3] <= box[1] + box[3];
+          // A straight horizontal or vertical connector has a flat box: touching it is enough.
           if (inside || (s.kind !== "frame" && intersects(b, box) && b[2] * b[3] < 1))
             next.add(s.id);
         }

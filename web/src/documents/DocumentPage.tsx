@@ -7,14 +7,11 @@ import { BlockNoteView } from "@blocknote/mantine";
 import { useCreateBlockNote } from "@blocknote/react";
 import { useEffect } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, useParams } from "react-router";
 import { uploadAsset } from "../api/client";
-import { usePageTitle } from "../app/usePageTitle";
 import { useSignedIn } from "../auth/session";
 import { currentLanguage } from "../i18n";
-import { projectPath } from "../projects/paths";
-import { useItemAndProject } from "../projects/useItem";
-import { ErrorNotice, Loading, NotFound } from "../ui/Status";
+import { ItemPage } from "../projects/ItemPage";
+import { Loading } from "../ui/Status";
 import { colorFor } from "./colors";
 import { renderCursor } from "./cursor";
 import type { DocSession } from "./provider";
@@ -28,31 +25,18 @@ const EDITOR_STRINGS = { en: bnEn, fr: bnFr, es: bnEs, pt: bnPt };
 export const FRAGMENT = "document-store";
 
 export default function DocumentPage() {
-  const { projectId = "", itemId = "" } = useParams();
-  const { t } = useTranslation();
-  const { item, project } = useItemAndProject(projectId, itemId);
-  usePageTitle(item.data?.title);
-  if (item.isPending || project.isPending) return <Loading />;
-  if (item.isError) return <ErrorNotice error={item.error} />;
-  if (project.isError) return <ErrorNotice error={project.error} />;
-  if (item.data.kind !== "document" || item.data.project_id !== projectId) return <NotFound />;
-  const role = project.data.my_role;
-  const editable = role === "owner" || role === "editor";
   return (
-    <div className="page document">
-      <p className="crumbs">
-        <Link to={projectPath(projectId)}>
-          {t("doc.backToProject", { project: project.data.title })}
-        </Link>
-      </p>
-      <LiveDocument
-        key={item.data.doc_id}
-        docId={item.data.doc_id}
-        projectId={projectId}
-        title={item.data.title}
-        editable={editable}
-      />
-    </div>
+    <ItemPage kind="document" className="document">
+      {({ projectId, item, editable }) => (
+        <LiveDocument
+          key={item.doc_id}
+          docId={item.doc_id}
+          projectId={projectId}
+          title={item.title}
+          editable={editable}
+        />
+      )}
+    </ItemPage>
   );
 }
 
