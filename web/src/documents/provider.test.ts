@@ -37,7 +37,15 @@ class FakeSocket extends EventTarget {
   send(data: Uint8Array) {
     this.sent.push(new Uint8Array(data));
   }
+  /** Like a browser offline: `close()` starts the closing handshake, which ends much later. */
+  static slowClose = false;
   close() {
+    if (this.readyState >= FakeSocket.CLOSING) return;
+    this.readyState = FakeSocket.CLOSING;
+    if (!FakeSocket.slowClose) this.closed();
+  }
+  /** The closing handshake ends (or times out): the `close` event. */
+  closed() {
     if (this.readyState === FakeSocket.CLOSED) return;
     this.readyState = FakeSocket.CLOSED;
     const event = new Event("close") as CloseEvent;
@@ -75,6 +83,7 @@ let session: DocSession | null = null;
 afterEach(() => {
   session?.destroy();
   session = null;
+  FakeSocket.slowClose = false;
 });
 
 function open() {
@@ -158,6 +167,26 @@ describe("openDocSession", () => {
     decoding.readVarUint(decoder);
     Y.applyUpdate(server, decoding.readVarUint8Array(decoder));
     expect(server.getText("t").toString()).toBe("on the train");
+    expect(session.save.status()).toBe("saving");
+    reconnected?.receive(savedFrame(1));
+    expect(session.save.status()).toBe("saved");
+  });
+
+  it("is not ended by the old socket's close event arriving after the reconnect", () => {
+    FakeSocket.slowClose = true;
+    const { socket, session, network } = open();
+    socket.open();
+    network.dispatchEvent(new Event("offline"));
+    session.doc.getText("t").insert(0, "on the train");
+    network.dispatchEvent(new Event("online"));
+    const reconnected = FakeSocket.last;
+    expect(reconnected).not.toBe(socket);
+    reconnected?.open();
+    reconnected?.receive(syncFrame((e) => syncProtocol.writeSyncStep1(e, new Y.Doc())));
+    expect(session.save.status()).toBe("saving");
+    // The first socket's closing handshake ends only now.
+    socket.closed();
+    expect(session.save.isConnected()).toBe(true);
     expect(session.save.status()).toBe("saving");
     reconnected?.receive(savedFrame(1));
     expect(session.save.status()).toBe("saved");

@@ -51,15 +51,24 @@ function asBytes(data: unknown): Uint8Array | null {
 
 /** A WebSocket class that reports to `save` what y-websocket sends and when it opens. */
 export function trackingSocket(base: typeof WebSocket, save: SaveTracker): typeof WebSocket {
+  // The socket the tracker's counts belong to. y-websocket lets go of a socket as soon as it
+  // closes it and opens the next one at once; the old one's `close` event can come much later
+  // (offline, the closing handshake waits for the network), and must not end the new connection.
+  let current: WebSocket | null = null;
   return class TrackingSocket extends base {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       // Registered before y-websocket sets `onopen`, so the subscription is the first frame.
       this.addEventListener("open", () => {
+        current = this;
         super.send(subscribeSavedFrame());
         save.opened();
       });
-      this.addEventListener("close", () => save.closed());
+      this.addEventListener("close", () => {
+        if (current !== this) return;
+        current = null;
+        save.closed();
+      });
     }
 
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
