@@ -8,6 +8,7 @@ pub mod api;
 mod doc_id;
 mod error;
 mod ids;
+pub mod room;
 pub mod ws;
 
 pub use doc_id::{DocId, DocIdError};
