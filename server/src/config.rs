@@ -3,13 +3,15 @@
 //! environment.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use hubring_protocol::DocId;
+use hubring_protocol::room::IceServer;
+use hubring_rtc::RtcConfig;
 use hubring_sync::SyncConfig;
 use serde::Deserialize;
 
@@ -117,6 +119,85 @@ pub struct ServeArgs {
     /// Largest file (an image) that may be uploaded into a project, in bytes [default: 10 MiB]
     #[arg(long, env = "HUBRING_MAX_ASSET_BYTES", value_name = "N")]
     pub max_asset_bytes: Option<usize>,
+
+    /// Address the video rooms' media sockets bind to; 0.0.0.0 means every interface except
+    /// loopback [default: 0.0.0.0]
+    #[arg(long, env = "HUBRING_RTC_BIND", value_name = "IP")]
+    pub rtc_bind: Option<IpAddr>,
+
+    /// UDP ports for video-room media, `LOW-HIGH` inclusive; each participant takes one. Open
+    /// them in the firewall [default: any free port]
+    #[arg(long, env = "HUBRING_RTC_PORTS", value_name = "LOW-HIGH")]
+    pub rtc_ports: Option<PortRange>,
+
+    /// The public address browsers reach this server at, when it sits behind 1:1 NAT (a cloud
+    /// VM): announced in place of the interface address
+    #[arg(long, env = "HUBRING_PUBLIC_IP", value_name = "IP")]
+    pub public_ip: Option<IpAddr>,
+
+    /// A STUN or TURN server for browsers, `URL[,USERNAME,CREDENTIAL]` (e.g.
+    /// `turn:turn.example.org:3478,hubring,secret`); repeat the flag or separate with `;`
+    #[arg(
+        long = "ice-server",
+        env = "HUBRING_ICE_SERVERS",
+        value_name = "SERVER",
+        value_delimiter = ';'
+    )]
+    pub ice_servers: Option<Vec<IceServerArg>>,
+}
+
+/// A UDP port range, `LOW-HIGH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PortRange(pub u16, pub u16);
+
+impl std::str::FromStr for PortRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (low, high) = s.split_once('-').ok_or("expected LOW-HIGH, e.g. 40000-40999")?;
+        let low: u16 = low.trim().parse().map_err(|_| format!("{low:?} is not a port"))?;
+        let high: u16 = high.trim().parse().map_err(|_| format!("{high:?} is not a port"))?;
+        if low == 0 || high < low {
+            return Err("the range must be LOW-HIGH with 0 < LOW <= HIGH".into());
+        }
+        Ok(Self(low, high))
+    }
+}
+
+impl TryFrom<String> for PortRange {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl TryFrom<String> for IceServerArg {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+/// A STUN/TURN server given on the command line: `URL[,USERNAME,CREDENTIAL]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct IceServerArg(pub IceServer);
+
+impl std::str::FromStr for IceServerArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut parts = s.split(',').map(str::trim);
+        let url = parts.next().filter(|u| !u.is_empty()).ok_or("an ICE server needs a URL")?;
+        if !["stun:", "stuns:", "turn:", "turns:"].iter().any(|p| url.starts_with(p)) {
+            return Err(format!("{url:?} is not a stun:, stuns:, turn: or turns: URL"));
+        }
+        let username = parts.next().map(str::to_owned);
+        let credential = parts.next().map(str::to_owned);
+        if url.starts_with("turn") && (username.is_none() || credential.is_none()) {
+            return Err(format!("the TURN server {url:?} needs a username and a credential"));
+        }
+        Ok(Self(IceServer { urls: vec![url.to_owned()], username, credential }))
+    }
 }
 
 /// Who may create an account.
@@ -154,6 +235,8 @@ pub struct Config {
     pub max_asset_bytes: usize,
     /// How long shutdown waits for connections and commits.
     pub shutdown_grace: Duration,
+    /// Video rooms: media sockets, ports, the public address, STUN/TURN for browsers.
+    pub rtc: RtcConfig,
 }
 
 /// Where and how documents are stored.
@@ -344,6 +427,18 @@ impl ServeArgs {
             shutdown_grace: Duration::from_secs(
                 self.shutdown_grace_secs.or(file.shutdown_grace_secs).unwrap_or(10),
             ),
+            rtc: RtcConfig {
+                bind_ip: self.rtc_bind.or(file.rtc_bind).unwrap_or(IpAddr::from([0, 0, 0, 0])),
+                udp_ports: self.rtc_ports.or(file.rtc_ports).map(|PortRange(l, h)| (l, h)),
+                public_ip: self.public_ip.or(file.public_ip),
+                ice_servers: self
+                    .ice_servers
+                    .or(file.ice_servers)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|s| s.0)
+                    .collect(),
+            },
         }
     }
 }

@@ -25,6 +25,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         // A catch-all segment, so an id with a '/' in it is answered 400 like any other bad id.
         .route("/ws/doc/{*doc_id}", get(ws::doc))
+        .route("/ws/room/{room_id}", get(crate::room::room))
         .nest("/api/v1", api)
         .fallback(web::serve)
         .with_state(state)

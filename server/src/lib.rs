@@ -10,6 +10,7 @@ pub mod config;
 mod http;
 mod live;
 mod render;
+mod room;
 mod web;
 mod ws;
 
@@ -39,6 +40,8 @@ pub(crate) struct AppState {
     /// Signed-in document connections, closed when access changes.
     pub(crate) live: Arc<LiveConns>,
     pub(crate) auth_limiter: Arc<api::AuthLimiter>,
+    /// Video rooms.
+    pub(crate) sfu: hubring_rtc::Sfu,
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
@@ -90,6 +93,11 @@ pub async fn run(
     let workspace = Workspace::new(store.clone(), workspace_config(&config));
     workspace.warm_up().await.context("loading the workspace's document index")?;
     let auth_limiter = Arc::new(api::AuthLimiter::new(config.accounts.auth_per_minute));
+    let sfu = hubring_rtc::Sfu::new(
+        config.rtc.clone(),
+        shutdown.clone(),
+        room::chat_sink(registry.clone(), tracker.clone()),
+    );
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
@@ -98,6 +106,7 @@ pub async fn run(
         workspace,
         live: Arc::default(),
         auth_limiter,
+        sfu: sfu.clone(),
     };
     tracker.spawn(session_sweep_worker(store.clone(), shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, "hubring listening");
@@ -106,6 +115,9 @@ pub async fn run(
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
         .context("serving HTTP")?;
+    if tokio::time::timeout(grace, sfu.closed()).await.is_err() {
+        tracing::warn!("video rooms still closing after the grace period");
+    }
     tracker.close();
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
         tracing::warn!(n_tasks = tracker.len(), "shutdown grace period over, exiting anyway");

@@ -57,6 +57,12 @@ pub(crate) struct WsQuery {
     token: Option<String>,
 }
 
+impl WsQuery {
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}
+
 /// Upgrades to the document websocket. The id, the caller and their access are checked before
 /// the upgrade: a document the caller may not open is 404, whether or not it exists.
 pub(crate) async fn doc(

@@ -14,6 +14,7 @@
 pub mod board;
 mod error;
 pub mod message;
+pub mod room;
 mod session;
 mod state;
 

@@ -29,7 +29,7 @@ use crate::state::{Effect, MAX_CHAT_CHARS, Member, RoomState};
 /// How often the active speaker is reconsidered.
 const SPEAKER_EVERY: Duration = Duration::from_millis(300);
 
-/// Called with every chat line, to keep it in the room's document.
+/// Called with the room's document id and every chat line, to keep it in the document.
 pub type ChatSink = Arc<dyn Fn(&str, &ChatLine) + Send + Sync>;
 
 /// What a caller needs to enter a room.
@@ -384,7 +384,7 @@ impl Room {
             at: now_ms(),
             breakout,
         };
-        (self.sfu.chat)(&self.key, &line);
+        (self.sfu.chat)(&self.doc_id, &line);
         let same_room: Vec<ParticipantId> = self
             .state
             .participant_ids()

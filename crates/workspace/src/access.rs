@@ -23,8 +23,11 @@ pub enum Action {
     ManageItems,
     /// Place dots in a board's vote.
     Vote,
-    /// Run a board's workshop: open and close votes, run the timer, lock shapes.
+    /// Run a board's workshop (votes, the timer, locks) or moderate a video room (mute,
+    /// remove, lock, lobby, breakouts).
     Facilitate,
+    /// Send audio and video in a room without a moderator's leave.
+    Speak,
     /// Invite someone, by email or link.
     Invite,
     /// Change a member's role.
@@ -40,7 +43,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Self::SeeProject,
         Self::ListItems,
         Self::OpenDocument,
@@ -49,6 +52,7 @@ impl Action {
         Self::ManageItems,
         Self::Vote,
         Self::Facilitate,
+        Self::Speak,
         Self::Invite,
         Self::ChangeRole,
         Self::RemoveMember,
@@ -64,7 +68,7 @@ pub fn allows(role: ProjectRole, action: Action) -> bool {
     let least = match action {
         SeeProject | ListItems | OpenDocument => ProjectRole::Viewer,
         Comment | Vote => ProjectRole::Commenter,
-        WriteDocument | ManageItems | Facilitate | Invite => ProjectRole::Editor,
+        WriteDocument | ManageItems | Facilitate | Speak | Invite => ProjectRole::Editor,
         ChangeRole | RemoveMember | EditProject | TransferOwnership | DeleteProject => {
             ProjectRole::Owner
         }
@@ -136,6 +140,7 @@ mod tests {
                     Action::WriteDocument,
                     Action::ManageItems,
                     Action::Facilitate,
+                    Action::Speak,
                     Action::Invite,
                 ],
             ),

@@ -9,6 +9,7 @@ mod boards;
 mod doc_index;
 mod people;
 mod projects;
+mod rooms;
 mod secret;
 mod validate;
 
@@ -26,6 +27,7 @@ pub use assets::sniff_image;
 pub use boards::{BoardAccess, MAX_DOTS};
 pub use people::{MAX_PER_PAGE, PeopleSearch};
 pub use projects::{DocAccess, MembershipChange};
+pub use rooms::RoomAccess;
 pub use validate::FieldErrors;
 
 /// Who may create an account.

@@ -1,0 +1,197 @@
+//! `GET /ws/room/{room_id}`: a video room's signaling, JSON text frames of
+//! `hubring_protocol::room`. The caller's access is checked before the upgrade (a room they may
+//! not enter is 404); after it, the socket is a thin pipe between the client and the room in
+//! `hubring-rtc`, which decides everything else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use hubring_doc::room::append_chat;
+use hubring_protocol::room::{ChatLine, ClientMsg, ServerMsg};
+use hubring_protocol::ws::close;
+use hubring_protocol::{DocId, ItemId};
+use hubring_rtc::{ChatSink, JoinRequest, Member, Session};
+use hubring_sync::Registry;
+use tokio_util::task::TaskTracker;
+
+use crate::AppState;
+use crate::api::authenticate;
+use crate::http::ApiError;
+use crate::ws::WsQuery;
+
+/// Largest signaling frame: an SDP offer of a browser with a few transceivers is ~10 KB.
+const MAX_FRAME_BYTES: usize = 256 << 10;
+/// How long a client has to send `join` after the upgrade.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+/// Keeps chat lines in the room's document, through the document's actor (committed, then sent
+/// to anyone who has the document open).
+pub(crate) fn chat_sink(registry: Registry, tracker: TaskTracker) -> ChatSink {
+    Arc::new(move |doc_id: &str, line: &ChatLine| {
+        let Ok(doc) = DocId::parse(doc_id) else { return };
+        let line = line.clone();
+        let registry = registry.clone();
+        tracker.spawn(async move {
+            let edit =
+                Box::new(move |txn: &mut hubring_doc::TransactionMut<'_>| append_chat(txn, &line));
+            if let Err(err) = registry.edit(&doc, edit).await {
+                tracing::warn!(%doc, %err, "chat line not kept");
+            }
+        });
+    })
+}
+
+pub(crate) async fn room(
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+    Query(query): Query<WsQuery>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let caller = match authenticate(&app, &headers, query.token(), true).await {
+        Ok(caller) => caller,
+        Err(err) => return err.into_response(),
+    };
+    let Some(user) = caller.user.clone() else {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in to join a room",
+        )
+        .into_response();
+    };
+    let access = match app.workspace.room(&caller, &ItemId(raw)).await {
+        Ok(access) => access,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    let member = Member {
+        user_id: Some(user.id),
+        name: user.display_name,
+        may_publish: access.may_publish(),
+        moderator: access.may_moderate(),
+    };
+    let request = JoinRequest { room: access.item_id.0, doc_id: access.doc_id.to_string(), member };
+    upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| serve(app, socket, request))
+}
+
+fn text(msg: &ServerMsg) -> Message {
+    Message::Text(serde_json::to_string(msg).expect("server messages serialize").into())
+}
+
+fn error(code: &str, message: impl Into<String>) -> Message {
+    text(&ServerMsg::Error { code: code.into(), message: message.into() })
+}
+
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame { code, reason: reason.into() };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+/// Reads one client message; `Err` carries the reply for a frame that is not one.
+fn parse(msg: &Message) -> Option<Result<ClientMsg, Message>> {
+    match msg {
+        Message::Text(t) => Some(
+            serde_json::from_str::<ClientMsg>(t)
+                .map_err(|err| error("bad_message", format!("not a room message: {err}"))),
+        ),
+        Message::Binary(_) => Some(Err(error("bad_message", "room messages are JSON text"))),
+        _ => None,
+    }
+}
+
+async fn serve(app: AppState, mut socket: WebSocket, mut request: JoinRequest) {
+    // The first message must be `join`.
+    let joined = tokio::time::timeout(JOIN_TIMEOUT, async {
+        while let Some(Ok(msg)) = socket.next().await {
+            match parse(&msg) {
+                Some(Ok(ClientMsg::Join { name })) => return Some(name),
+                Some(Ok(_)) => {
+                    let _ = socket.send(error("join_first", "send `join` first")).await;
+                }
+                Some(Err(reply)) => {
+                    let _ = socket.send(reply).await;
+                }
+                None if matches!(msg, Message::Close(_)) => return None,
+                None => {}
+            }
+        }
+        None
+    })
+    .await;
+    let name = match joined {
+        Ok(Some(name)) => name,
+        Ok(None) => return,
+        Err(_) => return close_with(&mut socket, close::POLICY, "no join").await,
+    };
+    if let Some(name) = name.map(|n| n.trim().chars().take(80).collect::<String>())
+        && !name.is_empty()
+    {
+        request.member.name = name;
+    }
+    let Session { handle, mut inbox, cut } = app.sfu.join(request);
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.reset();
+    loop {
+        tokio::select! {
+            incoming = socket.next() => match incoming {
+                Some(Ok(msg)) => match parse(&msg) {
+                    Some(Ok(msg)) => handle.send(msg),
+                    Some(Err(reply)) => {
+                        // A refused frame gets its error; a socket that cannot take it is gone.
+                        let sent = socket.send(reply).await;
+                        if sent.is_err() {
+                            break;
+                        }
+                    }
+                    None if matches!(msg, Message::Close(_)) => break,
+                    None => {}
+                },
+                Some(Err(err)) => {
+                    // Oversize frames end here: tell the client why.
+                    if err.to_string().contains("too long") || err.to_string().contains("too big") {
+                        close_with(&mut socket, close::TOO_BIG, "frame too large").await;
+                    }
+                    break;
+                }
+                None => break,
+            },
+            outgoing = inbox.recv() => match outgoing {
+                Some(msg) => {
+                    let last = matches!(msg, ServerMsg::Closed { .. });
+                    if socket.send(text(&msg)).await.is_err() {
+                        break;
+                    }
+                    if last {
+                        close_with(&mut socket, 1000, "closed").await;
+                        break;
+                    }
+                }
+                None => break,
+            },
+            () = cut.cancelled() => {
+                close_with(&mut socket, close::TRY_AGAIN, "too slow").await;
+                break;
+            }
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    handle.leave();
+}
