@@ -118,3 +118,23 @@ async fn two_people_run_a_board_workshop_in_chromium() -> anyhow::Result<()> {
     server.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_meet_in_a_video_room_in_chromium() -> anyhow::Result<()> {
+    let chromium = chromium();
+    anyhow::ensure!(chromium.exists(), "the browser tests need Chromium at {}", chromium.display());
+    let dir = browser_dir();
+    npm_ci_in(&dir, "playwright-core").await?;
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.auth_per_minute = Some(1000);
+    })
+    .await;
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let base = format!("http://{}", server.addr);
+    let out = node(&dir, &["rooms.mjs", &base, &shots.to_string_lossy()]).await?;
+    eprintln!("{out}\nscreenshots: {}", shots.display());
+    assert!(out.contains("\"ok\":true"), "{out}");
+    server.stop().await;
+    Ok(())
+}

@@ -22,6 +22,7 @@ use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
 };
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use rtc::sansio::Protocol;
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
@@ -362,7 +363,26 @@ impl Negotiator {
                 }
             }
             PeerCmd::Subscribe(down, forwarder) => {
-                match self.pc.add_track(down.local.clone() as Arc<dyn TrackLocal>).await {
+                // A transceiver of its own: `add_track` would reuse one the client offered to
+                // send on, which the client then cannot receive on.
+                let init = RTCRtpTransceiverInit {
+                    direction: RTCRtpTransceiverDirection::Sendonly,
+                    ..Default::default()
+                };
+                let added = self
+                    .pc
+                    .add_transceiver_from_track(
+                        down.local.clone() as Arc<dyn TrackLocal>,
+                        Some(init),
+                    )
+                    .await;
+                let sender = match added {
+                    Ok(transceiver) => transceiver.sender().await.ok().flatten().ok_or_else(|| {
+                        webrtc::error::Error::Other("a new transceiver has no sender".into())
+                    }),
+                    Err(err) => Err(err),
+                };
+                match sender {
                     Ok(sender) => {
                         self.tracker.spawn(feedback_loop(down.clone(), forwarder));
                         self.senders.insert(key(&down), (sender, down));

@@ -58,6 +58,12 @@ const MAX_BODY_BYTES: usize = 1 << 20;
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
     servers((url = "/api/v1")),
+    // The video rooms' signaling (`/ws/room/{room_id}`) is JSON over a websocket, not a route;
+    // its messages are listed so the web client's types come from the same declarations.
+    components(schemas(
+        hubring_protocol::room::ClientMsg,
+        hubring_protocol::room::ServerMsg
+    )),
     tags(
         (name = "accounts", description = "Sign-up, sign-in, sessions and API tokens"),
         (name = "people", description = "Profiles and the people directory"),

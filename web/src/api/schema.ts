@@ -713,10 +713,156 @@ export interface components {
             /** @description Everyone's dots per shape, most first; only once the vote is closed. */
             results?: components["schemas"]["ShapeDots"][] | null;
         };
+        /** @description How a moderator splits the room. */
+        BreakoutPlan: {
+            /** @enum {string} */
+            mode: "random";
+            /** Format: int32 */
+            rooms: number;
+        } | {
+            /** @enum {string} */
+            mode: "manual";
+            rooms: components["schemas"]["ManualRoom"][];
+        };
+        /** @description A breakout room while breakouts are open. */
+        BreakoutRoom: {
+            /** Format: int32 */
+            index: number;
+            name: string;
+        };
+        /** @description Breakouts in progress. */
+        Breakouts: {
+            /**
+             * Format: int64
+             * @description When they close on their own (ms since the Unix epoch), if a timer was set.
+             */
+            ends_at?: number | null;
+            rooms: components["schemas"]["BreakoutRoom"][];
+        };
+        /** @description An ICE candidate, as `RTCIceCandidate.toJSON()` gives it. */
+        Candidate: {
+            candidate: string;
+            /** Format: int32 */
+            sdpMLineIndex?: number | null;
+            sdpMid?: string | null;
+            usernameFragment?: string | null;
+        };
         /** @description `POST /api/v1/auth/password`. */
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
+        };
+        /** @description A chat line, as kept in the room's document. */
+        ChatLine: {
+            /**
+             * Format: int64
+             * @description Milliseconds since the Unix epoch.
+             */
+            at: number;
+            /**
+             * Format: int32
+             * @description The breakout room it was said in, if any.
+             */
+            breakout?: number | null;
+            from: components["schemas"]["ParticipantId"];
+            id: string;
+            name: string;
+            text: string;
+            user_id?: null | components["schemas"]["UserId"];
+        };
+        /** @description Client to server. */
+        ClientMsg: {
+            /** @description Shown to others; the account's name when empty. */
+            name?: string | null;
+            /** @enum {string} */
+            type: "join";
+        } | {
+            sdp: string;
+            /** @enum {string} */
+            type: "offer";
+        } | {
+            sdp: string;
+            /** @enum {string} */
+            type: "answer";
+        } | {
+            candidate: components["schemas"]["Candidate"];
+            /** @enum {string} */
+            type: "candidate";
+        } | {
+            source: components["schemas"]["Source"];
+            track_id: string;
+            /** @enum {string} */
+            type: "publish";
+        } | {
+            source: components["schemas"]["Source"];
+            /** @enum {string} */
+            type: "unpublish";
+        } | {
+            muted: boolean;
+            source: components["schemas"]["Source"];
+            /** @enum {string} */
+            type: "mute";
+        } | {
+            /** Format: int32 */
+            height: number;
+            track_id: string;
+            /** @enum {string} */
+            type: "view";
+            /** Format: int32 */
+            width: number;
+        } | {
+            raised: boolean;
+            /** @enum {string} */
+            type: "hand";
+        } | {
+            text: string;
+            /** @enum {string} */
+            type: "chat";
+        } | {
+            participant: components["schemas"]["ParticipantId"];
+            source: components["schemas"]["Source"];
+            /** @enum {string} */
+            type: "mute_participant";
+        } | {
+            /** @enum {string} */
+            type: "mute_all";
+        } | {
+            allowed: boolean;
+            participant: components["schemas"]["ParticipantId"];
+            /** @enum {string} */
+            type: "allow_publish";
+        } | {
+            participant: components["schemas"]["ParticipantId"];
+            /** @enum {string} */
+            type: "lower_hand";
+        } | {
+            participant: components["schemas"]["ParticipantId"];
+            /** @enum {string} */
+            type: "remove";
+        } | {
+            locked: boolean;
+            /** @enum {string} */
+            type: "lock";
+        } | {
+            participant: components["schemas"]["ParticipantId"];
+            /** @enum {string} */
+            type: "admit";
+        } | {
+            participant: components["schemas"]["ParticipantId"];
+            /** @enum {string} */
+            type: "deny";
+        } | {
+            /**
+             * Format: int32
+             * @description Minutes until they close on their own.
+             */
+            minutes?: number | null;
+            plan: components["schemas"]["BreakoutPlan"];
+            /** @enum {string} */
+            type: "open_breakouts";
+        } | {
+            /** @enum {string} */
+            type: "close_breakouts";
         };
         /**
          * @description A document id: 1 to [`DocId::MAX_LEN`] characters of `[A-Za-z0-9_.-]`.
@@ -820,6 +966,12 @@ export interface components {
             time_zone: string;
             website: string;
         };
+        /** @description A STUN or TURN server for the browser's `RTCPeerConnection`. */
+        IceServer: {
+            credential?: string | null;
+            urls: string[];
+            username?: string | null;
+        };
         /** @description The answer to `POST /api/v1/invites/{token}/accept`. */
         InviteAccepted: {
             project_id: components["schemas"]["ProjectId"];
@@ -901,10 +1053,24 @@ export interface components {
             updated_at: number;
             updated_by: components["schemas"]["PersonRef"];
         };
+        /**
+         * @description Why the server ended someone's place in the room.
+         * @enum {string}
+         */
+        LeaveReason: "left" | "removed" | "denied" | "closed";
+        /** @description Someone waiting in the lobby of a locked room. */
+        LobbyEntry: {
+            id: components["schemas"]["ParticipantId"];
+            name: string;
+        };
         /** @description `POST /api/v1/auth/login`. */
         LoginRequest: {
             email: string;
             password: string;
+        };
+        ManualRoom: {
+            name: string;
+            participants: components["schemas"]["ParticipantId"][];
         };
         /** @description `GET /api/v1/me`: the signed-in person, with what only they (and admins) see. */
         Me: {
@@ -956,6 +1122,29 @@ export interface components {
          */
         OwnershipTransfer: {
             user_id: components["schemas"]["UserId"];
+        };
+        /** @description A participant of a room: one connection of one person (the same person in two tabs is two). */
+        ParticipantId: string;
+        /** @description One person in the room, as everyone sees them. */
+        ParticipantInfo: {
+            /**
+             * Format: int32
+             * @description The breakout room the participant is in, if any.
+             */
+            breakout?: number | null;
+            /** @description May publish audio and video: project owners and editors, and anyone a moderator let speak. */
+            can_publish: boolean;
+            /**
+             * Format: int64
+             * @description Milliseconds since the Unix epoch when the hand went up; the room orders hands by it.
+             */
+            hand_raised_at?: number | null;
+            id: components["schemas"]["ParticipantId"];
+            /** @description May mute, remove, admit, lock and run breakouts. */
+            moderator: boolean;
+            name: string;
+            tracks: components["schemas"]["TrackInfo"][];
+            user_id?: null | components["schemas"]["UserId"];
         };
         /** @description `GET /api/v1/people`: one page of the directory, best match first. */
         PeoplePage: {
@@ -1080,6 +1269,91 @@ export interface components {
             item: components["schemas"]["ItemView"];
             project_title: string;
         };
+        /** @description The whole room, sent on admission and after which events keep it current. */
+        RoomSnapshot: {
+            active_speaker?: null | components["schemas"]["ParticipantId"];
+            breakouts?: null | components["schemas"]["Breakouts"];
+            /** @description People waiting to be admitted; empty unless the receiver is a moderator. */
+            lobby: components["schemas"]["LobbyEntry"][];
+            locked: boolean;
+            participants: components["schemas"]["ParticipantInfo"][];
+        };
+        /** @description Server to client. */
+        ServerMsg: {
+            /** @enum {string} */
+            type: "lobby";
+        } | {
+            /** @description The room's own document (chat, and a coaching room's notes). */
+            doc_id: string;
+            ice_servers: components["schemas"]["IceServer"][];
+            room: components["schemas"]["RoomSnapshot"];
+            /** @enum {string} */
+            type: "welcome";
+            you: components["schemas"]["ParticipantId"];
+        } | {
+            sdp: string;
+            /** @enum {string} */
+            type: "offer";
+        } | {
+            sdp: string;
+            /** @enum {string} */
+            type: "answer";
+        } | {
+            candidate: components["schemas"]["Candidate"];
+            /** @enum {string} */
+            type: "candidate";
+        } | {
+            participant: components["schemas"]["ParticipantInfo"];
+            /** @enum {string} */
+            type: "joined";
+        } | {
+            participant: components["schemas"]["ParticipantId"];
+            reason: components["schemas"]["LeaveReason"];
+            /** @enum {string} */
+            type: "left";
+        } | {
+            participant: components["schemas"]["ParticipantInfo"];
+            /** @enum {string} */
+            type: "updated";
+        } | {
+            participant?: null | components["schemas"]["ParticipantId"];
+            /** @enum {string} */
+            type: "active_speaker";
+        } | {
+            order: components["schemas"]["ParticipantId"][];
+            /** @enum {string} */
+            type: "hands";
+        } | {
+            line: components["schemas"]["ChatLine"];
+            /** @enum {string} */
+            type: "chat";
+        } | {
+            locked: boolean;
+            /** @enum {string} */
+            type: "locked";
+        } | {
+            lobby: components["schemas"]["LobbyEntry"][];
+            /** @enum {string} */
+            type: "lobby_changed";
+        } | {
+            breakouts?: null | components["schemas"]["Breakouts"];
+            /** @enum {string} */
+            type: "breakouts_changed";
+        } | {
+            by: components["schemas"]["ParticipantId"];
+            source: components["schemas"]["Source"];
+            /** @enum {string} */
+            type: "muted_by";
+        } | {
+            reason: components["schemas"]["LeaveReason"];
+            /** @enum {string} */
+            type: "closed";
+        } | {
+            code: string;
+            message: string;
+            /** @enum {string} */
+            type: "error";
+        };
         /** @description Dots on one shape. */
         ShapeDots: {
             /** Format: int32 */
@@ -1092,6 +1366,11 @@ export interface components {
             email: string;
             password: string;
         };
+        /**
+         * @description What a track carries. Each participant publishes at most one track of each source.
+         * @enum {string}
+         */
+        Source: "microphone" | "camera" | "screen";
         /** @description `PUT /api/v1/boards/{id}/timer`: a facilitator starts the board's shared timer. */
         TimerSet: {
             /**
@@ -1122,6 +1401,20 @@ export interface components {
             /** Format: int64 */
             last_used_at?: number | null;
             name: string;
+        };
+        /**
+         * @description A published track, as others see it. `track_id` is the id of the track in the SDP (`msid`)
+         *     of the connection that carries it to a subscriber; its stream id is the publisher's id.
+         */
+        TrackInfo: {
+            /**
+             * Format: int32
+             * @description Layers the publisher sends (simulcast), 1 when it does not.
+             */
+            layers: number;
+            muted: boolean;
+            source: components["schemas"]["Source"];
+            track_id: string;
         };
         /** @description A person's account. */
         UserId: string;

@@ -11,7 +11,6 @@ import { Home } from "../home/Home";
 import { HubPage, NewHubPage } from "../hubs/HubPage";
 import { HubsPage } from "../hubs/HubsPage";
 import { InvitePage } from "../projects/InvitePage";
-import { ItemPlaceholder } from "../projects/ItemPlaceholder";
 import { NewProjectPage } from "../projects/NewProjectPage";
 import { ProjectPage } from "../projects/ProjectPage";
 import { SettingsPage } from "../settings/SettingsPage";
@@ -22,6 +21,7 @@ import { Layout } from "./Layout";
 // The editor is most of the app's weight: it loads only when a document opens.
 const DocumentPage = lazy(() => import("../documents/DocumentPage"));
 const BoardPage = lazy(() => import("../boards/BoardPage"));
+const RoomPage = lazy(() => import("../rooms/RoomPage"));
 
 export function App() {
   return (
@@ -62,7 +62,14 @@ export function App() {
             </Suspense>
           }
         />
-        <Route path="projects/:projectId/rooms/:itemId" element={<ItemPlaceholder kind="room" />} />
+        <Route
+          path="projects/:projectId/rooms/:itemId"
+          element={
+            <Suspense fallback={<Loading />}>
+              <RoomPage />
+            </Suspense>
+          }
+        />
         <Route path="invite/:token" element={<InvitePage />} />
         <Route path="settings" element={<SettingsPage />} />
         <Route path="*" element={<NotFound />} />

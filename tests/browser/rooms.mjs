@@ -1,0 +1,174 @@
+// Browser test of a video room, against the real server and its SFU:
+//   node rooms.mjs BASE_URL SCREENSHOT_DIR
+// Ana (owner, moderator) and Ben (editor) join one room from two Chromium contexts with fake
+// camera and microphone. Each decodes the other's video and receives audio (getStats rising),
+// Ana's raised hand shows on Ben's page, a chat line arrives, and when Ana mutes Ben his
+// outgoing audio stops.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { CHROMIUM, apiCall, assertNoProblems, fail, newContext, signupByApi } from "./lib.mjs";
+
+const [base, shots] = process.argv.slice(2);
+if (!base || !shots) fail("usage: node rooms.mjs BASE_URL SCREENSHOT_DIR");
+mkdirSync(shots, { recursive: true });
+
+const steps = [];
+const measured = {};
+function step(name) {
+  steps.push(name);
+  console.log(`- ${name}`);
+}
+
+/** Sums `field` over the inbound (or outbound) RTP stats of `kind` of the page's connection. */
+async function stat(page, direction, kind, field) {
+  return page.evaluate(
+    async ([direction, kind, field]) => {
+      const pc = window.__hubringRoom?.peerConnection();
+      if (!pc) return 0;
+      let sum = 0;
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type === `${direction}-rtp` && s.kind === kind) sum += s[field] ?? 0;
+      }
+      return sum;
+    },
+    [direction, kind, field],
+  );
+}
+
+/** Waits until `field` rises by at least `by` within `ms`; returns [before, after]. */
+async function rises(page, direction, kind, field, by, ms) {
+  const before = await stat(page, direction, kind, field);
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const now = await stat(page, direction, kind, field);
+    if (now - before >= by) return [before, now];
+    if (Date.now() > deadline) {
+      const state = await page.evaluate(async () => {
+        const room = window.__hubringRoom;
+        const pc = room?.peerConnection();
+        const stats = pc ? [...(await pc.getStats()).values()].filter((s) => s.type.endsWith("rtp")).map((s) => `${s.type}/${s.kind}/${s.rid ?? ""}:${s.packetsReceived ?? s.packetsSent}`) : [];
+        return {
+          connection: pc?.connectionState,
+          ice: pc?.iceConnectionState,
+          signaling: pc?.signalingState,
+          transceivers: pc?.getTransceivers().map((t) => `${t.mid}:${t.direction}/${t.currentDirection}`),
+          error: room?.view.error,
+          streams: [...(room?.view.streams.keys() ?? [])],
+          stats,
+        };
+      });
+      fail(`${direction} ${kind} ${field} went from ${before} to ${now} in ${ms} ms: ${JSON.stringify(state)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+  ],
+});
+let current = "setup";
+const pages = [];
+try {
+  const ana = await newContext(browser, base, { permissions: ["camera", "microphone"] });
+  const ben = await newContext(browser, base, { permissions: ["camera", "microphone"] });
+  current = "Ana and Ben have accounts; Ana's project has a room";
+  step(current);
+  await signupByApi(ana, base, "ana@hubs.example", "Ana");
+  await signupByApi(ben, base, "ben@hubs.example", "Ben");
+  const project = await apiCall(ana, base, "POST", "/projects", { title: "Peer learning", visibility: "private" });
+  await apiCall(ana, base, "POST", `/projects/${project.id}/members`, { email: "ben@hubs.example", role: "editor" });
+  await apiCall(ana, base, "POST", `/projects/${project.id}/items`, { kind: "document", title: "Session notes" });
+  const item = await apiCall(ana, base, "POST", `/projects/${project.id}/items`, { kind: "room", title: "Thursday session" });
+  const path = `/projects/${project.id}/rooms/${item.id}`;
+
+  current = "both check their devices and join";
+  step(current);
+  const pageA = await ana.newPage();
+  const pageB = await ben.newPage();
+  pages.push(pageA, pageB);
+  for (const page of pages) page.on("console", (m) => m.type() === "error" && console.error(`console: ${m.text()}`));
+  for (const page of [pageA, pageB]) {
+    await page.goto(path);
+    await page.getByTestId("join").waitFor();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="join"]')?.disabled);
+    // The page keeps its room connection where the test can read its statistics.
+    await page.evaluate(() => {
+      window.__hubringRoom = null;
+    });
+  }
+  await pageA.getByTestId("join").click();
+  await pageB.getByTestId("join").click();
+  await pageA.locator('[data-testid="tile"]').first().waitFor({ timeout: 15_000 });
+  await pageB.locator('[data-testid="tile"]').first().waitFor({ timeout: 15_000 });
+
+  current = "each decodes the other's video and receives audio";
+  step(current);
+  const started = Date.now();
+  for (const [name, page] of [
+    ["Ana", pageA],
+    ["Ben", pageB],
+  ]) {
+    await page.waitForFunction(() => window.__hubringRoom?.peerConnection(), null, { timeout: 10_000 });
+    const [f0, f1] = await rises(page, "inbound", "video", "framesDecoded", 30, 15_000);
+    const [s0, s1] = await rises(page, "inbound", "audio", "totalSamplesReceived", 48_000, 15_000);
+    measured[`${name} frames decoded`] = f1 - f0;
+    measured[`${name} audio samples`] = s1 - s0;
+  }
+  // Over three seconds, both keep rising.
+  const [fa0, fa1] = await rises(pageA, "inbound", "video", "framesDecoded", 30, 3_000);
+  const [fb0, fb1] = await rises(pageB, "inbound", "video", "framesDecoded", 30, 3_000);
+  measured["first media, ms"] = Date.now() - started;
+  measured["frames decoded in 3 s (Ana, Ben)"] = [fa1 - fa0, fb1 - fb0];
+  await pageA.screenshot({ path: join(shots, "room-two-tiles.png"), fullPage: true });
+
+  current = "Ana raises her hand; Ben sees it";
+  step(current);
+  await pageA.getByTestId("hand").click();
+  await pageB.locator('[data-testid="tile"] [data-testid="hand-raised"]').waitFor({ timeout: 5_000 });
+
+  current = "a chat line arrives";
+  step(current);
+  await pageB.getByRole("tab", { name: "Chat" }).click();
+  await pageA.getByRole("tab", { name: "Chat" }).click();
+  await pageA.getByTestId("chat-input").fill("Welcome to the session!");
+  await pageA.getByTestId("chat-input").press("Enter");
+  await pageB.getByTestId("chat").getByText("Welcome to the session!").waitFor({ timeout: 5_000 });
+
+  current = "Ana mutes Ben; his outgoing audio stops";
+  step(current);
+  await rises(pageB, "outbound", "audio", "packetsSent", 20, 5_000);
+  await pageA.getByRole("tab", { name: "Participants" }).click();
+  await pageA.getByTestId("mute-Ben").click();
+  await pageB.waitForFunction(() => document.querySelector('[data-testid="mic"]')?.getAttribute("aria-pressed") === "false", null, {
+    timeout: 5_000,
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  const sent0 = await stat(pageB, "outbound", "audio", "packetsSent");
+  await new Promise((r) => setTimeout(r, 2_000));
+  const sent1 = await stat(pageB, "outbound", "audio", "packetsSent");
+  measured["Ben's audio packets in 2 s after the mute"] = sent1 - sent0;
+  if (sent1 - sent0 > 5) fail(`Ben still sends audio after being muted: ${sent1 - sent0} packets`);
+  // Video keeps flowing.
+  await rises(pageA, "inbound", "video", "framesDecoded", 10, 3_000);
+
+  assertNoProblems(ana, ben);
+  console.log(JSON.stringify({ ok: true, steps: steps.length, measured }));
+} catch (err) {
+  console.error(`failed at step: ${current} (screenshots in ${shots})`);
+  for (const [i, page] of pages.entries()) {
+    await page.screenshot({ path: join(shots, `room-failure-${i}.png`), fullPage: true }).catch(() => {});
+    console.error(`page ${i}: ${(await page.innerText("body").catch(() => "")).slice(0, 500)}`);
+  }
+  throw err;
+} finally {
+  await browser.close();
+}
