@@ -122,6 +122,7 @@ async fn a_removed_participant_is_closed_within_a_second() -> anyhow::Result<()>
     let mut rx = receiving(&mut ben).await?;
     frames_in_order(&mut rx, 20).await?;
 
+    assert_eq!(sfu.stats().connections, 2, "both connected before the removal");
     let removed_at = Instant::now();
     ana.send(ClientMsg::Remove { participant: ben.id.clone() });
     let reason = ben
@@ -131,8 +132,7 @@ async fn a_removed_participant_is_closed_within_a_second() -> anyhow::Result<()>
         })
         .await?;
     assert_eq!(reason, LeaveReason::Removed);
-    // The server closes the removed participant's connection.
-    assert_eq!(sfu.stats().connections, 2);
+    // The server closes the removed participant's connection (it may already have).
     while sfu.stats().connections > 1 {
         assert!(removed_at.elapsed() < Duration::from_secs(1), "not closed within a second");
         tokio::time::sleep(Duration::from_millis(5)).await;
