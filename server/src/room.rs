@@ -23,7 +23,7 @@ use tokio_util::task::TaskTracker;
 use crate::AppState;
 use crate::api::authenticate;
 use crate::http::ApiError;
-use crate::ws::WsQuery;
+use crate::ws::{WsQuery, is_too_big};
 
 /// Largest signaling frame: an SDP offer of a browser with a few transceivers is ~10 KB.
 const MAX_FRAME_BYTES: usize = 256 << 10;
@@ -162,7 +162,7 @@ async fn serve(app: AppState, mut socket: WebSocket, mut request: JoinRequest) {
                 },
                 Some(Err(err)) => {
                     // Oversize frames end here: tell the client why.
-                    if err.to_string().contains("too long") || err.to_string().contains("too big") {
+                    if is_too_big(err) {
                         close_with(&mut socket, close::TOO_BIG, "frame too large").await;
                     }
                     break;

@@ -557,7 +557,7 @@ async fn send_close(mut socket: Box<WebSocket>, code: u16, reason: String) {
     .await;
 }
 
-fn is_too_big(err: axum::Error) -> bool {
+pub(crate) fn is_too_big(err: axum::Error) -> bool {
     matches!(
         err.into_inner().downcast_ref::<tungstenite::Error>(),
         Some(tungstenite::Error::Capacity(_))

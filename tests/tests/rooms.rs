@@ -197,5 +197,16 @@ async fn roles_decide_who_enters_speaks_and_moderates_and_chat_is_kept() -> anyh
         })
         .await?;
     assert_eq!(left, guest_id);
+
+    // A frame over the limit closes the connection with 1009, saying why.
+    host.0.send(Message::Text("x".repeat(300 << 10).into())).await?;
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(10), host.0.next()).await? {
+            Some(Ok(Message::Close(Some(frame)))) => break u16::from(frame.code),
+            Some(Ok(_)) => {}
+            other => anyhow::bail!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(code, 1009);
     Ok(())
 }

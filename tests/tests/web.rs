@@ -37,6 +37,26 @@ async fn node(dir: &std::path::Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(stdout)
 }
 
+/// What every browser test needs: Chromium, the test scripts' packages, and a server where
+/// several people may sign up from one address within the minute.
+async fn browser_server() -> anyhow::Result<(PathBuf, TestServer)> {
+    let chromium = chromium();
+    anyhow::ensure!(
+        chromium.exists(),
+        "the browser tests need Chromium at {} (Debian: apt-get install chromium; or set \
+         HUBRING_CHROMIUM)",
+        chromium.display()
+    );
+    let dir = browser_dir();
+    npm_ci_in(&dir, "playwright-core").await?;
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.auth_per_minute = Some(1000);
+    })
+    .await;
+    Ok((dir, server))
+}
+
 #[tokio::test]
 async fn web_unit_tests_pass() -> anyhow::Result<()> {
     let web = web_dir();
@@ -48,21 +68,7 @@ async fn web_unit_tests_pass() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_co_edit_a_document_in_chromium() -> anyhow::Result<()> {
-    let chromium = chromium();
-    anyhow::ensure!(
-        chromium.exists(),
-        "the browser tests need Chromium at {} (Debian: apt-get install chromium; or set \
-         HUBRING_CHROMIUM)",
-        chromium.display()
-    );
-    let dir = browser_dir();
-    npm_ci_in(&dir, "playwright-core").await?;
-    let server = TestServer::start_with(|args| {
-        args.open_docs = Some(false);
-        // Several people sign up from one address within the minute.
-        args.auth_per_minute = Some(1000);
-    })
-    .await;
+    let (dir, server) = browser_server().await?;
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let base = format!("http://{}", server.addr);
     let out = node(&dir, &["documents.mjs", &base, &shots.to_string_lossy()]).await?;
@@ -74,20 +80,7 @@ async fn two_people_co_edit_a_document_in_chromium() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_run_a_board_workshop_in_chromium() -> anyhow::Result<()> {
-    let chromium = chromium();
-    anyhow::ensure!(
-        chromium.exists(),
-        "the browser tests need Chromium at {} (Debian: apt-get install chromium; or set \
-         HUBRING_CHROMIUM)",
-        chromium.display()
-    );
-    let dir = browser_dir();
-    npm_ci_in(&dir, "playwright-core").await?;
-    let server = TestServer::start_with(|args| {
-        args.open_docs = Some(false);
-        args.auth_per_minute = Some(1000);
-    })
-    .await;
+    let (dir, server) = browser_server().await?;
     // The 2,000-shape board the test pans, written here through the model.
     let owner = ApiClient::signup(&server, "scale@hubs.example").await?;
     let project =
@@ -121,15 +114,7 @@ async fn two_people_run_a_board_workshop_in_chromium() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_meet_in_a_video_room_in_chromium() -> anyhow::Result<()> {
-    let chromium = chromium();
-    anyhow::ensure!(chromium.exists(), "the browser tests need Chromium at {}", chromium.display());
-    let dir = browser_dir();
-    npm_ci_in(&dir, "playwright-core").await?;
-    let server = TestServer::start_with(|args| {
-        args.open_docs = Some(false);
-        args.auth_per_minute = Some(1000);
-    })
-    .await;
+    let (dir, server) = browser_server().await?;
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
     let base = format!("http://{}", server.addr);
     let out = node(&dir, &["rooms.mjs", &base, &shots.to_string_lossy()]).await?;

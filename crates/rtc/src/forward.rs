@@ -329,7 +329,8 @@ pub(crate) struct Forwarder {
     downs: Mutex<Arc<[Arc<DownTrack>]>>,
     /// Forwarding at all: off while the source is muted.
     on: AtomicBool,
-    pub(crate) forwarded: AtomicU64,
+    /// The SFU's count of packets forwarded.
+    forwarded: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Forwarder {
@@ -348,6 +349,7 @@ impl Forwarder {
         remote: Arc<dyn TrackRemote>,
         codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
         on: bool,
+        forwarded: Arc<AtomicU64>,
     ) -> Self {
         Self {
             publisher,
@@ -358,7 +360,7 @@ impl Forwarder {
             layers: Mutex::new(Layers::default()),
             downs: Mutex::new(Arc::from(Vec::new())),
             on: AtomicBool::new(on),
-            forwarded: AtomicU64::new(0),
+            forwarded,
         }
     }
 
@@ -407,36 +409,36 @@ impl Forwarder {
     /// Forwards one packet from the publisher to every subscriber.
     pub(crate) async fn forward(&self, packet: &rtp::Packet) {
         let now = Instant::now();
-        let layer = {
+        let mut keyframe_for = [false; MAX_LAYERS];
+        // Decided under one lock; written after it, since writing awaits the connection.
+        let outs: Vec<(Arc<DownTrack>, rtp::Packet)> = {
             let mut layers = self.layers.lock().expect("not poisoned");
             let Some(layer) = layers.layer_of(packet.header.ssrc) else { return };
             layers.seen(layer, packet.payload.len(), now);
-            layer
-        };
-        if !self.is_on() {
-            return;
-        }
-        let downs = self.downs();
-        let mut keyframe_for = [false; MAX_LAYERS];
-        for down in downs.iter() {
-            let (out, want_key) = {
-                let layers = self.layers.lock().expect("not poisoned");
-                down.decide(packet, layer, self.video, &layers, now)
-            };
-            if let Some(l) = want_key {
-                keyframe_for[usize::from(l)] = true;
+            if !self.is_on() {
+                return;
             }
-            if let Some(out) = out {
-                match down.local.write_rtp(out).await {
-                    Ok(()) => {
-                        self.forwarded.fetch_add(1, Ordering::Relaxed);
+            self.downs()
+                .iter()
+                .filter_map(|down| {
+                    let (out, want_key) = down.decide(packet, layer, self.video, &layers, now);
+                    if let Some(l) = want_key {
+                        keyframe_for[usize::from(l)] = true;
                     }
-                    Err(err) => {
-                        // Not bound yet (negotiation still settling) or closing: start again at
-                        // the next keyframe, so the subscriber never begins mid-picture.
-                        tracing::trace!(%err, subscriber = %down.subscriber, "not forwarded");
-                        down.restart();
-                    }
+                    out.map(|out| (down.clone(), out))
+                })
+                .collect()
+        };
+        for (down, out) in outs {
+            match down.local.write_rtp(out).await {
+                Ok(()) => {
+                    self.forwarded.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(err) => {
+                    // Not bound yet (negotiation still settling) or closing: start again at
+                    // the next keyframe, so the subscriber never begins mid-picture.
+                    tracing::trace!(%err, subscriber = %down.subscriber, "not forwarded");
+                    down.restart();
                 }
             }
         }

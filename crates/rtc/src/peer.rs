@@ -31,8 +31,8 @@ use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceCandidateType, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
-    RTCSdpType, RTCSessionDescription, Registry, SettingEngineBuilder, configure_nack,
-    configure_rtcp_reports, configure_simulcast_extension_headers,
+    RTCSessionDescription, Registry, SettingEngineBuilder, configure_nack, configure_rtcp_reports,
+    configure_simulcast_extension_headers,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -483,7 +483,8 @@ impl Negotiator {
     }
 
     async fn renegotiate(&mut self) {
-        if self.offering || self.pc.signaling_state_is_busy().await {
+        // A client offer is answered within one command, so only our own can be outstanding.
+        if self.offering {
             self.again = true;
             return;
         }
@@ -501,24 +502,6 @@ impl Negotiator {
         }
         self.offering = true;
         self.out.send(ServerMsg::Offer { sdp });
-    }
-}
-
-/// Whether a connection is between an offer and its answer.
-#[async_trait::async_trait]
-trait SignalingBusy {
-    async fn signaling_state_is_busy(&self) -> bool;
-}
-
-#[async_trait::async_trait]
-impl SignalingBusy for Arc<dyn PeerConnection> {
-    async fn signaling_state_is_busy(&self) -> bool {
-        self.pending_local_description().await.is_some()
-            || self.pending_remote_description().await.is_some()
-            || matches!(
-                self.remote_description().await.map(|d| d.sdp_type),
-                Some(RTCSdpType::Rollback)
-            )
     }
 }
 

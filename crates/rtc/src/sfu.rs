@@ -314,7 +314,7 @@ impl Room {
         match msg {
             ClientMsg::Join { .. } => {}
             ClientMsg::Offer { sdp } => {
-                if !self.can_publish(&id) && crate::peer::offer_sends_media(&sdp) {
+                if !self.state.can_publish(&id) && crate::peer::offer_sends_media(&sdp) {
                     self.send(
                         &id,
                         ServerMsg::Error {
@@ -344,10 +344,6 @@ impl Room {
                 ),
             },
         }
-    }
-
-    fn can_publish(&self, id: &ParticipantId) -> bool {
-        self.state.can_publish(id)
     }
 
     fn forwarder_of_track(&self, track_id: &str) -> Option<Arc<Forwarder>> {
@@ -443,9 +439,8 @@ impl Room {
                 down.uncount_video();
             }
         }
-        if self.speaker.lock().expect("not poisoned").forget(id) {
-            // The state hears of it through `leave`.
-        }
+        // The room's state clears its own record of the speaker in `leave`.
+        self.speaker.lock().expect("not poisoned").forget(id);
     }
 
     fn unsubscribe_all(&self, forwarder: &Arc<Forwarder>) {
@@ -649,7 +644,7 @@ impl Room {
         } else {
             Source::Camera
         });
-        if !self.can_publish(&publisher) {
+        if !self.state.can_publish(&publisher) {
             // A listen-only participant's media is never forwarded.
             return;
         }
@@ -662,8 +657,14 @@ impl Room {
             .iter()
             .find(|t| t.source == source)
             .is_some_and(|t| t.muted);
-        let forwarder =
-            Arc::new(Forwarder::new(publisher.clone(), source, track.clone(), codec, !muted));
+        let forwarder = Arc::new(Forwarder::new(
+            publisher.clone(),
+            source,
+            track.clone(),
+            codec,
+            !muted,
+            self.sfu.forwarded.clone(),
+        ));
         if let Some(old) = self.forwarders.insert((publisher.clone(), source), forwarder.clone()) {
             self.unsubscribe_all(&old);
         }
@@ -673,7 +674,6 @@ impl Room {
             self.me.clone(),
             self.speaker.clone(),
             audio_level_id,
-            self.sfu.forwarded.clone(),
         ));
         let people: Vec<ParticipantId> = self.state.participant_ids().cloned().collect();
         for person in people {
@@ -699,7 +699,6 @@ async fn forward_loop(
     room: mpsc::UnboundedSender<RoomCmd>,
     speaker: Arc<Mutex<SpeakerDetector<ParticipantId>>>,
     audio_level_id: Option<Arc<AtomicU8>>,
-    forwarded: Arc<AtomicU64>,
 ) {
     let mut next_unnamed_layer = 0u8;
     while let Some(event) = forwarder.remote.poll().await {
@@ -735,12 +734,7 @@ async fn forward_loop(
                         Instant::now(),
                     );
                 }
-                let before = forwarder.forwarded.load(Ordering::Relaxed);
                 forwarder.forward(&packet).await;
-                forwarded.fetch_add(
-                    forwarder.forwarded.load(Ordering::Relaxed) - before,
-                    Ordering::Relaxed,
-                );
             }
             TrackRemoteEvent::OnEnded => break,
             _ => {}

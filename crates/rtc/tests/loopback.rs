@@ -7,7 +7,6 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use client::tokio_util_stop::Stop;
 use client::{Client, WAIT, member, receive, run_publisher};
 use hubring_protocol::room::{BreakoutPlan, ClientMsg, LeaveReason, ServerMsg, Source};
 use hubring_rtc::{RtcConfig, Sfu};
@@ -71,7 +70,7 @@ async fn one_publisher_three_subscribers_get_every_frame_intact_and_in_order() -
         subs.push(c);
     }
     let track = ana.publish_video("ana-camera").await?;
-    let stop = Stop::default();
+    let stop = CancellationToken::new();
     let (keys_tx, mut key_requests) = mpsc::unbounded_channel();
     tokio::spawn(run_publisher(track, stop.clone(), keys_tx));
 
@@ -104,7 +103,7 @@ async fn one_publisher_three_subscribers_get_every_frame_intact_and_in_order() -
         let next = tokio::time::timeout(WAIT, rx.recv()).await?.expect("frames");
         assert_eq!(next.1, more.1 + 1);
     }
-    stop.stop();
+    stop.cancel();
     assert!(sfu.stats().forwarded > 300);
     Ok(())
 }
@@ -116,7 +115,7 @@ async fn a_removed_participant_is_closed_within_a_second() -> anyhow::Result<()>
     let (mut ben, _) = Client::join(&sfu, "room-2", member("Ben", true, false)).await?;
     ben.offer_receive_only().await?;
     let track = ana.publish_video("ana-camera").await?;
-    let stop = Stop::default();
+    let stop = CancellationToken::new();
     let (keys_tx, _keys) = mpsc::unbounded_channel();
     tokio::spawn(run_publisher(track, stop.clone(), keys_tx));
     let mut rx = receiving(&mut ben).await?;
@@ -153,7 +152,7 @@ async fn a_removed_participant_is_closed_within_a_second() -> anyhow::Result<()>
         })
         .await?;
     assert_eq!(left, (ben.id.clone(), LeaveReason::Removed));
-    stop.stop();
+    stop.cancel();
     Ok(())
 }
 

@@ -53,6 +53,8 @@ function PreJoin(props: {
   const [camera, setCamera] = useState("");
   const [mic, setMic] = useState("");
   const { setMedia } = props;
+  // The preview's stream: stopped when another device replaces it (the last one is published).
+  const previous = useRef<MediaStream | null>(null);
   useEffect(() => {
     let cancelled = false;
     const constraints: MediaStreamConstraints = {
@@ -69,7 +71,8 @@ function PreJoin(props: {
           for (const track of s?.getTracks() ?? []) track.stop();
           return;
         }
-        // Kept when joining: the room publishes this stream.
+        for (const track of previous.current?.getTracks() ?? []) track.stop();
+        previous.current = s;
         setMedia(s);
         setDevices(await navigator.mediaDevices.enumerateDevices());
       })
@@ -87,28 +90,18 @@ function PreJoin(props: {
       <div className="room-preview">
         {props.media ? <Video stream={props.media} muted mirrored /> : null}
       </div>
-      <label>
-        {t("room.cameraDevice")}
-        <select value={camera} onChange={(e) => setCamera(e.target.value)}>
-          {cams.map((d) => (
-            <option key={d.deviceId} value={d.deviceId}>
-              {d.label || d.deviceId}
-            </option>
-          ))}
-          <option value="none">{t("room.noDevice")}</option>
-        </select>
-      </label>
-      <label>
-        {t("room.microphoneDevice")}
-        <select value={mic} onChange={(e) => setMic(e.target.value)}>
-          {mics.map((d) => (
-            <option key={d.deviceId} value={d.deviceId}>
-              {d.label || d.deviceId}
-            </option>
-          ))}
-          <option value="none">{t("room.noDevice")}</option>
-        </select>
-      </label>
+      <DeviceSelect
+        label={t("room.cameraDevice")}
+        devices={cams}
+        value={camera}
+        onChange={setCamera}
+      />
+      <DeviceSelect
+        label={t("room.microphoneDevice")}
+        devices={mics}
+        value={mic}
+        onChange={setMic}
+      />
       <button
         type="button"
         className="primary"
@@ -119,6 +112,28 @@ function PreJoin(props: {
         {t("room.join")}
       </button>
     </section>
+  );
+}
+
+function DeviceSelect(props: {
+  label: string;
+  devices: MediaDeviceInfo[];
+  value: string;
+  onChange: (deviceId: string) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <label>
+      {props.label}
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        {props.devices.map((d) => (
+          <option key={d.deviceId} value={d.deviceId}>
+            {d.label || d.deviceId}
+          </option>
+        ))}
+        <option value="none">{t("room.noDevice")}</option>
+      </select>
+    </label>
   );
 }
 
@@ -208,7 +223,7 @@ function InRoom(props: { conn: RoomConnection; projectId: string; title: string 
           {shown.flatMap((p) => {
             const screen = view.streams.get(`${p.id}~screen`);
             return screen
-              ? [<ScreenTile key={`${p.id}-screen`} conn={conn} participant={p} stream={screen} />]
+              ? [<ScreenTile key={`${p.id}-screen`} participant={p} stream={screen} />]
               : [];
           })}
         </div>
@@ -316,11 +331,7 @@ function Tile(props: { conn: RoomConnection; participant: ParticipantInfo; view:
   );
 }
 
-function ScreenTile(props: {
-  conn: RoomConnection;
-  participant: ParticipantInfo;
-  stream: MediaStream;
-}) {
+function ScreenTile(props: { participant: ParticipantInfo; stream: MediaStream }) {
   return (
     <figure className="tile screen">
       <Video stream={props.stream} />

@@ -101,11 +101,12 @@ export class RoomConnection {
   }
 
   private upsert(p: ParticipantInfo): void {
-    const others = this.view.participants.filter((q) => q.id !== p.id);
-    const at = this.view.participants.findIndex((q) => q.id === p.id);
-    const participants =
-      at < 0 ? [...others, p] : this.view.participants.map((q) => (q.id === p.id ? p : q));
-    this.set({ participants });
+    const known = this.view.participants.some((q) => q.id === p.id);
+    this.set({
+      participants: known
+        ? this.view.participants.map((q) => (q.id === p.id ? p : q))
+        : [...this.view.participants, p],
+    });
   }
 
   private async receive(msg: ServerMsg): Promise<void> {

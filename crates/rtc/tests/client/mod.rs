@@ -19,6 +19,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 };
 use rtc::sansio::Protocol;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -325,7 +326,7 @@ pub fn check_frame(payload: &[u8]) -> anyhow::Result<(u32, bool)> {
 /// times keyframe requests arrived.
 pub async fn run_publisher(
     track: Arc<TrackLocalStaticRTP>,
-    stop: tokio_util_stop::Stop,
+    stop: CancellationToken,
     key_requests: mpsc::UnboundedSender<Instant>,
 ) {
     let mut n = 0u32;
@@ -343,7 +344,7 @@ pub async fn run_publisher(
             }
         }
     });
-    while !stop.is_stopped() {
+    while !stop.is_cancelled() {
         every.tick().await;
         while let Ok(at) = pli_rx.try_recv() {
             want_key = true;
@@ -361,23 +362,6 @@ pub async fn run_publisher(
         if track.write_rtp(packet).await.is_ok() {
             n += 1;
             seq = seq.wrapping_add(1);
-        }
-    }
-}
-
-pub mod tokio_util_stop {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    #[derive(Clone, Default)]
-    pub struct Stop(Arc<AtomicBool>);
-
-    impl Stop {
-        pub fn stop(&self) {
-            self.0.store(true, Ordering::Relaxed);
-        }
-        pub fn is_stopped(&self) -> bool {
-            self.0.load(Ordering::Relaxed)
         }
     }
 }
