@@ -17,7 +17,7 @@ use hubring_protocol::room::{ChatLine, ClientMsg, ServerMsg};
 use hubring_protocol::ws::close;
 use hubring_protocol::{DocId, ItemId};
 use hubring_rtc::{ChatSink, JoinRequest, Member, Session};
-use hubring_sync::Registry;
+use hubring_sync::{CloseSignal, Registry};
 use tokio_util::task::TaskTracker;
 
 use crate::AppState;
@@ -75,6 +75,17 @@ pub(crate) async fn room(
         Ok(access) => access,
         Err(err) => return ApiError::from(err).into_response(),
     };
+    // Indexed under the room's document, so that a change of access (removed from the
+    // project, a role changed, the room deleted, signed out) closes the socket like a
+    // document's. The room's id is known only once it is found; a change between the check and
+    // here is seen on reconnect.
+    let revoked = Arc::new(CloseSignal::default());
+    let registration = app.live.register(
+        user.id.clone(),
+        access.doc_id.clone(),
+        caller.credential.clone(),
+        &revoked,
+    );
     let member = Member {
         user_id: Some(user.id),
         name: user.display_name,
@@ -82,10 +93,12 @@ pub(crate) async fn room(
         moderator: access.may_moderate(),
     };
     let request = JoinRequest { room: access.item_id.0, doc_id: access.doc_id.to_string(), member };
-    upgrade
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| serve(app, socket, request))
+    upgrade.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES).on_upgrade(
+        move |socket| async move {
+            serve(app, socket, request, &revoked).await;
+            drop(registration);
+        },
+    )
 }
 
 fn text(msg: &ServerMsg) -> Message {
@@ -113,7 +126,12 @@ fn parse(msg: &Message) -> Option<Result<ClientMsg, Message>> {
     }
 }
 
-async fn serve(app: AppState, mut socket: WebSocket, mut request: JoinRequest) {
+async fn serve(
+    app: AppState,
+    mut socket: WebSocket,
+    mut request: JoinRequest,
+    revoked: &CloseSignal,
+) {
     // The first message must be `join`.
     let joined = tokio::time::timeout(JOIN_TIMEOUT, async {
         while let Some(Ok(msg)) = socket.next().await {
@@ -182,6 +200,12 @@ async fn serve(app: AppState, mut socket: WebSocket, mut request: JoinRequest) {
                 }
                 None => break,
             },
+            () = revoked.closed() => {
+                let reason = revoked.reason().map(|r| (r.code, r.reason.clone()));
+                let (code, reason) = reason.unwrap_or((close::POLICY, String::new()));
+                close_with(&mut socket, code, &reason).await;
+                break;
+            }
             () = cut.cancelled() => {
                 close_with(&mut socket, close::TRY_AGAIN, "too slow").await;
                 break;

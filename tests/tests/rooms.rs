@@ -210,3 +210,139 @@ async fn roles_decide_who_enters_speaks_and_moderates_and_chat_is_kept() -> anyh
     assert_eq!(code, 1009);
     Ok(())
 }
+
+/// The ids of the items `who` sees in `project`.
+async fn item_ids(who: &ApiClient, project: &str) -> anyhow::Result<Vec<String>> {
+    let items = who.get(&format!("/projects/{project}/items")).await?;
+    assert_eq!(items.status, StatusCode::OK);
+    let items = items.body.as_array().cloned().unwrap_or_default();
+    Ok(items.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coaching_room_and_its_notes_are_the_two_peoples_alone() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.rtc_bind = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+    })
+    .await;
+    // The project's owner is not part of the coaching: a mentor (editor) coaches a member who
+    // only views the project.
+    let owner = ApiClient::signup(&server, "owner@hubs.example").await?;
+    let mentor = ApiClient::signup(&server, "mentor@hubs.example").await?;
+    let member = ApiClient::signup(&server, "member@hubs.example").await?;
+    let outsider = ApiClient::signup(&server, "outsider@hubs.example").await?;
+    let project =
+        owner.post("/projects", json!({"title": "Residency", "visibility": "network"})).await?;
+    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
+    for (email, role) in [("mentor@hubs.example", "editor"), ("member@hubs.example", "viewer")] {
+        let added = owner
+            .post(&format!("/projects/{project}/members"), json!({"email": email, "role": role}))
+            .await?;
+        assert_eq!(added.status, StatusCode::CREATED);
+    }
+    let coaching = |with: &str| json!({"with": with, "title": "Coaching: Mia & Max", "notes_title": "Coaching notes"});
+    let path = format!("/projects/{project}/coaching");
+
+    // Refusals: coaching oneself, someone outside the project, and a viewer starting one.
+    let alone = mentor.post(&path, coaching(mentor.id())).await?;
+    assert_eq!(
+        (alone.status, alone.body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"))
+    );
+    let stranger = mentor.post(&path, coaching(outsider.id())).await?;
+    assert_eq!(stranger.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", stranger.body);
+    let by_viewer = member.post(&path, coaching(mentor.id())).await?;
+    assert_eq!(by_viewer.status, StatusCode::FORBIDDEN);
+
+    let created = mentor.post(&path, coaching(member.id())).await?;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let room = created.body["room"]["id"].as_str().unwrap_or_default().to_owned();
+    let notes = created.body["notes"]["id"].as_str().unwrap_or_default().to_owned();
+    let notes_doc = created.body["notes"]["doc_id"].as_str().unwrap_or_default().to_owned();
+    let open = owner
+        .post(&format!("/projects/{project}/items"), json!({"kind": "document", "title": "Plan"}))
+        .await?;
+    let open = open.body["id"].as_str().unwrap_or_default().to_owned();
+
+    // The two see both, with who they are for and the room's notes; the owner sees neither.
+    for who in [&mentor, &member] {
+        let mut ids = item_ids(who, &project).await?;
+        ids.sort();
+        let mut want = vec![room.clone(), notes.clone(), open.clone()];
+        want.sort();
+        assert_eq!(ids, want);
+        let view = who.get(&format!("/items/{room}")).await?;
+        assert_eq!(view.body["notes_id"].as_str(), Some(notes.as_str()));
+        let audience = view.body["audience"].as_array().cloned().unwrap_or_default();
+        let mut names: Vec<&str> = audience.iter().filter_map(|p| p["id"].as_str()).collect();
+        names.sort_unstable();
+        let mut pair = vec![mentor.id(), member.id()];
+        pair.sort_unstable();
+        assert_eq!(names, pair);
+    }
+    assert_eq!(item_ids(&owner, &project).await?, vec![open.clone()]);
+    let open_view = owner.get(&format!("/items/{open}")).await?;
+    assert!(open_view.body["audience"].is_null(), "an ordinary item is open to the project");
+    for path in [format!("/items/{room}"), format!("/items/{notes}")] {
+        assert_eq!(owner.get(&path).await?.status, StatusCode::NOT_FOUND, "{path}");
+        let patch = owner.patch(&path, json!({"title": "mine now"})).await?;
+        assert_eq!(patch.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(owner.delete(&path).await?.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    // Neither the room nor the notes open for the owner.
+    let refused = RoomClient::connect(&server, &room, &owner).await;
+    assert!(refused.err().expect("refused").to_string().contains("404"));
+    let token = owner.token().await?;
+    let owner_notes =
+        DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(&notes_doc))).await;
+    let Err(err) = owner_notes else { anyhow::bail!("the owner opened the coaching notes") };
+    assert!(err.to_string().contains("404"), "{err}");
+    // A private item stays in its project.
+    let elsewhere =
+        mentor.post("/projects", json!({"title": "Elsewhere", "visibility": "private"})).await?;
+    assert_eq!(elsewhere.status, StatusCode::CREATED);
+    let moved = mentor
+        .patch(&format!("/items/{notes}"), json!({"project_id": elsewhere.body["id"]}))
+        .await?;
+    assert_eq!(moved.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The member only views the project, yet writes the shared notes and speaks in the room.
+    let token = member.token().await?;
+    let mut writer =
+        DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(&notes_doc))).await?;
+    writer.subscribe_saved().await?;
+    writer
+        .edit(|txn| {
+            let text = yrs::WriteTxn::get_or_insert_text(txn, "notes");
+            yrs::Text::insert(&text, txn, 0, "Goal: a funding plan by May");
+        })
+        .await?;
+    writer.wait_all_saved().await?;
+    let mut coachee = RoomClient::connect(&server, &room, &member).await?;
+    coachee.send(&ClientMsg::Join { name: None }).await?;
+    let (me, snapshot) = coachee
+        .expect(|m| match m {
+            ServerMsg::Welcome { you, room, .. } => Some((you.clone(), room.clone())),
+            _ => None,
+        })
+        .await?;
+    let info = snapshot.participants.iter().find(|p| p.id == me).expect("listed");
+    assert!(info.can_publish, "both people in a coaching room speak");
+
+    // Leaving the project closes the open room socket at once (1008), like its documents.
+    let left = owner.delete(&format!("/projects/{project}/members/{}", member.id())).await?;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(10), coachee.0.next()).await? {
+            Some(Ok(Message::Close(Some(frame)))) => break u16::from(frame.code),
+            Some(Ok(_)) => {}
+            other => anyhow::bail!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(code, 1008);
+    assert_eq!(writer.wait_closed().await?, 1008);
+    let again = RoomClient::connect(&server, &room, &member).await;
+    assert!(again.err().expect("refused").to_string().contains("404"));
+    Ok(())
+}

@@ -288,6 +288,27 @@ pub struct ItemCreated {
     pub doc_id: DocId,
 }
 
+/// `POST /api/v1/projects/{id}/coaching`: a 1:1 coaching room with the caller and `with`, and
+/// its notes document. Both are private to the two of them: nobody else in the project sees
+/// them, owners included. Both are titled by the client, in its language.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CoachingCreate {
+    /// The other person: a member of the project.
+    pub with: UserId,
+    pub title: String,
+    pub notes_title: String,
+}
+
+/// The answer to [`CoachingCreate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CoachingCreated {
+    pub room: ItemCreated,
+    pub notes: ItemCreated,
+}
+
 /// `PATCH /api/v1/items/{id}`: rename, or move to another project the caller may edit.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -310,6 +331,11 @@ pub struct ItemView {
     pub created_by: PersonRef,
     pub updated_at: i64,
     pub updated_by: PersonRef,
+    /// Set for a private item (a coaching room and its notes): the only people who see it. They
+    /// edit, speak and moderate in it whatever their role in the project.
+    pub audience: Option<Vec<PersonRef>>,
+    /// A room's shared notes document, shown beside the meeting.
+    pub notes_id: Option<ItemId>,
 }
 
 /// An item the caller opened, on their home page (`GET /api/v1/me/recent`), newest first.

@@ -81,6 +81,23 @@ pub struct ItemRecord {
     pub created_by: (UserId, String),
     pub updated_at: i64,
     pub updated_by: (UserId, String),
+    /// `Some` for a private item: the only people who may see or open it.
+    pub audience: Option<Vec<(UserId, String)>>,
+    /// A room's shared notes document.
+    pub notes_id: Option<ItemId>,
+}
+
+/// An item's document, item, project and, for a private item, its audience (the workspace
+/// indexes them in memory).
+pub type ItemDoc = (DocId, ItemId, ProjectId, Option<Vec<UserId>>);
+
+/// A 1:1 coaching room and its notes document, private to the two people.
+#[derive(Debug, Clone)]
+pub struct CoachingRecord {
+    pub project_id: ProjectId,
+    pub room: (ItemId, String, DocId),
+    pub notes: (ItemId, String, DocId),
+    pub audience: [UserId; 2],
 }
 
 /// The fields of a project a write may change.
@@ -116,8 +133,8 @@ macro_rules! item_select {
     () => {
         "SELECT i.id, i.project_id, i.kind, i.title, i.doc_id, i.created_at, i.created_by, \
          c.display_name AS created_by_name, i.updated_at, i.updated_by, \
-         u.display_name AS updated_by_name FROM items i JOIN users c ON c.id = i.created_by \
-         JOIN users u ON u.id = i.updated_by"
+         u.display_name AS updated_by_name, i.private, i.notes_id FROM items i \
+         JOIN users c ON c.id = i.created_by JOIN users u ON u.id = i.updated_by"
     };
 }
 
@@ -149,6 +166,9 @@ fn item(row: &SqliteRow) -> Result<ItemRecord, StoreError> {
         created_by: (UserId(row.try_get("created_by")?), row.try_get("created_by_name")?),
         updated_at: row.try_get("updated_at")?,
         updated_by: (UserId(row.try_get("updated_by")?), row.try_get("updated_by_name")?),
+        // Filled by `Store::with_audience`.
+        audience: row.try_get::<bool, _>("private")?.then(Vec::new),
+        notes_id: row.try_get::<Option<String>, _>("notes_id")?.map(ItemId),
     })
 }
 
@@ -610,7 +630,8 @@ impl Store {
         .await
     }
 
-    /// Removes a member; false if they were not one.
+    /// Removes a member, and them from the audience of the project's private items; false if
+    /// they were not a member.
     pub async fn remove_member(
         &self,
         project_id: &ProjectId,
@@ -626,6 +647,15 @@ impl Store {
                         .execute(&mut *conn)
                         .await?
                         .rows_affected();
+                // Their private items in the project (coaching) are closed to them too.
+                sqlx::query(
+                    "DELETE FROM item_audience WHERE user_id = ? \
+                     AND item_id IN (SELECT id FROM items WHERE project_id = ?)",
+                )
+                .bind(user_id.as_str())
+                .bind(project_id.as_str())
+                .execute(&mut *conn)
+                .await?;
                 Ok(n == 1)
             })
         })
@@ -780,26 +810,109 @@ impl Store {
     pub async fn items(&self, project_id: &ProjectId) -> Result<Vec<ItemRecord>, StoreError> {
         let sql = concat!(item_select!(), " WHERE i.project_id = ? ORDER BY i.created_at, i.id");
         let rows = sqlx::query(sql).bind(project_id.as_str()).fetch_all(self.pool()).await?;
-        rows.iter().map(item).collect()
+        self.with_audience(rows.iter().map(item).collect::<Result<_, _>>()?).await
     }
 
     pub async fn item(&self, id: &ItemId) -> Result<Option<ItemRecord>, StoreError> {
         let sql = concat!(item_select!(), " WHERE i.id = ?");
         let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;
-        row.as_ref().map(item).transpose()
+        let found = row.as_ref().map(item).transpose()?;
+        Ok(self.with_audience(found.into_iter().collect()).await?.pop())
     }
 
-    /// Every item's document, item and project (the workspace indexes them in memory).
-    pub async fn item_docs(&self) -> Result<Vec<(DocId, ItemId, ProjectId)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT doc_id, id, project_id FROM items").fetch_all(self.pool()).await?;
+    /// Reads the audience of the private items among `items`: they are few, one query each.
+    async fn with_audience(
+        &self,
+        mut items: Vec<ItemRecord>,
+    ) -> Result<Vec<ItemRecord>, StoreError> {
+        for record in &mut items {
+            if let Some(audience) = &mut record.audience {
+                let rows = sqlx::query(
+                    "SELECT a.user_id, u.display_name FROM item_audience a \
+                     JOIN users u ON u.id = a.user_id WHERE a.item_id = ? ORDER BY u.display_name",
+                )
+                .bind(record.id.as_str())
+                .fetch_all(self.pool())
+                .await?;
+                for row in &rows {
+                    audience.push((UserId(row.try_get(0)?), row.try_get(1)?));
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    /// Every item's document, item, project and audience (the workspace indexes them in memory).
+    pub async fn item_docs(&self) -> Result<Vec<ItemDoc>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.doc_id, i.id, i.project_id, i.private, \
+             (SELECT group_concat(a.user_id, ' ') FROM item_audience a WHERE a.item_id = i.id) \
+             FROM items i",
+        )
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|row| {
                 let raw: String = row.try_get(0)?;
                 let doc = DocId::parse(&raw).map_err(|err| StoreError::Corrupt(err.to_string()))?;
-                Ok((doc, ItemId(row.try_get(1)?), ProjectId(row.try_get(2)?)))
+                let audience = row.try_get::<bool, _>(3)?.then(|| {
+                    let ids: Option<String> = row.try_get(4).ok().flatten();
+                    ids.unwrap_or_default()
+                        .split(' ')
+                        .filter(|id| !id.is_empty())
+                        .map(|id| UserId(id.to_owned()))
+                        .collect()
+                });
+                Ok((doc, ItemId(row.try_get(1)?), ProjectId(row.try_get(2)?), audience))
             })
             .collect()
+    }
+
+    /// Creates a coaching room and its notes document, both private to the two people, in one
+    /// transaction.
+    pub async fn create_coaching(
+        &self,
+        coaching: CoachingRecord,
+        by: &UserId,
+    ) -> Result<(), StoreError> {
+        let by = by.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let now = now_ms();
+                let CoachingRecord { project_id, room, notes, audience } = coaching;
+                for ((id, title, doc_id), kind, notes_id) in
+                    [(&notes, ItemKind::Document, None), (&room, ItemKind::Room, Some(&notes.0))]
+                {
+                    sqlx::query(
+                        "INSERT INTO items (id, project_id, kind, title, doc_id, created_by, \
+                         created_at, updated_by, updated_at, private, notes_id) \
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
+                    )
+                    .bind(id.as_str())
+                    .bind(project_id.as_str())
+                    .bind(kind.as_str())
+                    .bind(title)
+                    .bind(doc_id.as_str())
+                    .bind(by.as_str())
+                    .bind(now)
+                    .bind(by.as_str())
+                    .bind(now)
+                    .bind(notes_id.map(ItemId::as_str))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(conflict("doc_id"))?;
+                    for user in &audience {
+                        sqlx::query("INSERT INTO item_audience (item_id, user_id) VALUES (?, ?)")
+                            .bind(id.as_str())
+                            .bind(user.as_str())
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                }
+                touch_project(conn, &project_id, now).await
+            })
+        })
+        .await
     }
 
     /// Renames an item or moves it to another project, recording who did it.
@@ -880,7 +993,7 @@ impl Store {
              ORDER BY r.opened_at DESC, i.id LIMIT ?"
         );
         let rows = sqlx::query(sql).bind(user.as_str()).bind(limit).fetch_all(self.pool()).await?;
-        rows.iter().map(item).collect()
+        self.with_audience(rows.iter().map(item).collect::<Result<_, _>>()?).await
     }
 
     /// Deletes an item. Its document's history stays in the log, unreachable.

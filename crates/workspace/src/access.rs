@@ -104,6 +104,28 @@ pub fn effective_role(visibility: Visibility, standing: Standing) -> Option<Proj
     }
 }
 
+/// Who may see an item, beside the project's roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemAudience {
+    /// Everyone who may see the project.
+    Project,
+    /// Only the people listed (a coaching room and its notes); `included` says whether the
+    /// caller is one of them.
+    Private { included: bool },
+}
+
+/// The role a caller acts with in an item, given their role in its project: the same for an
+/// item open to the project. A private item looks absent (`None`) to everyone outside its
+/// audience, owners and admins included, and its audience act in it at least as editors: both
+/// people in a coaching session write the notes, speak and moderate.
+pub fn item_role(project_role: ProjectRole, audience: ItemAudience) -> Option<ProjectRole> {
+    match audience {
+        ItemAudience::Project => Some(project_role),
+        ItemAudience::Private { included: true } => Some(project_role.min(ProjectRole::Editor)),
+        ItemAudience::Private { included: false } => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +196,20 @@ mod tests {
         ];
         for (visibility, standing, want) in cases {
             assert_eq!(effective_role(visibility, standing), want, "{visibility:?} {standing:?}");
+        }
+    }
+
+    #[test]
+    fn a_private_item_is_its_audiences_alone() {
+        for role in ProjectRole::ALL {
+            assert_eq!(item_role(role, ItemAudience::Project), Some(role));
+            assert_eq!(item_role(role, ItemAudience::Private { included: false }), None);
+            let inside = item_role(role, ItemAudience::Private { included: true });
+            let inside = inside.expect("the audience sees it");
+            assert!(allows(inside, Action::WriteDocument) && allows(inside, Action::Speak));
+            assert!(allows(inside, Action::Facilitate));
+            // Being in the audience never makes anyone an owner.
+            assert_eq!(inside == ProjectRole::Owner, role == ProjectRole::Owner, "{role:?}");
         }
     }
 }

@@ -13,7 +13,6 @@ use hubring_store::{DotOutcome, VoteRecord, now_ms};
 
 use crate::access::{Action, allows};
 use crate::assets::is_asset_id;
-use crate::projects::hide_as;
 use crate::secret::new_id;
 use crate::{Caller, Workspace, WorkspaceError};
 
@@ -44,14 +43,10 @@ impl Workspace {
         id: &ItemId,
         action: Action,
     ) -> Result<BoardAccess, WorkspaceError> {
-        let item = self
-            .store
-            .item(id)
-            .await?
-            .filter(|item| item.kind == ItemKind::Board)
-            .ok_or(WorkspaceError::NotFound("board"))?;
-        let (_, role) =
-            self.project_for(caller, &item.project_id, action).await.map_err(hide_as("board"))?;
+        let (item, role) = self.item_for(caller, id, action, "board").await?;
+        if item.kind != ItemKind::Board {
+            return Err(WorkspaceError::NotFound("board"));
+        }
         Ok(BoardAccess { item_id: item.id, project_id: item.project_id, doc_id: item.doc_id, role })
     }
 

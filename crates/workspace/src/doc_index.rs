@@ -8,15 +8,24 @@
 //! Several processes writing items (scale-out) would need the store's changes fed to it.
 
 use dashmap::DashMap;
-use hubring_protocol::{DocId, ItemId, ProjectId};
+use hubring_protocol::{DocId, ItemId, ProjectId, UserId};
 use hubring_store::Store;
 use tokio::sync::OnceCell;
 
 use crate::WorkspaceError;
 
+/// What the index knows of one document.
+#[derive(Debug, Clone)]
+pub(crate) struct DocEntry {
+    pub(crate) item_id: ItemId,
+    pub(crate) project_id: ProjectId,
+    /// `Some` for a private item: who may open it.
+    pub(crate) audience: Option<Vec<UserId>>,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct DocIndex {
-    docs: DashMap<DocId, (ItemId, ProjectId)>,
+    docs: DashMap<DocId, DocEntry>,
     loaded: OnceCell<()>,
 }
 
@@ -25,8 +34,8 @@ impl DocIndex {
     pub(crate) async fn load(&self, store: &Store) -> Result<(), WorkspaceError> {
         self.loaded
             .get_or_try_init(|| async {
-                for (doc, item, project) in store.item_docs().await? {
-                    self.docs.entry(doc).or_insert((item, project));
+                for (doc, item_id, project_id, audience) in store.item_docs().await? {
+                    self.docs.entry(doc).or_insert(DocEntry { item_id, project_id, audience });
                 }
                 Ok::<(), WorkspaceError>(())
             })
@@ -34,23 +43,40 @@ impl DocIndex {
         Ok(())
     }
 
-    /// The item and project of `doc`; `None` when it belongs to no item.
+    /// The item, project and audience of `doc`; `None` when it belongs to no item.
     pub(crate) async fn get(
         &self,
         store: &Store,
         doc: &DocId,
-    ) -> Result<Option<(ItemId, ProjectId)>, WorkspaceError> {
+    ) -> Result<Option<DocEntry>, WorkspaceError> {
         self.load(store).await?;
         Ok(self.docs.get(doc).map(|entry| entry.value().clone()))
     }
 
-    pub(crate) fn insert(&self, doc: DocId, item: ItemId, project: ProjectId) {
-        self.docs.insert(doc, (item, project));
+    pub(crate) fn insert(
+        &self,
+        doc: DocId,
+        item_id: ItemId,
+        project_id: ProjectId,
+        audience: Option<Vec<UserId>>,
+    ) {
+        self.docs.insert(doc, DocEntry { item_id, project_id, audience });
     }
 
     pub(crate) fn moved(&self, doc: &DocId, project: ProjectId) {
         if let Some(mut entry) = self.docs.get_mut(doc) {
-            entry.1 = project;
+            entry.project_id = project;
+        }
+    }
+
+    /// `user` left `project`: they leave the audience of its private items.
+    pub(crate) fn left(&self, project: &ProjectId, user: &UserId) {
+        for mut entry in self.docs.iter_mut() {
+            if entry.project_id == *project
+                && let Some(audience) = &mut entry.audience
+            {
+                audience.retain(|id| id != user);
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 
 use hubring_protocol::api::{
     InviteAccepted, InviteLinkCreate, InviteLinkCreated, InviteView, ItemCreate, ItemCreated,
-    ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, PersonRef, ProjectCreate,
+    ItemKind, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, PersonRef, ProjectCreate,
     ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView, RecentItem,
 };
 use std::collections::HashMap;
@@ -14,12 +14,12 @@ use std::collections::HashMap;
 use hubring_protocol::{DocId, InviteId, ItemId, ProjectId, UserId};
 use hubring_store::{ItemRecord, ProjectChanges, ProjectRecord, Redeemed, StoreError, now_ms};
 
-use crate::access::{Action, Standing, allows, effective_role};
+use crate::access::{Action, ItemAudience, Standing, allows, effective_role, item_role};
 use crate::secret::{new_id, new_secret, secret_hash};
 use crate::validate::Checks;
 use crate::{Caller, Workspace, WorkspaceError};
 
-const TITLE_MAX: usize = 200;
+pub(crate) const TITLE_MAX: usize = 200;
 const SUMMARY_MAX: usize = 5000;
 /// Prefix of invitation link secrets.
 const INVITE_PREFIX: &str = "hri_";
@@ -63,6 +63,32 @@ impl Workspace {
         let role = effective_role(project.visibility, standing)
             .ok_or(WorkspaceError::NotFound("project"))?;
         Ok((project, role))
+    }
+
+    /// The item `id` and the role the caller acts with in it, if it allows `action`. An item
+    /// the caller may not see (in a project they may not see, or private to others) is
+    /// `NotFound(what)`.
+    pub(crate) async fn item_for(
+        &self,
+        caller: &Caller,
+        id: &ItemId,
+        action: Action,
+        what: &'static str,
+    ) -> Result<(ItemRecord, ProjectRole), WorkspaceError> {
+        let item = self.store.item(id).await?.ok_or(WorkspaceError::NotFound(what))?;
+        let (_, role) = self
+            .project_for(caller, &item.project_id, Action::ListItems)
+            .await
+            .map_err(hide_as(what))?;
+        let role =
+            item_role(role, audience_of(&item, caller)).ok_or(WorkspaceError::NotFound(what))?;
+        if !allows(role, action) {
+            if caller.user.is_none() {
+                return Err(WorkspaceError::Unauthenticated);
+            }
+            return Err(WorkspaceError::Forbidden(forbidden_message(action)));
+        }
+        Ok((item, role))
     }
 
     /// [`Workspace::visible_project`], then a check that the role allows `action`.
@@ -289,6 +315,7 @@ impl Workspace {
             Some(_) => {}
         }
         self.store.remove_member(id, user_id).await?;
+        self.docs.left(id, user_id);
         let docs = self.store.project_docs(id).await?;
         Ok(MembershipChange { project_id: id.clone(), user_id: user_id.clone(), role: None, docs })
     }
@@ -335,11 +362,9 @@ impl Workspace {
         let mut checks = Checks::default();
         let title = checks.text("title", &req.title, 1, TITLE_MAX);
         checks.done()?;
-        let item_id = ItemId(new_id());
-        let doc_id = DocId::parse(&format!("{}-{}", req.kind.as_str(), item_id))
-            .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+        let (item_id, doc_id) = new_item_ids(req.kind)?;
         self.store.create_item(&item_id, id, req.kind, title, &doc_id, &user.id).await?;
-        self.docs.insert(doc_id.clone(), item_id.clone(), id.clone());
+        self.docs.insert(doc_id.clone(), item_id.clone(), id.clone(), None);
         Ok(ItemCreated { id: item_id, doc_id })
     }
 
@@ -349,15 +374,20 @@ impl Workspace {
         id: &ProjectId,
     ) -> Result<Vec<ItemView>, WorkspaceError> {
         self.project_for(caller, id, Action::ListItems).await?;
-        Ok(self.store.items(id).await?.into_iter().map(item_view).collect())
+        Ok(self
+            .store
+            .items(id)
+            .await?
+            .into_iter()
+            .filter(|item| audience_of(item, caller) != ItemAudience::Private { included: false })
+            .map(item_view)
+            .collect())
     }
 
-    /// An item, if the caller may list its project's items.
+    /// An item, if the caller may list its project's items (and, for a private item, is in
+    /// its audience).
     pub async fn item(&self, caller: &Caller, id: &ItemId) -> Result<ItemView, WorkspaceError> {
-        let item = self.store.item(id).await?.ok_or(WorkspaceError::NotFound("item"))?;
-        self.project_for(caller, &item.project_id, Action::ListItems)
-            .await
-            .map_err(hide_as("item"))?;
+        let (item, _) = self.item_for(caller, id, Action::ListItems, "item").await?;
         Ok(item_view(item))
     }
 
@@ -381,7 +411,8 @@ impl Workspace {
                     };
                 titles.insert(item.project_id.clone(), title);
             }
-            if let Some(Some(title)) = titles.get(&item.project_id) {
+            let hidden = audience_of(&item, caller) == ItemAudience::Private { included: false };
+            if let Some(Some(title)) = titles.get(&item.project_id).filter(|_| !hidden) {
                 recent.push(RecentItem { project_title: title.clone(), item: item_view(item) });
             }
             if recent.len() == RECENT_SHOWN {
@@ -399,12 +430,13 @@ impl Workspace {
         id: &ItemId,
         req: ItemUpdate,
     ) -> Result<Option<DocId>, WorkspaceError> {
-        let item = self.store.item(id).await?.ok_or(WorkspaceError::NotFound("item"))?;
-        self.project_for(caller, &item.project_id, Action::ManageItems)
-            .await
-            .map_err(hide_as("item"))?;
+        let (item, _) = self.item_for(caller, id, Action::ManageItems, "item").await?;
         let mut checks = Checks::default();
         let title = req.title.map(|t| checks.text("title", &t, 1, TITLE_MAX));
+        if item.audience.is_some() && req.project_id.as_ref().is_some_and(|p| *p != item.project_id)
+        {
+            checks.fail("project_id", "a private item stays in its project");
+        }
         checks.done()?;
         if let Some(target) = &req.project_id {
             self.project_for(caller, target, Action::ManageItems).await?;
@@ -420,10 +452,7 @@ impl Workspace {
 
     /// Deletes an item; returns its document, whose connections the server closes.
     pub async fn delete_item(&self, caller: &Caller, id: &ItemId) -> Result<DocId, WorkspaceError> {
-        let item = self.store.item(id).await?.ok_or(WorkspaceError::NotFound("item"))?;
-        self.project_for(caller, &item.project_id, Action::ManageItems)
-            .await
-            .map_err(hide_as("item"))?;
+        let (item, _) = self.item_for(caller, id, Action::ManageItems, "item").await?;
         self.store.delete_item(id).await?;
         self.docs.remove(&item.doc_id);
         Ok(item.doc_id)
@@ -534,13 +563,21 @@ impl Workspace {
         caller: &Caller,
         doc: &DocId,
     ) -> Result<Option<DocAccess>, WorkspaceError> {
-        let Some((item_id, project_id)) = self.docs.get(&self.store, doc).await? else {
+        let Some(entry) = self.docs.get(&self.store, doc).await? else {
             return Ok(None);
         };
         let (_, role) = self
-            .project_for(caller, &project_id, Action::OpenDocument)
+            .project_for(caller, &entry.project_id, Action::OpenDocument)
             .await
             .map_err(hide_as("document"))?;
+        let audience = match &entry.audience {
+            None => ItemAudience::Project,
+            Some(people) => ItemAudience::Private {
+                included: caller.user_id().is_some_and(|me| people.contains(me)),
+            },
+        };
+        let role = item_role(role, audience).ok_or(WorkspaceError::NotFound("document"))?;
+        let (item_id, project_id) = (entry.item_id, entry.project_id);
         Ok(Some(DocAccess {
             project_id,
             item_id,
@@ -587,6 +624,24 @@ fn forbidden_message(action: Action) -> &'static str {
     }
 }
 
+/// A new item's id and the name of its live document.
+pub(crate) fn new_item_ids(kind: ItemKind) -> Result<(ItemId, DocId), StoreError> {
+    let id = ItemId(new_id());
+    let doc_id = DocId::parse(&format!("{}-{}", kind.as_str(), id))
+        .map_err(|err| StoreError::Corrupt(err.to_string()))?;
+    Ok((id, doc_id))
+}
+
+/// Who may see `item`, as far as `caller` is concerned.
+pub(crate) fn audience_of(item: &ItemRecord, caller: &Caller) -> ItemAudience {
+    match &item.audience {
+        None => ItemAudience::Project,
+        Some(people) => ItemAudience::Private {
+            included: caller.user_id().is_some_and(|me| people.iter().any(|(id, _)| id == me)),
+        },
+    }
+}
+
 fn item_view(item: ItemRecord) -> ItemView {
     ItemView {
         id: item.id,
@@ -598,5 +653,9 @@ fn item_view(item: ItemRecord) -> ItemView {
         created_by: PersonRef { id: item.created_by.0, display_name: item.created_by.1 },
         updated_at: item.updated_at,
         updated_by: PersonRef { id: item.updated_by.0, display_name: item.updated_by.1 },
+        audience: item.audience.map(|people| {
+            people.into_iter().map(|(id, display_name)| PersonRef { id, display_name }).collect()
+        }),
+        notes_id: item.notes_id,
     }
 }

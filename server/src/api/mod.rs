@@ -16,9 +16,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use hubring_protocol::api::{
-    ChangePasswordRequest, HubCreate, HubMemberUpdate, HubUpdate, InviteLinkCreate, ItemCreate,
-    ItemUpdate, LoginRequest, Me, MemberAdd, MemberUpdate, OpenTo, OwnershipTransfer,
-    ProfileUpdate, ProjectCreate, ProjectUpdate, SignupRequest, TokenCreate,
+    ChangePasswordRequest, CoachingCreate, CoachingCreated, HubCreate, HubMemberUpdate, HubUpdate,
+    InviteLinkCreate, ItemCreate, ItemUpdate, LoginRequest, Me, MemberAdd, MemberUpdate, OpenTo,
+    OwnershipTransfer, ProfileUpdate, ProjectCreate, ProjectUpdate, SignupRequest, TokenCreate,
 };
 use hubring_protocol::api::{
     HubCreated, HubJoined, HubSummary, HubView, InviteAccepted, InviteLinkCreated, InviteView,
@@ -103,6 +103,7 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(revoke_invite))
         .routes(routes!(accept_invite))
         .routes(routes!(create_item, items))
+        .routes(routes!(create_coaching))
         .routes(routes!(item, update_item, delete_item))
         .routes(routes!(recent))
         .routes(routes!(my_hubs))
@@ -382,6 +383,17 @@ async fn create_item(
     ApiJson(req): ApiJson<ItemCreate>,
 ) -> Result<Response, ApiError> {
     let created = app.workspace.create_item(&caller, &ProjectId(id), req).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+#[utoipa::path(post, path = "/projects/{id}/coaching", tag = "items", summary = "Create a 1:1 coaching room and its notes, private to the caller and one other member", params(("id" = String, Path)), request_body = CoachingCreate, responses((status = 201, body = CoachingCreated), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn create_coaching(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CoachingCreate>,
+) -> Result<Response, ApiError> {
+    let created = app.workspace.create_coaching(&caller, &ProjectId(id), req).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
