@@ -507,6 +507,23 @@ export interface paths {
         patch: operations["update_project"];
         trace?: never;
     };
+    "/projects/{id}/coaching": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a 1:1 coaching room and its notes, private to the caller and one other member */
+        post: operations["create_coaching"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{id}/invites": {
         parameters: {
             query?: never;
@@ -865,6 +882,22 @@ export interface components {
             type: "close_breakouts";
         };
         /**
+         * @description `POST /api/v1/projects/{id}/coaching`: a 1:1 coaching room with the caller and `with`, and
+         *     its notes document. Both are private to the two of them: nobody else in the project sees
+         *     them, owners included. Both are titled by the client, in its language.
+         */
+        CoachingCreate: {
+            notes_title: string;
+            title: string;
+            /** @description The other person: a member of the project. */
+            with: components["schemas"]["UserId"];
+        };
+        /** @description The answer to [`CoachingCreate`]. */
+        CoachingCreated: {
+            notes: components["schemas"]["ItemCreated"];
+            room: components["schemas"]["ItemCreated"];
+        };
+        /**
          * @description A document id: 1 to [`DocId::MAX_LEN`] characters of `[A-Za-z0-9_.-]`.
          *
          *     The alphabet is small on purpose: ids travel in URLs, log lines and file names unescaped.
@@ -1041,12 +1074,18 @@ export interface components {
         };
         /** @description An item in `GET /api/v1/projects/{id}/items`, with who changed it last. */
         ItemView: {
+            /**
+             * @description Set for a private item (a coaching room and its notes): the only people who see it. They
+             *     edit, speak and moderate in it whatever their role in the project.
+             */
+            audience?: components["schemas"]["PersonRef"][] | null;
             /** Format: int64 */
             created_at: number;
             created_by: components["schemas"]["PersonRef"];
             doc_id: components["schemas"]["DocId"];
             id: components["schemas"]["ItemId"];
             kind: components["schemas"]["ItemKind"];
+            notes_id?: null | components["schemas"]["ItemId"];
             project_id: components["schemas"]["ProjectId"];
             title: string;
             /** Format: int64 */
@@ -2653,6 +2692,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_coaching: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CoachingCreate"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoachingCreated"];
+                };
             };
             /** @description Refused; the body says why */
             "4XX": {

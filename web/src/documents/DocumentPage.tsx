@@ -40,11 +40,14 @@ export default function DocumentPage() {
   );
 }
 
-function LiveDocument(props: {
+/** A live document's editor with its badges; `embedded` when it sits in another page's panel
+ * (a room's notes), under that page's own heading. */
+export function LiveDocument(props: {
   docId: string;
   projectId: string;
   title: string;
   editable: boolean;
+  embedded?: boolean;
 }) {
   const session = useDocSession(props.docId);
   if (!session) return <Loading />;
@@ -56,11 +59,13 @@ function SessionView({
   projectId,
   title,
   editable,
+  embedded,
 }: {
   session: DocSession;
   projectId: string;
   title: string;
   editable: boolean;
+  embedded?: boolean;
 }) {
   const { t, i18n } = useTranslation();
   const me = useSignedIn();
@@ -88,7 +93,7 @@ function SessionView({
   return (
     <>
       <header className="doc-head">
-        <h1>{title}</h1>
+        {embedded ? <h2>{title}</h2> : <h1>{title}</h1>}
         <div className="doc-status">
           <Presence session={session} />
           <ConnectionBadge session={session} />

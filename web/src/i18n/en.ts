@@ -104,6 +104,12 @@ export const en = {
   "kind.document": "Document",
   "kind.board": "Board",
   "kind.room": "Video room",
+  "kind.coaching": "Coaching (1:1)",
+  "project.coachingWith": "With",
+  "project.coachingTitle": "Coaching: {{a}} & {{b}}",
+  "project.coachingNotes": "{{title}}: notes",
+  "project.privateWith": "Private: {{names}}",
+  "room.notes": "Notes",
 
   "invite.accepting": "Joining the project…",
 

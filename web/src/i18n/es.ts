@@ -107,6 +107,12 @@ export const es: Messages = {
   "kind.document": "Documento",
   "kind.board": "Pizarra",
   "kind.room": "Sala de vídeo",
+  "kind.coaching": "Mentoría (1:1)",
+  "project.coachingWith": "Con",
+  "project.coachingTitle": "Mentoría: {{a}} y {{b}}",
+  "project.coachingNotes": "{{title}}: notas",
+  "project.privateWith": "Privado: {{names}}",
+  "room.notes": "Notas",
 
   "invite.accepting": "Uniéndote al proyecto…",
 

@@ -106,6 +106,12 @@ export const fr: Messages = {
   "kind.document": "Document",
   "kind.board": "Tableau",
   "kind.room": "Salle vidéo",
+  "kind.coaching": "Coaching (en tête-à-tête)",
+  "project.coachingWith": "Avec",
+  "project.coachingTitle": "Coaching : {{a}} et {{b}}",
+  "project.coachingNotes": "{{title}} : notes",
+  "project.privateWith": "Privé : {{names}}",
+  "room.notes": "Notes",
 
   "invite.accepting": "Vous rejoignez le projet…",
 

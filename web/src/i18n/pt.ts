@@ -107,6 +107,12 @@ export const pt: Messages = {
   "kind.document": "Documento",
   "kind.board": "Quadro",
   "kind.room": "Sala de vídeo",
+  "kind.coaching": "Mentoria (1:1)",
+  "project.coachingWith": "Com",
+  "project.coachingTitle": "Mentoria: {{a}} e {{b}}",
+  "project.coachingNotes": "{{title}}: notas",
+  "project.privateWith": "Privado: {{names}}",
+  "room.notes": "Notas",
 
   "invite.accepting": "A juntar-se ao projeto…",
 

@@ -12,7 +12,8 @@ import { useItemAndProject } from "./useItem";
 export interface ItemContext {
   projectId: string;
   item: ItemView;
-  /** Owners and editors change the item's content. */
+  /** Owners and editors change the item's content, and both people of a private (coaching)
+   * item, whatever their role. */
   editable: boolean;
 }
 
@@ -40,7 +41,7 @@ export function ItemPage(props: {
       {props.children({
         projectId,
         item: item.data,
-        editable: role === "owner" || role === "editor",
+        editable: role === "owner" || role === "editor" || !!item.data.audience,
       })}
     </div>
   );

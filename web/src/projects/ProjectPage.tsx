@@ -20,7 +20,9 @@ import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
 import { VISIBILITIES } from "./NewProjectPage";
 import { itemPath } from "./paths";
 
-const KINDS: ItemKind[] = ["document", "board", "room"];
+/** What the "Add" form makes: an item, or a coaching room with its notes (two private items). */
+type NewKind = ItemKind | "coaching";
+const KINDS: NewKind[] = ["document", "board", "room", "coaching"];
 const GRANTABLE: ProjectRole[] = ["editor", "commenter", "viewer"];
 
 /** What a role may do here; the server decides, this only hides what would be refused. */
@@ -55,7 +57,7 @@ export function ProjectPage() {
         </p>
       </header>
       <div className="columns">
-        <Items projectId={p.id} canManage={can.manageItems} />
+        <Items project={p} canManage={can.manageItems} />
         <Members project={p} canManage={can.manageMembers} />
         {can.invite && <Invites projectId={p.id} />}
         <PartnerHubs project={p} canEdit={can.editProject} />
@@ -65,27 +67,45 @@ export function ProjectPage() {
   );
 }
 
-function Items({ projectId, canManage }: { projectId: string; canManage: boolean }) {
+function Items({ project, canManage }: { project: Schemas["ProjectView"]; canManage: boolean }) {
   const { t } = useTranslation();
+  const me = useSignedIn();
   const client = useQueryClient();
   const navigate = useNavigate();
   const message = useErrorMessage();
-  const [kind, setKind] = useState<ItemKind>("document");
+  const projectId = project.id;
+  const [kind, setKind] = useState<NewKind>("document");
+  const others = project.members.filter((m) => m.user_id !== me.id);
+  const [coachee, setCoachee] = useState("");
   const items = useQuery({
     queryKey: ["items", projectId],
     queryFn: () => call(api.GET("/projects/{id}/items", { params: { path: { id: projectId } } })),
   });
   const create = useMutation({
-    mutationFn: (title: string) =>
-      call(
-        api.POST("/projects/{id}/items", {
-          params: { path: { id: projectId } },
-          body: { kind, title },
-        }),
-      ),
+    mutationFn: async (title: string): Promise<{ kind: ItemKind; id: string }> => {
+      if (kind !== "coaching") {
+        const body = { kind, title };
+        const created = await call(
+          api.POST("/projects/{id}/items", { params: { path: { id: projectId } }, body }),
+        );
+        return { kind, id: created.id };
+      }
+      const other = others.find((m) => m.user_id === coachee) ?? others[0];
+      const named =
+        title.trim() || t("project.coachingTitle", { a: me.display_name, b: other?.display_name });
+      const body = {
+        with: other?.user_id ?? "",
+        title: named,
+        notes_title: t("project.coachingNotes", { title: named }),
+      };
+      const created = await call(
+        api.POST("/projects/{id}/coaching", { params: { path: { id: projectId } }, body }),
+      );
+      return { kind: "room", id: created.room.id };
+    },
     onSuccess: async (created) => {
       await client.invalidateQueries({ queryKey: ["items", projectId] });
-      navigate(itemPath(projectId, kind, created.id));
+      navigate(itemPath(projectId, created.kind, created.id));
     },
   });
   const remove = useMutation({
@@ -124,13 +144,20 @@ function Items({ projectId, canManage }: { projectId: string; canManage: boolean
               )}
               <span className={`kind kind-${item.kind}`}>{t(`kind.${item.kind}`)}</span>
               <Link to={itemPath(projectId, item.kind, item.id)}>{item.title}</Link>
+              {item.audience ? (
+                <span className="private" data-testid="private">
+                  {t("project.privateWith", {
+                    names: item.audience.map((p) => p.display_name).join(", "),
+                  })}
+                </span>
+              ) : null}
               <span className="meta">
                 {t("project.changedBy", {
                   name: item.updated_by.display_name,
                   when: timeAgo(item.updated_at),
                 })}
               </span>
-              {canManage && (
+              {(canManage || item.audience) && (
                 <button
                   type="button"
                   className="link-button danger"
@@ -153,15 +180,26 @@ function Items({ projectId, canManage }: { projectId: string; canManage: boolean
           <TextField
             label={t("project.itemTitle")}
             name="title"
-            required
+            required={kind !== "coaching"}
             error={fieldErrors(create.error).title}
           />
           <SelectField
             label={t("project.itemKind")}
             value={kind}
-            onChange={(v) => setKind(v as ItemKind)}
-            options={KINDS.map((k) => ({ value: k, label: t(`kind.${k}`) }))}
+            onChange={(v) => setKind(v as NewKind)}
+            options={KINDS.filter((k) => k !== "coaching" || others.length > 0).map((k) => ({
+              value: k,
+              label: t(`kind.${k}`),
+            }))}
           />
+          {kind === "coaching" ? (
+            <SelectField
+              label={t("project.coachingWith")}
+              value={coachee || (others[0]?.user_id ?? "")}
+              onChange={setCoachee}
+              options={others.map((m) => ({ value: m.user_id, label: m.display_name }))}
+            />
+          ) : null}
           <button type="submit" className="primary" disabled={create.isPending}>
             {t("project.newItem")}
           </button>

@@ -2,25 +2,43 @@
 // the controls, and a side panel with the participants (moderators' controls and the lobby),
 // the chat, and the project's documents and boards.
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { lazy, Suspense, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { api, call } from "../api/client";
 import { ItemPage } from "../projects/ItemPage";
 import { itemPath } from "../projects/paths";
+import { Loading } from "../ui/Status";
 import { type ParticipantInfo, RoomConnection, type RoomView } from "./connection";
+
+/** The notes' editor, loaded (with BlockNote) only when a room has notes. */
+const LiveDocument = lazy(() =>
+  import("../documents/DocumentPage").then((m) => ({ default: m.LiveDocument })),
+);
+
+/** The room's shared notes, beside the meeting (a coaching room's are private to the two). */
+interface Notes {
+  id: string;
+  editable: boolean;
+}
 
 export default function RoomPage() {
   return (
     <ItemPage kind="room" className="room">
-      {({ projectId, item }) => (
-        <Room key={item.id} roomId={item.id} projectId={projectId} title={item.title} />
+      {({ projectId, item, editable }) => (
+        <Room
+          key={item.id}
+          roomId={item.id}
+          projectId={projectId}
+          title={item.title}
+          notes={item.notes_id ? { id: item.notes_id, editable } : null}
+        />
       )}
     </ItemPage>
   );
 }
 
-function Room(props: { roomId: string; projectId: string; title: string }) {
+function Room(props: { roomId: string; projectId: string; title: string; notes: Notes | null }) {
   const [media, setMedia] = useState<MediaStream | null | undefined>(undefined);
   const [conn, setConn] = useState<RoomConnection | null>(null);
   useEffect(() => {
@@ -38,7 +56,7 @@ function Room(props: { roomId: string; projectId: string; title: string }) {
       />
     );
   }
-  return <InRoom conn={conn} projectId={props.projectId} title={props.title} />;
+  return <InRoom conn={conn} projectId={props.projectId} title={props.title} notes={props.notes} />;
 }
 
 /** Camera and microphone check, with a device picker. */
@@ -176,12 +194,29 @@ function Video(props: {
   );
 }
 
-function InRoom(props: { conn: RoomConnection; projectId: string; title: string }) {
+type Panel = "notes" | "people" | "chat" | "work";
+const PANEL_LABELS = {
+  notes: "room.notes",
+  people: "room.participants",
+  chat: "room.chat",
+  work: "room.work",
+} as const;
+
+function InRoom(props: {
+  conn: RoomConnection;
+  projectId: string;
+  title: string;
+  notes: Notes | null;
+}) {
   const { conn } = props;
   const { t } = useTranslation();
   const view = useRoom(conn);
   const [layout, setLayout] = useState<"grid" | "speaker">("grid");
-  const [panel, setPanel] = useState<"people" | "chat" | "work">("people");
+  // A room with notes (coaching) opens on them: they are what the two work on.
+  const [panel, setPanel] = useState<Panel>(props.notes ? "notes" : "people");
+  const panels: Panel[] = props.notes
+    ? ["notes", "people", "chat", "work"]
+    : ["people", "chat", "work"];
   if (view.status === "connecting") return <p>{t("room.connecting")}</p>;
   if (view.status === "lobby")
     return (
@@ -198,7 +233,7 @@ function InRoom(props: { conn: RoomConnection; projectId: string; title: string 
   const handUp = !!me && view.hands.includes(me.id);
   const breakout = view.breakouts?.rooms.find((r) => r.index === me?.breakout);
   return (
-    <div className="room-layout">
+    <div className={panel === "notes" ? "room-layout with-notes" : "room-layout"}>
       <div className="room-stage">
         <h1>{props.title}</h1>
         {breakout ? (
@@ -273,7 +308,7 @@ function InRoom(props: { conn: RoomConnection; projectId: string; title: string 
       </div>
       <aside className="room-panel">
         <div role="tablist">
-          {(["people", "chat", "work"] as const).map((p) => (
+          {panels.map((p) => (
             <button
               key={p}
               type="button"
@@ -281,13 +316,16 @@ function InRoom(props: { conn: RoomConnection; projectId: string; title: string 
               aria-selected={panel === p}
               onClick={() => setPanel(p)}
             >
-              {t(p === "people" ? "room.participants" : p === "chat" ? "room.chat" : "room.work")}
+              {t(PANEL_LABELS[p])}
             </button>
           ))}
         </div>
         {panel === "people" ? <People conn={conn} view={view} me={me} /> : null}
         {panel === "chat" ? <Chat conn={conn} view={view} /> : null}
         {panel === "work" ? <Work projectId={props.projectId} /> : null}
+        {panel === "notes" && props.notes ? (
+          <RoomNotes projectId={props.projectId} notes={props.notes} />
+        ) : null}
       </aside>
     </div>
   );
@@ -513,6 +551,28 @@ function Chat(props: { conn: RoomConnection; view: RoomView }) {
         />
         <button type="submit">{t("room.send")}</button>
       </form>
+    </div>
+  );
+}
+
+/** The room's notes document, live, in the side panel. */
+function RoomNotes(props: { projectId: string; notes: Notes }) {
+  const item = useQuery({
+    queryKey: ["item", props.notes.id],
+    queryFn: () => call(api.GET("/items/{id}", { params: { path: { id: props.notes.id } } })),
+  });
+  if (!item.data) return <Loading />;
+  return (
+    <div className="room-notes" data-testid="room-notes">
+      <Suspense fallback={<Loading />}>
+        <LiveDocument
+          docId={item.data.doc_id}
+          projectId={props.projectId}
+          title={item.data.title}
+          editable={props.notes.editable}
+          embedded
+        />
+      </Suspense>
     </div>
   );
 }
