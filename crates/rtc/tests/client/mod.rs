@@ -222,6 +222,13 @@ impl Client {
         }
     }
 
+    /// Leaves the room and closes the connection.
+    pub async fn leave(self) -> anyhow::Result<()> {
+        self.handle.leave();
+        self.pc.close().await?;
+        Ok(())
+    }
+
     pub fn state_at(&self, wanted: &[RTCPeerConnectionState]) -> Option<Instant> {
         self.states.lock().unwrap().iter().find(|(_, s)| wanted.contains(s)).map(|(t, _)| *t)
     }
