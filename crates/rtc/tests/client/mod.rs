@@ -121,8 +121,18 @@ impl Client {
         member: Member,
     ) -> anyhow::Result<(Client, ServerMsg)> {
         let joined_at = Instant::now();
-        let Session { handle, mut inbox, .. } =
+        let session =
             sfu.join(JoinRequest { room: room.into(), doc_id: format!("room-doc-{room}"), member });
+        Self::attach(session, joined_at).await
+    }
+
+    /// A client on a session opened elsewhere (the benchmark opens it on the server's runtime,
+    /// so that the room runs there).
+    pub async fn attach(
+        session: Session,
+        joined_at: Instant,
+    ) -> anyhow::Result<(Client, ServerMsg)> {
+        let Session { handle, mut inbox, .. } = session;
         let handle = Arc::new(handle);
         let first = tokio::time::timeout(WAIT, inbox.recv()).await?.context("closed")?;
         let mut engine = MediaEngine::default();
