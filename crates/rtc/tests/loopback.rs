@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use client::{Client, WAIT, member, receive, run_publisher};
 use hubring_protocol::room::{BreakoutPlan, ClientMsg, LeaveReason, ServerMsg, Source};
 use hubring_rtc::{RtcConfig, Sfu};
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use webrtc::peer_connection::RTCPeerConnectionState;
@@ -312,5 +313,44 @@ async fn the_rooms_state_follows_the_messages() -> anyhow::Result<()> {
         })
         .await?;
     assert!(left.0.starts_with('p'));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscribers_keyframe_request_reaches_the_publisher() -> anyhow::Result<()> {
+    let sfu = sfu();
+    let (ana, _) = Client::join(&sfu, "room-pli", member("Ana", true, true)).await?;
+    let (mut ben, _) = Client::join(&sfu, "room-pli", member("Ben", true, false)).await?;
+    ben.offer_receive_only().await?;
+    let track = ana.publish_video("ana-camera").await?;
+    let stop = CancellationToken::new();
+    let (keys_tx, mut key_requests) = mpsc::unbounded_channel();
+    tokio::spawn(run_publisher(track, stop.clone(), keys_tx));
+    let remote = tokio::time::timeout(WAIT, ben.tracks.recv()).await?.expect("a track");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tokio::spawn(receive(remote.clone(), tx));
+    // 40 frames at 10 ms: past the 300 ms the SFU waits between two requests for one layer.
+    frames_in_order(&mut rx, 40).await?;
+    while key_requests.try_recv().is_ok() {}
+
+    // Ben's decoder lost the picture: it asks the SFU, which asks Ana.
+    let ssrc = remote.ssrcs().await.first().copied().expect("the track's SSRC");
+    let asked = Instant::now();
+    let pli = PictureLossIndication { sender_ssrc: 1, media_ssrc: ssrc };
+    remote.write_rtcp(vec![Box::new(pli)]).await?;
+    let relayed = tokio::time::timeout(WAIT, key_requests.recv()).await?.expect("a request");
+    assert!(relayed >= asked);
+    let key = loop {
+        let (at, _, key) = tokio::time::timeout(WAIT, rx.recv()).await?.expect("frames");
+        if key && at >= relayed {
+            break at;
+        }
+    };
+    eprintln!(
+        "subscriber's PLI: relayed to the publisher in {:?}, keyframe back {:?} after asking",
+        relayed - asked,
+        key - asked
+    );
+    stop.cancel();
     Ok(())
 }

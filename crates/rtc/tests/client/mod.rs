@@ -111,6 +111,9 @@ pub struct Client {
     pub tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
     pub states: Arc<Mutex<Vec<(Instant, RTCPeerConnectionState)>>>,
     pub joined_at: Instant,
+    /// Held while an offer of ours or the server's is being applied, so the two never
+    /// interleave (a browser's signaling is single-threaded in the same way).
+    negotiating: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Client {
@@ -158,9 +161,11 @@ impl Client {
             .await?,
         );
         let (messages_tx, messages) = mpsc::unbounded_channel();
-        tokio::spawn(pump(inbox, pc.clone(), handle.clone(), messages_tx));
+        let negotiating = Arc::new(tokio::sync::Mutex::new(()));
+        tokio::spawn(pump(inbox, pc.clone(), handle.clone(), messages_tx, negotiating.clone()));
         let id = handle.id().clone();
-        Ok((Client { id, handle, pc, messages, tracks, states, joined_at }, first))
+        let client = Client { id, handle, pc, messages, tracks, states, joined_at, negotiating };
+        Ok((client, first))
     }
 
     pub fn send(&self, msg: ClientMsg) {
@@ -194,6 +199,7 @@ impl Client {
     }
 
     pub async fn offer(&self) -> anyhow::Result<()> {
+        let _turn = self.negotiating.lock().await;
         let offer = self.pc.create_offer(None).await?;
         let sdp = offer.sdp.clone();
         self.pc.set_local_description(offer).await?;
@@ -250,11 +256,13 @@ async fn pump(
     pc: Arc<dyn PeerConnection>,
     handle: Arc<SessionHandle>,
     messages: mpsc::UnboundedSender<ServerMsg>,
+    negotiating: Arc<tokio::sync::Mutex<()>>,
 ) {
     let mut early: Vec<RTCIceCandidateInit> = Vec::new();
     while let Some(msg) = inbox.recv().await {
         match msg {
             ServerMsg::Offer { sdp } => {
+                let _turn = negotiating.lock().await;
                 // Perfect negotiation, the polite side: on a collision, roll ours back, answer
                 // the server's, then offer ours again.
                 let collided = pc.pending_local_description().await.is_some();
