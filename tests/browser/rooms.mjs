@@ -2,8 +2,8 @@
 //   node rooms.mjs BASE_URL SCREENSHOT_DIR
 // Ana (owner, moderator) and Ben (editor) join one room from two Chromium contexts with fake
 // camera and microphone. Each decodes the other's video and receives audio (getStats rising),
-// Ana's raised hand shows on Ben's page, a chat line arrives, and when Ana mutes Ben his
-// outgoing audio stops.
+// Ana's raised hand shows on Ben's page, a chat line arrives, when Ana mutes Ben his
+// outgoing audio stops, and Ana sends Ben to a breakout room by hand and brings him back.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -159,6 +159,15 @@ try {
   if (sent1 - sent0 > 5) fail(`Ben still sends audio after being muted: ${sent1 - sent0} packets`);
   // Video keeps flowing.
   await rises(pageA, "inbound", "video", "framesDecoded", 10, 3_000);
+
+  current = "Ana sends Ben to a breakout room by hand, then brings him back";
+  step(current);
+  await pageA.getByRole("button", { name: "Split by hand" }).click();
+  await pageA.getByLabel("Ben").selectOption("2");
+  await pageA.getByRole("button", { name: "Open these rooms" }).click();
+  await pageB.getByText("You are in Room 2").waitFor({ timeout: 5_000 });
+  await pageA.getByRole("button", { name: "Bring everyone back" }).click();
+  await pageB.getByText("You are in Room 2").waitFor({ state: "detached", timeout: 5_000 });
 
   assertNoProblems(ana, ben);
   console.log(JSON.stringify({ ok: true, steps: steps.length, measured }));

@@ -383,6 +383,21 @@ function People(props: { conn: RoomConnection; view: RoomView; me: ParticipantIn
   const { conn, view, me } = props;
   const [rooms, setRooms] = useState(2);
   const [minutes, setMinutes] = useState(10);
+  // Splitting by hand: the room (1..rooms) each participant goes to, unset meaning room 1.
+  // Anyone but the moderator splitting may be sent, other moderators included (at random,
+  // moderators stay in the main room).
+  const [byHand, setByHand] = useState(false);
+  const [assigned, setAssigned] = useState<Record<string, number>>({});
+  const assignable = props.view.participants.filter((p) => p.id !== props.me?.id);
+  const manualPlan = () => ({
+    mode: "manual" as const,
+    rooms: Array.from({ length: rooms }, (_, i) => ({
+      name: t("room.breakoutName", { n: i + 1 }),
+      participants: assignable
+        .filter((p) => Math.min(assigned[p.id] ?? 1, rooms) === i + 1)
+        .map((p) => p.id),
+    })),
+  });
   const moderator = !!me?.moderator;
   const ordered = [...view.participants].sort((a, b) => {
     const ha = view.hands.indexOf(a.id);
@@ -514,6 +529,42 @@ function People(props: { conn: RoomConnection; view: RoomView; me: ParticipantIn
               >
                 {t("room.openBreakouts")}
               </button>
+              <button type="button" aria-expanded={byHand} onClick={() => setByHand(!byHand)}>
+                {t("room.splitByHand")}
+              </button>
+              {byHand ? (
+                <>
+                  <ul className="room-assign">
+                    {assignable.map((p) => (
+                      <li key={p.id}>
+                        <label>
+                          {p.name}
+                          <select
+                            value={Math.min(assigned[p.id] ?? 1, rooms)}
+                            onChange={(e) =>
+                              setAssigned({ ...assigned, [p.id]: Number(e.target.value) })
+                            }
+                          >
+                            {Array.from({ length: rooms }, (_, i) => i + 1).map((n) => (
+                              <option key={n} value={n}>
+                                {t("room.breakoutName", { n })}
+                              </option>
+                            ))}
+                          </select>
+                        </label>
+                      </li>
+                    ))}
+                  </ul>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      conn.send({ type: "open_breakouts", plan: manualPlan(), minutes })
+                    }
+                  >
+                    {t("room.openTheseRooms")}
+                  </button>
+                </>
+              ) : null}
             </div>
           )}
         </section>
