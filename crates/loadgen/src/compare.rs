@@ -149,9 +149,7 @@ pub async fn run(programs: &Programs, args: &CompareArgs) -> anyhow::Result<Tabl
     for round in 0..args.repeat {
         eprintln!("compare: round {} of {}", round + 1, args.repeat);
         for &server in &args.servers {
-            let running = Running::start(server, programs, None).await?;
-            let report = fanout::run(&running.target(), &base, Some(running.pid)).await;
-            running.stop().await?;
+            let report = fanout_on_fresh(server, programs, &base).await?;
             let Some(report) =
                 table.ok_or_note(&format!("round {}: {} fanout", round + 1, server.name()), report)
             else {
@@ -261,10 +259,8 @@ pub async fn run(programs: &Programs, args: &CompareArgs) -> anyhow::Result<Tabl
         let mut best: Option<f64> = None;
         let sweep = if args.quick { &[20][..] } else { &args.sweep_ms[..] };
         for &interval_ms in sweep {
-            let running = Running::start(server, programs, None).await?;
             let step = FanoutArgs { interval_ms, ..base.clone() };
-            let report = fanout::run(&running.target(), &step, Some(running.pid)).await;
-            running.stop().await?;
+            let report = fanout_on_fresh(server, programs, &step).await?;
             let what = format!("sweep: {} at {interval_ms} ms", server.name());
             let Some(report) = table.ok_or_note(&what, report) else { break };
             eprintln!("  sweep {:<12} {}", server.name(), report.summary());
@@ -342,6 +338,34 @@ impl Table {
             rows.insert(name.clone(), serde_json::json!({ "unit": metric.unit, "median": medians, "runs": metric.values }));
         }
         serde_json::json!({ "mode": "compare", "metrics": rows, "notes": self.notes })
+    }
+}
+
+/// One fanout run against a fresh server. A run that did not keep up is run once more, and the
+/// second run counts: in a short run on a shared machine, one stall (an fsync, a descheduled
+/// process) can delay the last deliveries past the 5% a run may fall short by, while a server
+/// that really cannot keep up at that rate fails both.
+async fn fanout_on_fresh(
+    server: Server,
+    programs: &Programs,
+    args: &FanoutArgs,
+) -> anyhow::Result<anyhow::Result<fanout::FanoutReport>> {
+    let mut retried = false;
+    loop {
+        let running = Running::start(server, programs, None).await?;
+        let report = fanout::run(&running.target(), args, Some(running.pid)).await;
+        running.stop().await?;
+        match &report {
+            Ok(first) if !retried && !first.sustained() => {
+                eprintln!(
+                    "  {:<12} did not keep up; once more: {}",
+                    server.name(),
+                    first.summary()
+                );
+                retried = true;
+            }
+            _ => return Ok(report),
+        }
     }
 }
 
