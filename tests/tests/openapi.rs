@@ -41,6 +41,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/projects/{id}/invites/{invite_id}"),
     ("POST", "/invites/{token}/accept"),
     ("POST", "/projects/{id}/items"),
+    ("POST", "/projects/{id}/coaching"),
     ("GET", "/projects/{id}/items"),
     ("GET", "/items/{id}"),
     ("PATCH", "/items/{id}"),
