@@ -71,21 +71,22 @@ pub(crate) async fn room(
         )
         .into_response();
     };
-    let access = match app.workspace.room(&caller, &ItemId(raw)).await {
+    // Indexed under the room's document, so that a change of access (removed from the
+    // project, a role changed, the room deleted, signed out) closes the socket like a
+    // document's. The document is known only once the room is found, so access is checked
+    // again after registering: a change between the two checks is seen by the second.
+    let room = ItemId(raw);
+    let found = match app.workspace.room(&caller, &room).await {
+        Ok(found) => found,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    let revoked = Arc::new(CloseSignal::default());
+    let registration =
+        app.live.register(user.id.clone(), found.doc_id, caller.credential.clone(), &revoked);
+    let access = match app.workspace.room(&caller, &room).await {
         Ok(access) => access,
         Err(err) => return ApiError::from(err).into_response(),
     };
-    // Indexed under the room's document, so that a change of access (removed from the
-    // project, a role changed, the room deleted, signed out) closes the socket like a
-    // document's. The room's id is known only once it is found; a change between the check and
-    // here is seen on reconnect.
-    let revoked = Arc::new(CloseSignal::default());
-    let registration = app.live.register(
-        user.id.clone(),
-        access.doc_id.clone(),
-        caller.credential.clone(),
-        &revoked,
-    );
     let member = Member {
         user_id: Some(user.id),
         name: user.display_name,

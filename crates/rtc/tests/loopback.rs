@@ -13,6 +13,7 @@ use hubring_rtc::{RtcConfig, Sfu};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::RTCPeerConnectionState;
 
 fn sfu() -> Sfu {
@@ -56,6 +57,37 @@ async fn frames_in_order(
         assert_eq!(pair[1].1, pair[0].1 + 1, "frames arrive in order and none is missing");
     }
     Ok(got)
+}
+
+/// Ana (a moderator) publishing video to Ben in `room`, with Ben's track and its frames.
+struct Pair {
+    sfu: Sfu,
+    ana: Client,
+    ben: Client,
+    /// Stops Ana's publisher.
+    stop: CancellationToken,
+    /// When the SFU asked Ana for a keyframe.
+    key_requests: mpsc::UnboundedReceiver<Instant>,
+    track: Arc<dyn TrackRemote>,
+    frames: mpsc::UnboundedReceiver<(Instant, u32, bool)>,
+}
+
+async fn pair(room: &str) -> anyhow::Result<Pair> {
+    let sfu = sfu();
+    let (ana, _) = Client::join(&sfu, room, member("Ana", true, true)).await?;
+    let (mut ben, _) = Client::join(&sfu, room, member("Ben", true, false)).await?;
+    ben.offer_receive_only().await?;
+    let published = ana.publish_video("ana-camera").await?;
+    let stop = CancellationToken::new();
+    let (keys_tx, key_requests) = mpsc::unbounded_channel();
+    tokio::spawn(run_publisher(published, stop.clone(), keys_tx));
+    let track = tokio::time::timeout(WAIT, ben.tracks.recv())
+        .await
+        .map_err(|_| anyhow::anyhow!("no track reached Ben"))?
+        .expect("a track");
+    let (tx, frames) = mpsc::unbounded_channel();
+    tokio::spawn(receive(track.clone(), tx));
+    Ok(Pair { sfu, ana, ben, stop, key_requests, track, frames })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,15 +143,8 @@ async fn one_publisher_three_subscribers_get_every_frame_intact_and_in_order() -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_participant_is_closed_within_a_second() -> anyhow::Result<()> {
-    let sfu = sfu();
-    let (mut ana, _) = Client::join(&sfu, "room-2", member("Ana", true, true)).await?;
-    let (mut ben, _) = Client::join(&sfu, "room-2", member("Ben", true, false)).await?;
-    ben.offer_receive_only().await?;
-    let track = ana.publish_video("ana-camera").await?;
-    let stop = CancellationToken::new();
-    let (keys_tx, _keys) = mpsc::unbounded_channel();
-    tokio::spawn(run_publisher(track, stop.clone(), keys_tx));
-    let mut rx = receiving(&mut ben).await?;
+    let Pair { sfu, mut ana, mut ben, stop, frames: mut rx, key_requests: _keys, .. } =
+        pair("room-2").await?;
     frames_in_order(&mut rx, 20).await?;
 
     assert_eq!(sfu.stats().connections, 2, "both connected before the removal");
@@ -318,17 +343,16 @@ async fn the_rooms_state_follows_the_messages() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscribers_keyframe_request_reaches_the_publisher() -> anyhow::Result<()> {
-    let sfu = sfu();
-    let (ana, _) = Client::join(&sfu, "room-pli", member("Ana", true, true)).await?;
-    let (mut ben, _) = Client::join(&sfu, "room-pli", member("Ben", true, false)).await?;
-    ben.offer_receive_only().await?;
-    let track = ana.publish_video("ana-camera").await?;
-    let stop = CancellationToken::new();
-    let (keys_tx, mut key_requests) = mpsc::unbounded_channel();
-    tokio::spawn(run_publisher(track, stop.clone(), keys_tx));
-    let remote = tokio::time::timeout(WAIT, ben.tracks.recv()).await?.expect("a track");
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    tokio::spawn(receive(remote.clone(), tx));
+    // The room and both people stay for the whole test: bound, not dropped.
+    let Pair {
+        sfu: _sfu,
+        ana: _ana,
+        ben: _ben,
+        stop,
+        mut key_requests,
+        track: remote,
+        frames: mut rx,
+    } = pair("room-pli").await?;
     // 40 frames at 10 ms: past the 300 ms the SFU waits between two requests for one layer.
     frames_in_order(&mut rx, 40).await?;
     while key_requests.try_recv().is_ok() {}

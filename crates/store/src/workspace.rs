@@ -8,7 +8,7 @@ use hubring_protocol::{DocId, HubId, InviteId, ItemId, ProjectId, TokenId, UserI
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use crate::codec::decode;
+use crate::codec::{decode, to_json};
 use crate::{Store, StoreError, now_ms};
 
 /// An account as stored.
@@ -820,23 +820,30 @@ impl Store {
         Ok(self.with_audience(found.into_iter().collect()).await?.pop())
     }
 
-    /// Reads the audience of the private items among `items`: they are few, one query each.
+    /// Reads the audience of the private items among `items`, in one query.
     async fn with_audience(
         &self,
         mut items: Vec<ItemRecord>,
     ) -> Result<Vec<ItemRecord>, StoreError> {
-        for record in &mut items {
-            if let Some(audience) = &mut record.audience {
-                let rows = sqlx::query(
-                    "SELECT a.user_id, u.display_name FROM item_audience a \
-                     JOIN users u ON u.id = a.user_id WHERE a.item_id = ? ORDER BY u.display_name",
-                )
-                .bind(record.id.as_str())
-                .fetch_all(self.pool())
-                .await?;
-                for row in &rows {
-                    audience.push((UserId(row.try_get(0)?), row.try_get(1)?));
-                }
+        let private: Vec<String> =
+            items.iter().filter(|i| i.audience.is_some()).map(|i| i.id.0.clone()).collect();
+        if private.is_empty() {
+            return Ok(items);
+        }
+        let rows = sqlx::query(
+            "SELECT a.item_id, a.user_id, u.display_name FROM item_audience a \
+             JOIN users u ON u.id = a.user_id \
+             WHERE a.item_id IN (SELECT value FROM json_each(?)) ORDER BY u.display_name",
+        )
+        .bind(to_json(&private))
+        .fetch_all(self.pool())
+        .await?;
+        for row in &rows {
+            let item_id: String = row.try_get(0)?;
+            let person = (UserId(row.try_get(1)?), row.try_get(2)?);
+            let audience = items.iter_mut().find(|i| i.id.as_str() == item_id);
+            if let Some(audience) = audience.and_then(|i| i.audience.as_mut()) {
+                audience.push(person);
             }
         }
         Ok(items)
@@ -855,8 +862,8 @@ impl Store {
             .map(|row| {
                 let raw: String = row.try_get(0)?;
                 let doc = DocId::parse(&raw).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                let ids: Option<String> = row.try_get(4)?;
                 let audience = row.try_get::<bool, _>(3)?.then(|| {
-                    let ids: Option<String> = row.try_get(4).ok().flatten();
                     ids.unwrap_or_default()
                         .split(' ')
                         .filter(|id| !id.is_empty())

@@ -70,9 +70,18 @@ impl DocIndex {
     }
 
     /// `user` left `project`: they leave the audience of its private items.
+    /// Finds them under read locks, so lookups of other documents are not held up.
     pub(crate) fn left(&self, project: &ProjectId, user: &UserId) {
-        for mut entry in self.docs.iter_mut() {
-            if entry.project_id == *project
+        let theirs: Vec<DocId> = self
+            .docs
+            .iter()
+            .filter(|e| {
+                e.project_id == *project && e.audience.as_ref().is_some_and(|a| a.contains(user))
+            })
+            .map(|e| e.key().clone())
+            .collect();
+        for doc in theirs {
+            if let Some(mut entry) = self.docs.get_mut(&doc)
                 && let Some(audience) = &mut entry.audience
             {
                 audience.retain(|id| id != user);

@@ -82,12 +82,7 @@ impl Workspace {
             .map_err(hide_as(what))?;
         let role =
             item_role(role, audience_of(&item, caller)).ok_or(WorkspaceError::NotFound(what))?;
-        if !allows(role, action) {
-            if caller.user.is_none() {
-                return Err(WorkspaceError::Unauthenticated);
-            }
-            return Err(WorkspaceError::Forbidden(forbidden_message(action)));
-        }
+        require(caller, role, action)?;
         Ok((item, role))
     }
 
@@ -99,13 +94,7 @@ impl Workspace {
         action: Action,
     ) -> Result<(ProjectRecord, ProjectRole), WorkspaceError> {
         let (project, role) = self.visible_project(caller, id).await?;
-        if !allows(role, action) {
-            // Someone looking at a public project without an account: signing in may help.
-            if caller.user.is_none() {
-                return Err(WorkspaceError::Unauthenticated);
-            }
-            return Err(WorkspaceError::Forbidden(forbidden_message(action)));
-        }
+        require(caller, role, action)?;
         Ok((project, role))
     }
 
@@ -379,7 +368,7 @@ impl Workspace {
             .items(id)
             .await?
             .into_iter()
-            .filter(|item| audience_of(item, caller) != ItemAudience::Private { included: false })
+            .filter(|item| sees(item, caller))
             .map(item_view)
             .collect())
     }
@@ -411,8 +400,8 @@ impl Workspace {
                     };
                 titles.insert(item.project_id.clone(), title);
             }
-            let hidden = audience_of(&item, caller) == ItemAudience::Private { included: false };
-            if let Some(Some(title)) = titles.get(&item.project_id).filter(|_| !hidden) {
+            if let Some(Some(title)) = titles.get(&item.project_id).filter(|_| sees(&item, caller))
+            {
                 recent.push(RecentItem { project_title: title.clone(), item: item_view(item) });
             }
             if recent.len() == RECENT_SHOWN {
@@ -632,8 +621,25 @@ pub(crate) fn new_item_ids(kind: ItemKind) -> Result<(ItemId, DocId), StoreError
     Ok((id, doc_id))
 }
 
+/// Refuses `action` to a role that does not allow it.
+fn require(caller: &Caller, role: ProjectRole, action: Action) -> Result<(), WorkspaceError> {
+    if allows(role, action) {
+        return Ok(());
+    }
+    // Someone looking at a public project without an account: signing in may help.
+    if caller.user.is_none() {
+        return Err(WorkspaceError::Unauthenticated);
+    }
+    Err(WorkspaceError::Forbidden(forbidden_message(action)))
+}
+
+/// Whether `caller` may see `item` at all, given that they may see its project.
+fn sees(item: &ItemRecord, caller: &Caller) -> bool {
+    audience_of(item, caller) != ItemAudience::Private { included: false }
+}
+
 /// Who may see `item`, as far as `caller` is concerned.
-pub(crate) fn audience_of(item: &ItemRecord, caller: &Caller) -> ItemAudience {
+fn audience_of(item: &ItemRecord, caller: &Caller) -> ItemAudience {
     match &item.audience {
         None => ItemAudience::Project,
         Some(people) => ItemAudience::Private {
