@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use hubring_doc::UpdateBudget;
 use hubring_protocol::DocId;
 use hubring_protocol::room::IceServer;
 use hubring_rtc::RtcConfig;
@@ -47,6 +48,16 @@ pub struct ServeArgs {
     /// [default: 16777216 (16 MiB)]
     #[arg(long, env = "HUBRING_MAX_FRAME_BYTES", value_name = "BYTES")]
     pub max_frame_bytes: Option<usize>,
+
+    /// Most structs (insertions, as Yjs merges them) one update may carry; more closes the
+    /// connection with 1009 [default: 200000]
+    #[arg(long, env = "HUBRING_MAX_UPDATE_STRUCTS", value_name = "N")]
+    pub max_update_structs: Option<u64>,
+
+    /// Most delete ranges one update may carry; more closes the connection with 1009
+    /// [default: 50000]
+    #[arg(long, env = "HUBRING_MAX_UPDATE_DELETES", value_name = "N")]
+    pub max_update_deletes: Option<u64>,
 
     /// Make every document connection read-only [default: false]
     #[arg(long, env = "HUBRING_READ_ONLY_DOCS", num_args = 0..=1, default_missing_value = "true")]
@@ -268,6 +279,8 @@ pub struct AccountsConfig {
 pub struct DocsConfig {
     /// Largest frame accepted.
     pub max_frame_bytes: usize,
+    /// What one update may cost to apply (`hubring_doc::scan`).
+    pub update_budget: UpdateBudget,
     /// Which connections are read-only until accounts decide it per user.
     pub read_only: ReadOnly,
     /// Interval of the server's pings.
@@ -372,6 +385,19 @@ impl ServeArgs {
             },
             docs: DocsConfig {
                 max_frame_bytes: self.max_frame_bytes.or(file.max_frame_bytes).unwrap_or(16 << 20),
+                update_budget: {
+                    let default = UpdateBudget::default();
+                    UpdateBudget {
+                        max_structs: self
+                            .max_update_structs
+                            .or(file.max_update_structs)
+                            .unwrap_or(default.max_structs),
+                        max_delete_ranges: self
+                            .max_update_deletes
+                            .or(file.max_update_deletes)
+                            .unwrap_or(default.max_delete_ranges),
+                    }
+                },
                 read_only,
                 ping_interval: ms(self
                     .ping_interval_ms

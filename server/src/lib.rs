@@ -42,6 +42,8 @@ pub(crate) struct AppState {
     pub(crate) auth_limiter: Arc<api::AuthLimiter>,
     /// Video rooms.
     pub(crate) sfu: hubring_rtc::Sfu,
+    /// Board drawings, bounded, and the thumbnails drawn.
+    pub(crate) renderer: Arc<render::Renderer>,
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
@@ -107,6 +109,7 @@ pub async fn run(
         live: Arc::default(),
         auth_limiter,
         sfu: sfu.clone(),
+        renderer: Arc::default(),
     };
     tracker.spawn(session_sweep_worker(store.clone(), shutdown.clone()));
     tracing::info!(addr = %listener.local_addr()?, "hubring listening");

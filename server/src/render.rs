@@ -1,13 +1,65 @@
 //! Boards rendered to PNG: the SVG that `hubring-doc` draws, rasterised by resvg with the
-//! system's fonts. Rendering is CPU work, so callers run it on a blocking thread.
+//! system's fonts. Drawing and rendering are CPU work: [`Renderer::run`] does them on blocking
+//! threads, a few at a time, so exports never hold up the runtime's workers and a burst of
+//! exports queues instead of taking every core and gigabytes of pixels at once.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use hubring_protocol::DocId;
+use tokio::sync::Semaphore;
 
 use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg::{self, ImageHrefResolver, fontdb};
 
 /// Largest side of an exported PNG, in pixels.
 pub(crate) const MAX_SIDE: u32 = 4096;
+
+/// Thumbnails kept; past this the cache starts over (each is a few tens of KB).
+const MAX_CACHED_THUMBNAILS: usize = 1024;
+
+/// Bounded drawing and the thumbnails drawn so far.
+#[derive(Debug)]
+pub(crate) struct Renderer {
+    /// One permit per core: a drawing is one core's work, and a PNG's pixels are held only while
+    /// it holds a permit.
+    slots: Semaphore,
+    /// Each board's last thumbnail, with the hash of the state it was drawn from.
+    thumbnails: Mutex<HashMap<DocId, (u64, Bytes)>>,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self { slots: Semaphore::new(cores), thumbnails: Mutex::default() }
+    }
+}
+
+impl Renderer {
+    /// Runs `job` on a blocking thread once a slot is free.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _slot = self.slots.acquire().await?;
+        Ok(tokio::task::spawn_blocking(job).await?)
+    }
+
+    /// The thumbnail drawn from the board state with hash `version`, if it is still the last.
+    pub(crate) fn thumbnail(&self, doc: &DocId, version: u64) -> Option<Bytes> {
+        let cache = self.thumbnails.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(doc).filter(|(v, _)| *v == version).map(|(_, png)| png.clone())
+    }
+
+    pub(crate) fn keep_thumbnail(&self, doc: DocId, version: u64, png: Bytes) {
+        let mut cache = self.thumbnails.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_CACHED_THUMBNAILS && !cache.contains_key(&doc) {
+            cache.clear();
+        }
+        cache.insert(doc, (version, png));
+    }
+}
 
 /// The fonts, loaded once per process (loading scans the system's font folders).
 fn fonts() -> Arc<fontdb::Database> {

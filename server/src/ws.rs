@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use hubring_doc::{Inbound, Permission, Session};
+use hubring_doc::{Inbound, Permission, Session, UpdateBudget};
 use hubring_protocol::ws::close;
 use hubring_protocol::{DocId, ItemId, UserId};
 use hubring_sync::{CloseSignal, Conn, Outbox, SyncError, TrySendError};
@@ -153,6 +153,7 @@ fn record_opened(app: &AppState, user: UserId, item: ItemId) {
 #[derive(Debug, Clone, Copy)]
 struct Limits {
     max_frame_bytes: usize,
+    update_budget: UpdateBudget,
     ping_interval: Duration,
     client_timeout: Duration,
 }
@@ -161,6 +162,7 @@ impl Limits {
     fn new(docs: &DocsConfig) -> Self {
         Self {
             max_frame_bytes: docs.max_frame_bytes,
+            update_budget: docs.update_budget,
             ping_interval: docs.ping_interval,
             client_timeout: docs.client_timeout,
         }
@@ -277,7 +279,8 @@ impl Future for Lifecycle {
                                 }
                                 registration
                             });
-                            let session = Session::new(permission);
+                            let session =
+                                Session::new(permission).with_budget(limits.update_budget);
                             let mut connection =
                                 Connection::new(socket, conn, outbox, session, limits);
                             connection.author = author;
@@ -484,7 +487,9 @@ impl Connection {
             Ok(None) => {}
             Err(err) => {
                 tracing::warn!(%err, n_bytes = frame.len(), "bad frame, closing");
-                close.close(close::INVALID_PAYLOAD, short(&err.to_string()));
+                let code =
+                    if err.is_over_budget() { close::TOO_BIG } else { close::INVALID_PAYLOAD };
+                close.close(code, short(&err.to_string()));
             }
         }
     }

@@ -7,10 +7,12 @@
 mod api;
 pub mod board;
 mod client;
+mod probe;
 mod server;
 
 pub use api::{ApiClient, PASSWORD, Reply};
 pub use client::{DocClient, Event};
+pub use probe::{HonestProbe, ProbeReport};
 pub use server::TestServer;
 
 /// Default upper bound on any wait in a test: long enough for a loaded CI machine, short

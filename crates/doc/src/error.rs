@@ -10,6 +10,16 @@ pub enum ProtocolError {
     TrailingBytes(usize),
     #[error("unsupported message type {0}")]
     UnsupportedType(u8),
+    /// Refused by the walk made before decoding (`scan`): too deep, too costly or malformed.
+    #[error(transparent)]
+    Refused(#[from] crate::scan::ScanError),
+}
+
+impl ProtocolError {
+    /// Well formed, but beyond what the server accepts to apply (closed with 1009, not 1007).
+    pub fn is_over_budget(&self) -> bool {
+        matches!(self, Self::Refused(err) if err.is_over_budget())
+    }
 }
 
 /// A document-level failure: yrs refused an update, or stored bytes do not load.
@@ -21,4 +31,13 @@ pub enum DocError {
     Corrupt(#[from] yrs::encoding::read::Error),
     #[error("awareness update rejected: {0}")]
     Awareness(#[from] yrs::sync::awareness::Error),
+    #[error("{0} deletions of unknown items would be pending")]
+    TooManyPendingDeletes(usize),
+}
+
+impl DocError {
+    /// Refused for what it would cost, not for bad bytes (closed with 1009, not 1007).
+    pub fn is_over_budget(&self) -> bool {
+        matches!(self, Self::TooManyPendingDeletes(_))
+    }
 }

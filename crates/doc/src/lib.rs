@@ -4,6 +4,8 @@
 //!   lib0 v1), checks the connection's [`Permission`] and says what the frame asks for.
 //! - [`DocState`] is one document (a `yrs::Doc` and its `Awareness`): it applies updates, answers
 //!   sync requests and encodes snapshots.
+//! - [`scan`] walks what a client sends before yrs decodes it: nesting depth, declared counts and
+//!   what applying an update costs are bounded there.
 //! - [`message`] encodes the outgoing frames.
 //! - [`board`] is the board model: reading a board document, the rules every client follows to
 //!   change it, and drawing it as SVG.
@@ -15,11 +17,13 @@ pub mod board;
 mod error;
 pub mod message;
 pub mod room;
+pub mod scan;
 mod session;
 mod state;
 
 pub use error::{DocError, ProtocolError};
+pub use scan::{UpdateBudget, UpdateCost};
 pub use session::{Inbound, Permission, READ_ONLY_REASON, Session};
-pub use state::{Applied, DocState};
+pub use state::{Applied, DocState, MAX_PENDING_DELETE_RANGES};
 pub use yrs::sync::AwarenessUpdate;
 pub use yrs::{ClientID, StateVector, TransactionMut, Update};

@@ -9,6 +9,7 @@ use yrs::{StateVector, Update};
 
 use crate::error::ProtocolError;
 use crate::message;
+use crate::scan::{self, FrameShape, UpdateBudget, UpdateCost};
 
 /// What a connection may do with a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,8 @@ pub enum Inbound {
     /// A document update from a writer (sync step 2 or update). `n` counts this connection's
     /// accepted updates from 1, so a save acknowledgement can name them.
     /// `raw` is the update as received, kept for when it must be stored whole.
-    Update { n: u64, update: Update, raw: Vec<u8> },
+    /// `cost` is what the pre-decoding walk counted, so the document can tell a heavy update.
+    Update { n: u64, update: Update, raw: Vec<u8>, cost: UpdateCost },
     /// A presence change to apply and forward.
     Awareness(AwarenessUpdate),
     /// The client asks for every known presence state.
@@ -43,6 +45,7 @@ pub enum Inbound {
 pub struct Session {
     permission: Permission,
     n_updates: u64,
+    budget: UpdateBudget,
 }
 
 /// The auth reason a read-only session's updates are refused with.
@@ -50,7 +53,12 @@ pub const READ_ONLY_REASON: &str = "read-only: this connection may not change th
 
 impl Session {
     pub fn new(permission: Permission) -> Self {
-        Self { permission, n_updates: 0 }
+        Self { permission, n_updates: 0, budget: UpdateBudget::default() }
+    }
+
+    /// The same session with another limit on what one update may cost.
+    pub fn with_budget(self, budget: UpdateBudget) -> Self {
+        Self { budget, ..self }
     }
 
     pub fn permission(&self) -> Permission {
@@ -60,7 +68,14 @@ impl Session {
     /// Decodes one frame. A frame holds exactly one y-protocols message, as `y-websocket` sends
     /// and expects; anything else, or a payload yrs cannot decode, is an error and nothing of the
     /// frame takes effect.
+    ///
+    /// The frame is walked first (`scan::frame`), so yrs never decodes values nested past
+    /// `scan::MAX_ANY_DEPTH`, counts the bytes cannot hold, or an update over the budget.
     pub fn receive(&mut self, frame: &[u8]) -> Result<Option<Inbound>, ProtocolError> {
+        let cost = match scan::frame(frame, &self.budget)? {
+            FrameShape::Update(cost) => cost,
+            FrameShape::Other => UpdateCost::default(),
+        };
         let mut decoder = DecoderV1::new(Cursor::new(frame));
         let msg = Message::decode(&mut decoder)?;
         let rest = decoder.read_to_end()?.len();
@@ -70,7 +85,7 @@ impl Session {
         Ok(match msg {
             Message::Sync(SyncMessage::SyncStep1(sv)) => Some(Inbound::SyncStep1(sv)),
             Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
-                self.update(bytes)?
+                self.update(bytes, cost)?
             }
             Message::Awareness(update) => Some(Inbound::Awareness(update)),
             Message::AwarenessQuery => Some(Inbound::QueryAwareness),
@@ -82,7 +97,7 @@ impl Session {
         })
     }
 
-    fn update(&mut self, raw: Vec<u8>) -> Result<Option<Inbound>, ProtocolError> {
+    fn update(&mut self, raw: Vec<u8>, cost: UpdateCost) -> Result<Option<Inbound>, ProtocolError> {
         let update = Update::decode_v1(&raw)?;
         if update.is_empty() {
             // Every client answers the server's sync step 1 with a step 2, usually empty; it
@@ -93,7 +108,7 @@ impl Session {
             Permission::Read => Inbound::Reply(message::permission_denied(READ_ONLY_REASON)),
             Permission::Write => {
                 self.n_updates += 1;
-                Inbound::Update { n: self.n_updates, update, raw }
+                Inbound::Update { n: self.n_updates, update, raw, cost }
             }
         }))
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use hubring_doc::{Applied, ClientID, DocState, Inbound, StateVector, message};
+use hubring_doc::{Applied, ClientID, DocState, Inbound, StateVector, UpdateCost, message};
 use hubring_protocol::DocId;
 use hubring_protocol::ws::close;
 use hubring_store::Store;
@@ -38,6 +38,12 @@ const MAX_MERGED_AUTHORS: usize = 8;
 
 /// Updates merged into one stored row and one frame (see `message::merge_runs`).
 const MERGE_RUN: usize = 16;
+
+/// An update that costs more than this (structs plus delete ranges, as `scan` counted them) is
+/// applied with `block_in_place`: its actor waits for it, while the worker's other tasks (other
+/// documents, HTTP) move to another thread. Typing and pasting cost a few units; a delete-only
+/// update of 50,000 ranges took about a second inline (see `UpdateBudget`).
+const HEAVY_UPDATE_UNITS: u64 = 1_000;
 
 pub(crate) enum DocCmd {
     Join {
@@ -332,21 +338,27 @@ impl DocActor {
         }
         match msg {
             Inbound::SyncStep1(sv) => turn.step1.push((conn, sv)),
-            Inbound::Update { n, update, raw } => match live.state.apply(update, &raw) {
-                Ok(Applied::Changed(bytes)) => {
-                    turn.updates.push((conn, bytes));
-                    turn.saved.insert(conn, n);
+            Inbound::Update { n, update, raw, cost } => {
+                match apply(&mut live.state, update, &raw, cost) {
+                    Ok(Applied::Changed(bytes)) => {
+                        turn.updates.push((conn, bytes));
+                        turn.saved.insert(conn, n);
+                    }
+                    Ok(Applied::Nothing) => {
+                        turn.saved.insert(conn, n);
+                    }
+                    Err(err) => {
+                        tracing::warn!(doc = %self.id, %conn, %err, "update rejected, closing");
+                        if err.is_over_budget() {
+                            link.close.close(close::TOO_BIG, err.to_string());
+                        } else {
+                            link.close.close(close::INVALID_PAYLOAD, "update rejected");
+                        }
+                        turn.saved.remove(&conn);
+                        turn.dirty = true;
+                    }
                 }
-                Ok(Applied::Nothing) => {
-                    turn.saved.insert(conn, n);
-                }
-                Err(err) => {
-                    tracing::warn!(doc = %self.id, %conn, %err, "update rejected, closing");
-                    link.close.close(close::INVALID_PAYLOAD, "update rejected");
-                    turn.saved.remove(&conn);
-                    turn.dirty = true;
-                }
-            },
+            }
             Inbound::Awareness(update) => match live.state.apply_awareness(update) {
                 Ok((forward, presence)) => {
                     for (client, present) in presence {
@@ -467,6 +479,23 @@ impl DocActor {
             // The log is intact, so nothing is lost; the next turn tries again.
             Err(err) => tracing::warn!(doc = %self.id, %err, "compaction failed"),
         }
+    }
+}
+
+/// Applies an update, off the runtime's worker when it is heavy (and the runtime has other
+/// workers to hand its tasks to).
+fn apply(
+    state: &mut DocState,
+    update: hubring_doc::Update,
+    raw: &[u8],
+    cost: UpdateCost,
+) -> Result<Applied, hubring_doc::DocError> {
+    let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread;
+    if cost.units() > HEAVY_UPDATE_UNITS && multi_thread {
+        tokio::task::block_in_place(|| state.apply(update, raw))
+    } else {
+        state.apply(update, raw)
     }
 }
 

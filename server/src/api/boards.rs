@@ -220,20 +220,49 @@ async fn load(
     Ok((access, drawn, version))
 }
 
-/// The board drawn as SVG, with the images of its project embedded.
+/// How a drawing is to be delivered.
+enum Output {
+    Svg,
+    /// Rasterised at no more than this many pixels per unit, within this box.
+    Png {
+        scale: f32,
+        max: (u32, u32),
+    },
+}
+
+/// The board drawn (as SVG, or rasterised), with the images of its project embedded. Drawing and
+/// rasterising run together on one of the renderer's bounded blocking slots.
 async fn draw(
     app: &AppState,
     access: &BoardAccess,
-    drawn: &Board,
+    drawn: Board,
     options: SvgOptions,
-) -> Result<board::Svg, ApiError> {
+    output: Output,
+) -> Result<Vec<u8>, ApiError> {
     let ids: HashSet<String> = drawn.shapes.values().filter_map(|s| s.asset.clone()).collect();
     let assets = app.workspace.board_assets(access, &ids).await?;
-    let asset = |sha: &str| {
-        assets.get(sha).map(|(mime, bytes)| AssetImage { mime: mime.clone(), bytes: bytes.clone() })
+    let job = move || -> Result<Vec<u8>, ApiError> {
+        let asset = |sha: &str| {
+            assets
+                .get(sha)
+                .map(|(mime, bytes)| AssetImage { mime: mime.clone(), bytes: bytes.clone() })
+        };
+        let svg = board::to_svg(&drawn, &options, &asset)
+            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "frame not found"))?;
+        match output {
+            Output::Svg => Ok(svg.text.into_bytes()),
+            Output::Png { scale, max } => {
+                render::png(&svg.text, scale, max.0, max.1).map_err(|err| {
+                    tracing::error!(%err, "board did not render");
+                    ApiError::internal()
+                })
+            }
+        }
     };
-    board::to_svg(drawn, &options, &asset)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "frame not found"))
+    app.renderer.run(job).await.map_err(|err| {
+        tracing::error!(%err, "board drawing did not finish");
+        ApiError::internal()
+    })?
 }
 
 fn params(query: Result<Query<ExportParams>, QueryRejection>) -> Result<ExportParams, ApiError> {
@@ -266,16 +295,6 @@ fn export_headers(mime: &'static str, filename: &str) -> HeaderMap {
     out
 }
 
-async fn png_of(svg: board::Svg, scale: f32, max: (u32, u32)) -> Result<Vec<u8>, ApiError> {
-    tokio::task::spawn_blocking(move || render::png(&svg.text, scale, max.0, max.1))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|err| {
-            tracing::error!(%err, "board did not render");
-            ApiError::internal()
-        })
-}
-
 #[utoipa::path(get, path = "/boards/{id}/export.svg", tag = "boards", summary = "The board (or one frame) as a standalone SVG", params(("id" = String, Path), ExportParams), responses((status = 200, description = "The drawing", content_type = "image/svg+xml"), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 pub(crate) async fn export_svg(
     State(app): State<AppState>,
@@ -285,10 +304,9 @@ pub(crate) async fn export_svg(
 ) -> Result<Response, ApiError> {
     let params = params(query)?;
     let (access, drawn, _) = load(&app, &caller, id).await?;
-    let svg =
-        draw(&app, &access, &drawn, SvgOptions { frame: params.frame, ..SvgOptions::default() })
-            .await?;
-    Ok((export_headers("image/svg+xml", "board.svg"), svg.text).into_response())
+    let options = SvgOptions { frame: params.frame, ..SvgOptions::default() };
+    let svg = draw(&app, &access, drawn, options, Output::Svg).await?;
+    Ok((export_headers("image/svg+xml", "board.svg"), svg).into_response())
 }
 
 #[utoipa::path(get, path = "/boards/{id}/export.png", tag = "boards", summary = "The board (or one frame) as a PNG", params(("id" = String, Path), ExportParams), responses((status = 200, description = "The image", content_type = "image/png"), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
@@ -300,11 +318,12 @@ pub(crate) async fn export_png(
 ) -> Result<Response, ApiError> {
     let params = params(query)?;
     let (access, drawn, _) = load(&app, &caller, id).await?;
-    let svg =
-        draw(&app, &access, &drawn, SvgOptions { frame: params.frame, ..SvgOptions::default() })
-            .await?;
-    let png =
-        png_of(svg, params.scale.unwrap_or(1.0), (render::MAX_SIDE, render::MAX_SIDE)).await?;
+    let options = SvgOptions { frame: params.frame, ..SvgOptions::default() };
+    let output = Output::Png {
+        scale: params.scale.unwrap_or(1.0),
+        max: (render::MAX_SIDE, render::MAX_SIDE),
+    };
+    let png = draw(&app, &access, drawn, options, output).await?;
     Ok((export_headers("image/png", "board.png"), png).into_response())
 }
 
@@ -322,8 +341,15 @@ pub(crate) async fn thumbnail(
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
     }
+    // Drawn once per state of the board: the project page asks on every visit.
+    if let Some(png) = app.renderer.thumbnail(&access.doc_id, version) {
+        return Ok((out, png).into_response());
+    }
+    let doc = access.doc_id.clone();
     let options = SvgOptions { frame: None, detail: Detail::Shapes };
-    let svg = draw(&app, &access, &drawn, options).await?;
-    let png = png_of(svg, 1.0, THUMBNAIL).await?;
+    let png =
+        draw(&app, &access, drawn, options, Output::Png { scale: 1.0, max: THUMBNAIL }).await?;
+    let png = bytes::Bytes::from(png);
+    app.renderer.keep_thumbnail(doc, version, png.clone());
     Ok((out, png).into_response())
 }

@@ -179,7 +179,7 @@ fn draw(out: &mut String, s: &Resolved, asset: &dyn Fn(&str) -> Option<AssetImag
                 r##"<text x="{}" y="{}" font-size="14" fill="#475569">{}</text>"##,
                 num(x),
                 num(y - 8.0),
-                escape(&s.text)
+                escape(label(&s.text))
             );
         }
         ShapeKind::Image => match s.asset.as_deref().and_then(asset) {
@@ -244,7 +244,7 @@ fn draw(out: &mut String, s: &Resolved, asset: &dyn Fn(&str) -> Option<AssetImag
                         r##"<text x="{}" y="{}" font-size="14" text-anchor="middle" fill="{ink}">{}</text>"##,
                         num((x1 + x2) / 2.0),
                         num((y1 + y2) / 2.0 - 6.0),
-                        escape(&s.text)
+                        escape(label(&s.text))
                     );
                 }
             }
@@ -294,8 +294,7 @@ fn text_block(
     }
     let max_chars = ((w / (size * GLYPH_EM)).floor() as usize).max(1);
     let max_lines = ((h / (size * LINE_HEIGHT)).floor() as usize).max(1);
-    let lines = wrap(text, max_chars);
-    let lines = &lines[..lines.len().min(max_lines)];
+    let lines = wrap(text, max_chars, max_lines);
     let (tx, anchor) = match align {
         Align::Start => (x, "start"),
         Align::Middle => (x + w / 2.0, "middle"),
@@ -321,30 +320,50 @@ fn text_block(
     out.push_str("</text>");
 }
 
-/// Greedy word wrap to `max` characters a line; words longer than a line are cut.
-fn wrap(text: &str, max: usize) -> Vec<String> {
+/// Greedy word wrap to `max` characters a line, at most `max_lines` lines; words longer than a
+/// line are cut. Linear in what it reads, and it stops reading once the lines are full, so a
+/// shape holding 600,000 characters in one word costs what its box can show. (It used to cut
+/// long words with `drain` from the front, quadratic: two such exports held every request for
+/// 30 s.)
+fn wrap(text: &str, max: usize, max_lines: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut line = String::new();
+        let mut line_chars = 0;
         for word in paragraph.split_whitespace() {
-            let mut word: Vec<char> = word.chars().collect();
-            while word.len() > max {
-                if !line.is_empty() {
+            let mut rest = word;
+            let mut n = rest.chars().count();
+            while n > max {
+                if line_chars > 0 {
                     lines.push(std::mem::take(&mut line));
+                    line_chars = 0;
                 }
-                lines.push(word.drain(..max).collect());
+                let cut = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
+                lines.push(rest[..cut].to_owned());
+                if lines.len() >= max_lines {
+                    return lines;
+                }
+                rest = &rest[cut..];
+                n -= max;
             }
-            let word: String = word.into_iter().collect();
-            let needed = if line.is_empty() { 0 } else { line.chars().count() + 1 };
-            if needed + word.chars().count() > max && !line.is_empty() {
+            if line_chars > 0 && line_chars + 1 + n > max {
                 lines.push(std::mem::take(&mut line));
+                line_chars = 0;
+                if lines.len() >= max_lines {
+                    return lines;
+                }
             }
-            if !line.is_empty() {
+            if line_chars > 0 {
                 line.push(' ');
+                line_chars += 1;
             }
-            line.push_str(&word);
+            line.push_str(rest);
+            line_chars += n;
         }
         lines.push(line);
+        if lines.len() >= max_lines {
+            return lines;
+        }
     }
     lines
 }
@@ -374,6 +393,14 @@ fn num(v: f64) -> String {
     if rounded == rounded.trunc() { format!("{}", rounded as i64) } else { format!("{rounded}") }
 }
 
+/// Characters drawn of a one-line label (a frame's title, a connector's text): more could not
+/// be read on the board, and a shape may hold any amount.
+const MAX_LABEL_CHARS: usize = 200;
+
+fn label(text: &str) -> &str {
+    text.char_indices().nth(MAX_LABEL_CHARS).map_or(text, |(end, _)| &text[..end])
+}
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -383,8 +410,10 @@ fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            // Control characters are not allowed in XML 1.0.
+            // Characters XML 1.0 forbids (its `Char` production): controls but tab and line
+            // ends, and U+FFFE and U+FFFF (a Rust `char` is never a surrogate).
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            '\u{FFFE}' | '\u{FFFF}' => {}
             c => out.push(c),
         }
     }
@@ -397,9 +426,25 @@ mod tests {
 
     #[test]
     fn wrap_breaks_at_words_and_cuts_long_ones() {
-        assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
-        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
-        assert_eq!(wrap("a\nb", 10), vec!["a", "b"]);
+        assert_eq!(wrap("one two three", 7, 10), vec!["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4, 10), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a\nb", 10, 10), vec!["a", "b"]);
+        assert_eq!(wrap("ab cdefghij k", 4, 10), vec!["ab", "cdef", "ghij", "k"]);
+        assert_eq!(wrap("ééééé", 2, 10), vec!["éé", "éé", "é"]);
+    }
+
+    #[test]
+    fn wrap_stops_at_the_last_line_that_fits() {
+        let word = "x".repeat(600_000);
+        assert_eq!(wrap(&word, 10, 3), vec!["x".repeat(10); 3]);
+        let many = "a\n".repeat(100_000);
+        assert_eq!(wrap(&many, 10, 2), vec!["a", "a"]);
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_dropped() {
+        assert_eq!(escape("a\u{FFFF}b\u{FFFE}\u{1}c\td"), "abc\td");
+        assert_eq!(escape("<&>"), "&lt;&amp;&gt;");
     }
 
     #[test]

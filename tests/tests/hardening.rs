@@ -1,0 +1,221 @@
+//! Hostile input against the real server: each attack from the hardening review, built by the
+//! test, must be refused with its close code while an honest client on another document keeps
+//! its p99 round trip under 100 ms and `/healthz` answers.
+//!
+//! Multi-threaded runtimes, as the server runs: what is measured is whether one connection's
+//! work can hold up the others.
+
+use std::time::Instant;
+
+use hubring_doc::board;
+use hubring_protocol::ws::close;
+use hubring_tests::board::{board_with, shape};
+use hubring_tests::{DocClient, HonestProbe, TestServer};
+use reqwest::StatusCode;
+use yrs::sync::{Message, SyncMessage};
+use yrs::updates::encoder::Encode;
+use yrs::{Text, WriteTxn};
+
+fn var(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn update_frame(update: Vec<u8>) -> Vec<u8> {
+    Message::Sync(SyncMessage::Update(update)).encode_v1()
+}
+
+/// The report's frame: an `Any` array nested `depth` deep, under root "arr" (13 KB at 6,500).
+fn nested_update(depth: usize) -> Vec<u8> {
+    let mut u = vec![1, 1];
+    var(&mut u, 987_654);
+    u.extend([0, 8, 1, 3]);
+    u.extend(b"arr");
+    u.push(1);
+    for _ in 0..depth {
+        u.extend([117, 1]);
+    }
+    u.extend([126, 0]);
+    u
+}
+
+/// An update that only deletes `n` one-character ranges of a client the document never saw.
+fn delete_only_update(n: u64) -> Vec<u8> {
+    delete_only_update_from(n, 0)
+}
+
+/// The same, its ranges starting at clock `from`.
+fn delete_only_update_from(n: u64, from: u64) -> Vec<u8> {
+    let mut u = vec![0, 1];
+    var(&mut u, 424_242);
+    var(&mut u, n);
+    for i in 0..n {
+        var(&mut u, from + 2 * i);
+        u.push(1);
+    }
+    u
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_update_is_refused_and_the_server_stays_up() -> anyhow::Result<()> {
+    // Even a read-only connection's frames reach the decoder, so the attacker is a viewer.
+    let server = TestServer::start_with(|a| {
+        a.read_only_doc_ids = Some(vec!["public-doc".parse().expect("doc id")]);
+    })
+    .await;
+    let probe = HonestProbe::start(&server, "honest").await?;
+    for depth in [6_500, 10_000, 100_000] {
+        let mut attacker = DocClient::connect_synced(&server.doc_url("public-doc")).await?;
+        attacker.send_raw(update_frame(nested_update(depth))).await?;
+        assert_eq!(attacker.wait_closed().await?, close::INVALID_PAYLOAD, "depth {depth}");
+    }
+    // A writer gets the same answer, and nothing of it is stored.
+    let mut writer = DocClient::connect_synced(&server.doc_url("writable")).await?;
+    writer.send_raw(update_frame(nested_update(6_500))).await?;
+    assert_eq!(writer.wait_closed().await?, close::INVALID_PAYLOAD);
+    let reader = DocClient::connect_synced(&server.doc_url("writable")).await?;
+    assert_eq!(reader.json(), serde_json::json!({}));
+    // Within the limit, nesting is an ordinary value.
+    let mut fine = DocClient::connect_synced(&server.doc_url("writable")).await?;
+    fine.subscribe_saved().await?;
+    fine.send_raw(update_frame(nested_update(100))).await?;
+    fine.n_sent += 1;
+    fine.wait_all_saved().await?;
+    probe.finish().await?.assert_unharmed("nested updates");
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_heavy_updates_are_refused_past_the_budget_and_never_stall_others()
+-> anyhow::Result<()> {
+    let server = TestServer::start().await;
+    let probe = HonestProbe::start(&server, "honest").await?;
+    // The report's 300,000 ranges (1.2 MB) are over the default budget: 1009, nothing applied.
+    let mut attacker = DocClient::connect_synced(&server.doc_url("victim")).await?;
+    attacker.send_raw(update_frame(delete_only_update(300_000))).await?;
+    assert_eq!(attacker.wait_closed().await?, close::TOO_BIG);
+    // Just under the budget, the update is applied, off the runtime's workers: it takes its
+    // document's time, not everyone's.
+    let mut heavy = DocClient::connect_synced(&server.doc_url("victim")).await?;
+    heavy.subscribe_saved().await?;
+    let t0 = Instant::now();
+    heavy.send_raw(update_frame(delete_only_update(49_000))).await?;
+    heavy.n_sent += 1;
+    heavy.wait_all_saved().await?;
+    eprintln!("a 49,000-range delete-only update was saved after {:?}", t0.elapsed());
+    // Deletions of unknown items stay pending in the document and slow each later edit: past
+    // `MAX_PENDING_DELETE_RANGES` the update that would add more is refused too.
+    let mut refused_at = None;
+    for round in 0..2u64 {
+        heavy
+            .send_raw(update_frame(delete_only_update_from(49_000, (round + 1) * 100_000)))
+            .await?;
+        heavy.n_sent += 1;
+        if round == 1 {
+            refused_at = Some(heavy.wait_closed().await?);
+            break;
+        }
+        heavy.wait_all_saved().await?;
+    }
+    assert_eq!(refused_at, Some(close::TOO_BIG));
+    let mut after = DocClient::connect_synced(&server.doc_url("victim")).await?;
+    after.subscribe_saved().await?;
+    let t0 = Instant::now();
+    after.edit(|txn| txn.get_or_insert_text("t").push(txn, "still fine")).await?;
+    after.wait_all_saved().await?;
+    eprintln!("an edit after 147,000 pending ranges were offered: {:?}", t0.elapsed());
+    probe.finish().await?.assert_unharmed("delete-heavy updates");
+    // A tighter budget is the operator's to set.
+    let server2 = TestServer::start_with(|a| a.max_update_deletes = Some(10)).await;
+    let mut small = DocClient::connect_synced(&server2.doc_url("d")).await?;
+    small.send_raw(update_frame(delete_only_update(11))).await?;
+    assert_eq!(small.wait_closed().await?, close::TOO_BIG);
+    server2.stop().await;
+    server.stop().await;
+    Ok(())
+}
+
+/// An honest probe on a document of the fixture's project, as its owner.
+async fn honest_probe_in(f: &hubring_tests::board::Fixture) -> anyhow::Result<HonestProbe> {
+    let item = f
+        .owner
+        .post(
+            &format!("/projects/{}/items", f.project),
+            serde_json::json!({"kind": "document", "title": "Notes"}),
+        )
+        .await?;
+    assert_eq!(item.status, StatusCode::CREATED, "{item:?}");
+    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let token = f.owner.token().await?;
+    HonestProbe::start_at(&f.server, &format!("{}?token={token}", f.server.doc_url(&doc))).await
+}
+
+/// Writes `shapes` into the fixture's board as its owner and waits until they are saved.
+async fn write_shapes(
+    f: &hubring_tests::board::Fixture,
+    shapes: Vec<hubring_doc::board::NewShape>,
+) -> anyhow::Result<()> {
+    let mut owner = f.connect(&f.owner).await?;
+    owner.subscribe_saved().await?;
+    owner
+        .edit(|txn| {
+            for s in &shapes {
+                board::apply(txn, &board::Op::Add { shape: Box::new(s.clone()) });
+            }
+        })
+        .await?;
+    owner.wait_all_saved().await?;
+    owner.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_600000_character_word_exports_quickly_and_stalls_no_one() -> anyhow::Result<()> {
+    let (f, _) = board_with(&[]).await?;
+    let mut sticky = shape("huge".to_owned(), board::ShapeKind::Sticky, 0);
+    sticky.wh = [0.0, 0.0];
+    sticky.text = Some("w".repeat(600_000));
+    let mut frame = shape("titled".to_owned(), board::ShapeKind::Frame, 1);
+    frame.text = Some("t".repeat(600_000));
+    write_shapes(&f, vec![sticky, frame]).await?;
+    let probe = honest_probe_in(&f).await?;
+    let t0 = Instant::now();
+    let exports = ["export.png", "export.png", "export.svg", "thumbnail.png"].map(|what| {
+        let url = format!("/boards/{}/{what}", f.board);
+        let owner = &f.owner;
+        async move { owner.get_raw(&url, &[]).await }
+    });
+    for reply in futures_util::future::join_all(exports).await {
+        assert_eq!(reply?.status(), StatusCode::OK);
+    }
+    eprintln!("four exports of a 600,000-character word: {:?}", t0.elapsed());
+    probe.finish().await?.assert_unharmed("long-word exports");
+    f.server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn characters_xml_forbids_never_break_an_export() -> anyhow::Result<()> {
+    let (f, _) = board_with(&[]).await?;
+    let mut sticky = shape("odd\u{FFFF}id".to_owned(), board::ShapeKind::Sticky, 0);
+    sticky.text = Some("before\u{FFFF} \u{FFFE} \u{1} after".to_owned());
+    write_shapes(&f, vec![sticky]).await?;
+    let svg = f.owner.get_raw(&format!("/boards/{}/export.svg", f.board), &[]).await?;
+    assert_eq!(svg.status(), StatusCode::OK);
+    let text = svg.text().await?;
+    let parsed = roxmltree::Document::parse(&text)?;
+    assert!(parsed.descendants().any(|n| n.attribute("data-id") == Some("oddid")));
+    assert!(text.contains("before") && text.contains("after"));
+    assert!(!text.contains('\u{FFFF}') && !text.contains('\u{FFFE}') && !text.contains('\u{1}'));
+    for what in ["export.png", "thumbnail.png"] {
+        let png = f.owner.get_raw(&format!("/boards/{}/{what}", f.board), &[]).await?;
+        assert_eq!(png.status(), StatusCode::OK, "{what}");
+        assert_eq!(&png.bytes().await?[..8], b"\x89PNG\r\n\x1a\n");
+    }
+    f.server.stop().await;
+    Ok(())
+}
