@@ -112,6 +112,11 @@ pub async fn run(
         renderer: Arc::default(),
     };
     tracker.spawn(session_sweep_worker(store.clone(), shutdown.clone()));
+    tracker.spawn(live::credential_check_worker(
+        Arc::clone(&state.live),
+        store.clone(),
+        shutdown.clone(),
+    ));
     tracing::info!(addr = %listener.local_addr()?, "hubring listening");
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)

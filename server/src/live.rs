@@ -3,12 +3,20 @@
 //! signed out or a token revoked closes the connections it covered (they reconnect with what
 //! they may still do, or are refused).
 
+use std::collections::HashSet;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use dashmap::DashMap;
 use hubring_protocol::{DocId, UserId};
-use hubring_store::Credential;
+use hubring_store::{Credential, Store};
 use hubring_sync::CloseSignal;
+use hubring_workspace::Revocation;
+use tokio_util::sync::CancellationToken;
+
+/// How often live connections' credentials are checked against the store, for revocations made
+/// by another process (`hubring admin reset-password`); the server's own close at once.
+pub(crate) const CREDENTIAL_CHECK: Duration = Duration::from_secs(2);
 
 /// Close code for a connection whose access changed (RFC 6455's policy violation).
 pub(crate) const ACCESS_CHANGED: u16 = 1008;
@@ -62,6 +70,40 @@ impl LiveConns {
         Registration { live: Arc::clone(self), user, key }
     }
 
+    /// Applies a revocation: closes the connections opened with what it took away.
+    pub(crate) fn revoke(&self, revocation: &Revocation) -> usize {
+        match revocation {
+            Revocation::Credential { user, credential } => {
+                let reason = match credential {
+                    Credential::Login(_) => "signed out",
+                    Credential::Token(_) => "token revoked",
+                };
+                self.close_credential(user, credential, reason)
+            }
+            Revocation::AllBut { user, keep } => self.close_where(
+                user,
+                |e| e.credential.is_none() || e.credential != *keep,
+                "password changed: sign in again",
+            ),
+        }
+    }
+
+    /// Every credential a live connection was opened with.
+    fn credentials(&self) -> Vec<(UserId, Credential)> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for entry in &self.by_user {
+            for e in entry.value() {
+                if let Some(c) = &e.credential
+                    && seen.insert(c.clone())
+                {
+                    out.push((entry.key().clone(), c.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// Closes `user`'s connections to any of `docs`; returns how many.
     pub(crate) fn close_docs(&self, user: &UserId, docs: &[DocId], reason: &str) -> usize {
         self.close_where(user, |e| docs.contains(&e.doc), reason)
@@ -95,5 +137,43 @@ impl LiveConns {
             signal.close(ACCESS_CHANGED, reason);
         }
         signals.len()
+    }
+}
+
+/// Closes live connections whose credential another process revoked: every
+/// [`CREDENTIAL_CHECK`], the credentials in use are looked up in the store in one query (per 500)
+/// and those gone are closed. Revocations made through this server are applied at once by
+/// [`LiveConns::revoke`]; this catches the command line's.
+pub(crate) async fn credential_check_worker(
+    live: Arc<LiveConns>,
+    store: Store,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(CREDENTIAL_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let in_use = live.credentials();
+        if in_use.is_empty() {
+            continue;
+        }
+        let credentials: Vec<Credential> = in_use.iter().map(|(_, c)| c.clone()).collect();
+        let in_force: HashSet<Credential> = match store.credentials_in_force(&credentials).await {
+            Ok(found) => found.into_iter().collect(),
+            // A store that cannot answer revokes nothing; the next check tries again.
+            Err(err) => {
+                tracing::warn!(%err, "checking live connections' credentials failed");
+                continue;
+            }
+        };
+        for (user, credential) in in_use {
+            if !in_force.contains(&credential) {
+                let n = live.close_credential(&user, &credential, "credentials revoked");
+                tracing::info!(%user, n, "closed connections whose credentials were revoked");
+            }
+        }
     }
 }

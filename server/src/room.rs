@@ -112,7 +112,9 @@ fn error(code: &str, message: impl Into<String>) -> Message {
 
 async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
     let frame = CloseFrame { code, reason: reason.into() };
-    let _ = socket.send(Message::Close(Some(frame))).await;
+    if socket.send(Message::Close(Some(frame))).await.is_ok() {
+        crate::ws::drain_until_close(socket).await;
+    }
 }
 
 /// Reads one client message; `Err` carries the reply for a frame that is not one.
@@ -133,8 +135,8 @@ async fn serve(
     mut request: JoinRequest,
     revoked: &CloseSignal,
 ) {
-    // The first message must be `join`.
-    let joined = tokio::time::timeout(JOIN_TIMEOUT, async {
+    // The first message must be `join`; access taken away meanwhile closes the socket too.
+    let joining = tokio::time::timeout(JOIN_TIMEOUT, async {
         while let Some(Ok(msg)) = socket.next().await {
             match parse(&msg) {
                 Some(Ok(ClientMsg::Join { name })) => return Some(name),
@@ -149,8 +151,14 @@ async fn serve(
             }
         }
         None
-    })
-    .await;
+    });
+    let joined = tokio::select! {
+        joined = joining => joined,
+        () = revoked.closed() => {
+            let reason = revoked.reason().map_or_else(String::new, |r| r.reason.clone());
+            return close_with(&mut socket, close::POLICY, &reason).await;
+        }
+    };
     let name = match joined {
         Ok(Some(name)) => name,
         Ok(None) => return,

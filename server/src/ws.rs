@@ -552,12 +552,34 @@ impl Future for Connection {
     }
 }
 
-/// Sends the close frame after whatever is buffered, giving up after [`CLOSE_TIMEOUT`].
+/// Sends the close frame after whatever is buffered, giving up after [`CLOSE_TIMEOUT`], then
+/// reads what the client still sends until its own close (for at most [`CLOSE_DRAIN`]).
+/// Dropping a socket with unread input makes the kernel answer with a reset, which can destroy
+/// the close frame before the client reads it: a client closed while it was typing saw 1006
+/// instead of the code it was closed with.
 async fn send_close(mut socket: Box<WebSocket>, code: u16, reason: String) {
     let frame = CloseFrame { code, reason: reason.into() };
-    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
-        let _ = socket.send(Message::Close(Some(frame))).await;
-        let _ = socket.close().await;
+    let sent = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        socket.send(Message::Close(Some(frame))).await.is_ok()
+    })
+    .await;
+    if sent == Ok(true) {
+        drain_until_close(&mut socket).await;
+    }
+}
+
+/// How long a closed socket is read for the client's close answer.
+const CLOSE_DRAIN: Duration = Duration::from_secs(1);
+
+/// Reads and drops frames until the client answers the close, the socket fails, or
+/// [`CLOSE_DRAIN`] passes.
+pub(crate) async fn drain_until_close(socket: &mut WebSocket) {
+    let _ = tokio::time::timeout(CLOSE_DRAIN, async {
+        while let Some(Ok(msg)) = socket.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
     })
     .await;
 }

@@ -77,3 +77,40 @@ async fn admin_commands_create_accounts_and_reset_passwords() -> anyhow::Result<
     server.stop().await;
     Ok(())
 }
+
+/// `hubring admin reset-password` runs in its own process beside the server: the server cannot
+/// be told, so it notices within its credential check (2 s) and closes what the person had open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_password_beside_a_running_server_closes_live_sockets_and_revokes_tokens()
+-> anyhow::Result<()> {
+    use hubring_tests::DocClient;
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start_in(dir.path(), |args| args.open_docs = Some(false)).await;
+    let ana = ApiClient::signup(&server, "ana@porto.example").await?;
+    let project =
+        ana.post("/projects", json!({"title": "Residencies", "visibility": "private"})).await?;
+    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
+    let doc = ana
+        .post(&format!("/projects/{project}/items"), json!({"kind": "document", "title": "P"}))
+        .await?;
+    let doc_id = doc.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let token = ana.token().await?;
+    let mut socket =
+        DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(&doc_id))).await?;
+    let reset_at = std::time::Instant::now();
+    let (ok, err) =
+        admin(dir.path(), &["reset-password", "--email", "ana@porto.example"], "reset passphrase");
+    assert!(ok, "{err}");
+    assert_eq!(socket.wait_closed().await?, 1008);
+    let cut_off = reset_at.elapsed();
+    assert!(cut_off < std::time::Duration::from_secs(5), "closed after {cut_off:?}");
+    let with_token = reqwest::Client::new()
+        .get(server.http_url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(with_token.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(ana.get("/me").await?.status, StatusCode::UNAUTHORIZED);
+    server.stop().await;
+    Ok(())
+}

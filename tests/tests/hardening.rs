@@ -219,3 +219,83 @@ async fn characters_xml_forbids_never_break_an_export() -> anyhow::Result<()> {
     f.server.stop().await;
     Ok(())
 }
+
+/// Reads a websocket until the server closes it; the close code (1006 when none came).
+async fn close_code_of(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> anyhow::Result<u16> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    tokio::time::timeout(hubring_tests::WAIT, async {
+        while let Some(msg) = ws.next().await {
+            match msg {
+                Ok(Message::Close(Some(frame))) => return Ok(u16::from(frame.code)),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        Ok(1006)
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("timed out waiting for the close"))?
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_closes_every_other_session_and_token_within_a_second()
+-> anyhow::Result<()> {
+    use hubring_tests::{ApiClient, PASSWORD};
+    use serde_json::json;
+    let server = TestServer::start_with(|a| a.open_docs = Some(false)).await;
+    let ana = ApiClient::signup(&server, "ana@porto.example").await?;
+    let project =
+        ana.post("/projects", json!({"title": "Residencies", "visibility": "private"})).await?;
+    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
+    let doc = ana
+        .post(
+            &format!("/projects/{project}/items"),
+            json!({"kind": "document", "title": "Proposal"}),
+        )
+        .await?;
+    let doc_id = doc.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let room = ana
+        .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": "Weekly"}))
+        .await?;
+    let room_id = room.body["id"].as_str().unwrap_or_default().to_owned();
+    // A second session (another browser) and a script's token.
+    let laptop = ApiClient::anonymous(&server);
+    let signed_in = laptop
+        .post("/auth/login", json!({"email": "ana@porto.example", "password": PASSWORD}))
+        .await?;
+    assert_eq!(signed_in.status, StatusCode::OK);
+    let token = laptop.token().await?;
+    let mut doc_socket =
+        DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(&doc_id))).await?;
+    let room_url = format!("ws://{}/ws/room/{room_id}?token={token}", server.addr);
+    let (mut room_socket, _) = tokio_tungstenite::connect_async(room_url).await?;
+
+    let changed_at = Instant::now();
+    let changed = ana
+        .post(
+            "/auth/password",
+            json!({"current_password": PASSWORD, "new_password": "a brand new passphrase"}),
+        )
+        .await?;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{changed:?}");
+    assert_eq!(doc_socket.wait_closed().await?, 1008);
+    assert_eq!(close_code_of(&mut room_socket).await?, 1008);
+    let cut_off = changed_at.elapsed();
+    assert!(cut_off < std::time::Duration::from_secs(1), "cut off after {cut_off:?}");
+    // The token and the other session are gone; the session that changed it stays.
+    let with_token = reqwest::Client::new()
+        .get(server.http_url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    assert_eq!(with_token.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(laptop.get("/me").await?.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(ana.get("/me").await?.status, StatusCode::OK);
+    server.stop().await;
+    Ok(())
+}

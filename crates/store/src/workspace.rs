@@ -6,7 +6,7 @@
 use hubring_protocol::api::{ItemKind, ProjectRole, Visibility};
 use hubring_protocol::{DocId, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::codec::{decode, to_json};
 use crate::{Store, StoreError, now_ms};
@@ -42,7 +42,7 @@ pub struct TokenRecord {
 }
 
 /// How a request proved who it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Credential {
     Login(String),
     Token(TokenId),
@@ -259,6 +259,11 @@ impl Store {
                     .bind(keep.as_deref())
                     .execute(&mut *conn)
                     .await?;
+                // A token is a standing password: whoever knew the old one may have made one.
+                sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
+                    .bind(id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
                 Ok(changed == 1)
             })
         })
@@ -307,6 +312,50 @@ impl Store {
         let row =
             sqlx::query(sql).bind(secret_hash).bind(now_ms()).fetch_optional(self.pool()).await?;
         row.map(|row| Ok((row.try_get("login_id")?, user(&row)?))).transpose()
+    }
+
+    /// Which of `credentials` are still in force: a session neither signed out nor expired, a
+    /// token not revoked. Live connections opened with the others are closed, whichever process
+    /// revoked them (`hubring admin reset-password` runs beside the server).
+    pub async fn credentials_in_force(
+        &self,
+        credentials: &[Credential],
+    ) -> Result<Vec<Credential>, StoreError> {
+        /// Ids per statement, well under SQLite's limit on bound parameters.
+        const CHUNK: usize = 500;
+        let mut logins = Vec::new();
+        let mut tokens = Vec::new();
+        for credential in credentials {
+            match credential {
+                Credential::Login(id) => logins.push(id.as_str()),
+                Credential::Token(id) => tokens.push(id.as_str()),
+            }
+        }
+        let mut out = Vec::new();
+        for chunk in logins.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new("SELECT id FROM logins WHERE expires_at > ");
+            qb.push_bind(now_ms()).push(" AND id IN (");
+            let mut ids = qb.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(self.pool()).await? {
+                out.push(Credential::Login(row.try_get("id")?));
+            }
+        }
+        for chunk in tokens.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new("SELECT id FROM api_tokens WHERE id IN (");
+            let mut ids = qb.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            qb.push(")");
+            for row in qb.build().fetch_all(self.pool()).await? {
+                out.push(Credential::Token(TokenId(row.try_get("id")?)));
+            }
+        }
+        Ok(out)
     }
 
     /// Deletes the sessions that have expired (they are already refused); returns how many.

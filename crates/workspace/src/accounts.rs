@@ -118,8 +118,10 @@ impl Workspace {
         })
     }
 
-    /// Sets a new password for `email` from the command line (`hubring admin reset-password`)
-    /// and ends every session of the account.
+    /// Sets a new password for `email` from the command line (`hubring admin reset-password`),
+    /// ends every session of the account and revokes its tokens. A server running beside the
+    /// command closes their live connections within `CREDENTIAL_CHECK` (see the server's
+    /// `credential_check_worker`), as it cannot be told directly.
     pub async fn reset_password(
         &self,
         email: &str,
@@ -203,21 +205,25 @@ impl Workspace {
         }))
     }
 
-    /// Signs the caller's session out.
-    pub async fn logout(&self, caller: &Caller) -> Result<(), WorkspaceError> {
+    /// Signs the caller's session out; what it opened must close.
+    pub async fn logout(&self, caller: &Caller) -> Result<Option<Revocation>, WorkspaceError> {
         if let Some(Credential::Login(login)) = &caller.credential {
             self.store.delete_login(login.clone()).await?;
         }
-        Ok(())
+        Ok(caller
+            .user_id()
+            .zip(caller.credential.clone())
+            .map(|(user, credential)| Revocation::Credential { user: user.clone(), credential }))
     }
 
-    /// Changes the caller's password and signs out every other session.
+    /// Changes the caller's password, signs out every other session and revokes every API
+    /// token; what those opened must close.
     pub async fn change_password(
         &self,
         caller: &Caller,
         current: String,
         new: String,
-    ) -> Result<(), WorkspaceError> {
+    ) -> Result<Revocation, WorkspaceError> {
         let user = caller.signed_in()?;
         let mut checks = Checks::default();
         checks.password("new_password", &new);
@@ -230,8 +236,8 @@ impl Workspace {
             Some(Credential::Login(login)) => Some(login.clone()),
             _ => None,
         };
-        self.store.set_password(&user.id, hash, keep).await?;
-        Ok(())
+        self.store.set_password(&user.id, hash, keep.clone()).await?;
+        Ok(Revocation::AllBut { user: user.id.clone(), keep: keep.map(Credential::Login) })
     }
 
     /// Creates a personal API token; its secret is in the answer and nowhere else.
@@ -265,12 +271,29 @@ impl Workspace {
     }
 
     /// Revokes one of the caller's tokens.
-    pub async fn revoke_token(&self, caller: &Caller, id: &TokenId) -> Result<(), WorkspaceError> {
+    pub async fn revoke_token(
+        &self,
+        caller: &Caller,
+        id: &TokenId,
+    ) -> Result<Revocation, WorkspaceError> {
         let user = caller.signed_in()?;
         if self.store.delete_token(&user.id, id).await? {
-            Ok(())
+            Ok(Revocation::Credential {
+                user: user.id.clone(),
+                credential: Credential::Token(id.clone()),
+            })
         } else {
             Err(WorkspaceError::NotFound("token"))
         }
     }
+}
+
+/// Access taken away from someone's credentials: their live connections opened with them must
+/// close. Returned by the calls that take it away, so the server applies it in one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// One credential ended (signed out, token revoked).
+    Credential { user: UserId, credential: Credential },
+    /// Every credential of `user` but `keep` (a password change keeps the session that made it).
+    AllBut { user: UserId, keep: Option<Credential> },
 }

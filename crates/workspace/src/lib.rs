@@ -22,7 +22,7 @@ use tokio::sync::OnceCell;
 use hubring_protocol::UserId;
 use hubring_store::{Credential, Store, StoreError, UserRecord};
 
-pub use accounts::{SessionCookie, Signup};
+pub use accounts::{Revocation, SessionCookie, Signup};
 pub use assets::sniff_image;
 pub use boards::{BoardAccess, MAX_DOTS};
 pub use people::{MAX_PER_PAGE, PeopleSearch};

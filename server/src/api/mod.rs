@@ -26,7 +26,7 @@ use hubring_protocol::api::{
     ProjectSummary, ProjectView, RecentItem, TokenCreated, TokenView,
 };
 use hubring_protocol::{ErrorBody, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
-use hubring_store::{Credential, UserRecord};
+use hubring_store::UserRecord;
 use hubring_workspace::PeopleSearch;
 use hubring_workspace::{MembershipChange, WorkspaceError};
 use serde::Deserialize;
@@ -214,9 +214,8 @@ async fn login(
 
 #[utoipa::path(post, path = "/auth/logout", tag = "accounts", summary = "Sign out this session", responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn logout(State(app): State<AppState>, Auth(caller): Auth) -> Result<Response, ApiError> {
-    app.workspace.logout(&caller).await?;
-    if let (Some(user), Some(credential)) = (caller.user_id(), &caller.credential) {
-        app.live.close_credential(user, credential, "signed out");
+    if let Some(revocation) = app.workspace.logout(&caller).await? {
+        app.live.revoke(&revocation);
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cleared_cookie(&app.config.accounts))])
         .into_response())
@@ -228,7 +227,9 @@ async fn change_password(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    app.workspace.change_password(&caller, req.current_password, req.new_password).await?;
+    let revocation =
+        app.workspace.change_password(&caller, req.current_password, req.new_password).await?;
+    app.live.revoke(&revocation);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -262,10 +263,8 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = TokenId(id);
-    app.workspace.revoke_token(&caller, &id).await?;
-    if let Some(user) = caller.user_id() {
-        app.live.close_credential(user, &Credential::Token(id), "token revoked");
-    }
+    let revocation = app.workspace.revoke_token(&caller, &id).await?;
+    app.live.revoke(&revocation);
     Ok(StatusCode::NO_CONTENT)
 }
 
