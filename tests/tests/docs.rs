@@ -341,7 +341,9 @@ async fn slow_client_is_closed_not_dropped() -> anyhow::Result<()> {
 async fn silent_client_is_closed() -> anyhow::Result<()> {
     let server = TestServer::start_with(|a| {
         a.ping_interval_ms = Some(50);
-        a.client_timeout_ms = Some(300);
+        // Longer than the second the server reads a closed socket for the client's close answer
+        // (which the silent client never sends), while the live client reads nothing.
+        a.client_timeout_ms = Some(2_000);
     })
     .await;
     let url = server.doc_url("silent");

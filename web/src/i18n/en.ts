@@ -241,7 +241,8 @@ export const en = {
   "settings.password": "Change password",
   "settings.currentPassword": "Current password",
   "settings.newPassword": "New password",
-  "settings.passwordChanged": "Your password is changed. Your other sessions are signed out.",
+  "settings.passwordChanged":
+    "Your password is changed. Your other sessions are signed out and your API tokens revoked.",
   "settings.tokens": "API tokens",
   "settings.tokensIntro":
     "Tokens let scripts and other tools use Hubring as you. Keep them secret.",

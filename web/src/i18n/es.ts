@@ -243,7 +243,8 @@ export const es: Messages = {
   "settings.password": "Cambiar la contraseña",
   "settings.currentPassword": "Contraseña actual",
   "settings.newPassword": "Nueva contraseña",
-  "settings.passwordChanged": "Tu contraseña se ha cambiado. Se han cerrado tus otras sesiones.",
+  "settings.passwordChanged":
+    "Tu contraseña se ha cambiado. Se han cerrado tus otras sesiones y revocado tus tokens de API.",
   "settings.tokens": "Tokens de API",
   "settings.tokensIntro":
     "Los tokens permiten que scripts y otras herramientas usen Hubring en tu nombre. Mantenlos en secreto.",

@@ -244,7 +244,7 @@ export const fr: Messages = {
   "settings.currentPassword": "Mot de passe actuel",
   "settings.newPassword": "Nouveau mot de passe",
   "settings.passwordChanged":
-    "Votre mot de passe est changé. Vos autres sessions sont déconnectées.",
+    "Votre mot de passe est changé. Vos autres sessions sont déconnectées et vos jetons d'API révoqués.",
   "settings.tokens": "Jetons d’API",
   "settings.tokensIntro":
     "Les jetons permettent à des scripts et à d’autres outils d’utiliser Hubring en votre nom. Gardez-les secrets.",

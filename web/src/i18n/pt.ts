@@ -245,7 +245,7 @@ export const pt: Messages = {
   "settings.currentPassword": "Palavra-passe atual",
   "settings.newPassword": "Nova palavra-passe",
   "settings.passwordChanged":
-    "A sua palavra-passe foi alterada. As suas outras sessões foram terminadas.",
+    "A sua palavra-passe foi alterada. As suas outras sessões foram terminadas e os seus tokens de API revogados.",
   "settings.tokens": "Tokens de API",
   "settings.tokensIntro":
     "Os tokens permitem que scripts e outras ferramentas usem o Hubring em seu nome. Mantenha-os secretos.",
