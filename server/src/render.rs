@@ -107,6 +107,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_thumbnail_is_kept_for_its_board_state_only() {
+        let renderer = Renderer::default();
+        let doc: DocId = "board-1".parse().unwrap();
+        assert_eq!(renderer.thumbnail(&doc, 1), None);
+        renderer.keep_thumbnail(doc.clone(), 1, Bytes::from_static(b"png"));
+        assert_eq!(renderer.thumbnail(&doc, 1), Some(Bytes::from_static(b"png")));
+        assert_eq!(renderer.thumbnail(&doc, 2), None, "the board changed");
+        for i in 0..MAX_CACHED_THUMBNAILS {
+            renderer.keep_thumbnail(format!("b{i}").parse().unwrap(), 0, Bytes::new());
+        }
+        let n = renderer.thumbnails.lock().unwrap().len();
+        assert!(n <= MAX_CACHED_THUMBNAILS, "bounded: {n}");
+    }
+
+    #[test]
     fn a_drawing_becomes_a_png_that_fits() {
         let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="500" viewBox="0 0 1000 500"><rect width="1000" height="500" fill="#fef08a"/><text x="10" y="40" font-size="30">Hi</text></svg>"##;
         let png = png(svg, 1.0, 400, 400).unwrap();

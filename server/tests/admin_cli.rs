@@ -97,6 +97,7 @@ async fn reset_password_beside_a_running_server_closes_live_sockets_and_revokes_
     let token = ana.token().await?;
     let mut socket =
         DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(&doc_id))).await?;
+    assert_eq!(hubring_tests::token_status(&server, &token).await?, StatusCode::OK);
     let reset_at = std::time::Instant::now();
     let (ok, err) =
         admin(dir.path(), &["reset-password", "--email", "ana@porto.example"], "reset passphrase");
@@ -104,12 +105,7 @@ async fn reset_password_beside_a_running_server_closes_live_sockets_and_revokes_
     assert_eq!(socket.wait_closed().await?, 1008);
     let cut_off = reset_at.elapsed();
     assert!(cut_off < std::time::Duration::from_secs(5), "closed after {cut_off:?}");
-    let with_token = reqwest::Client::new()
-        .get(server.http_url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await?;
-    assert_eq!(with_token.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(hubring_tests::token_status(&server, &token).await?, StatusCode::UNAUTHORIZED);
     assert_eq!(ana.get("/me").await?.status, StatusCode::UNAUTHORIZED);
     server.stop().await;
     Ok(())

@@ -9,6 +9,13 @@ use crate::TestServer;
 /// The password every test account gets.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// What `GET /me` answers a script holding `token` (200 while the token is valid).
+pub async fn token_status(server: &TestServer, token: &str) -> anyhow::Result<StatusCode> {
+    let reply =
+        reqwest::Client::new().get(server.http_url("/api/v1/me")).bearer_auth(token).send().await?;
+    Ok(reply.status())
+}
+
 /// One signed-in (or anonymous) browser.
 #[derive(Debug, Clone)]
 pub struct ApiClient {

@@ -10,7 +10,7 @@ mod client;
 mod probe;
 mod server;
 
-pub use api::{ApiClient, PASSWORD, Reply};
+pub use api::{ApiClient, PASSWORD, Reply, token_status};
 pub use client::{DocClient, Event};
 pub use probe::{HonestProbe, ProbeReport};
 pub use server::TestServer;

@@ -42,15 +42,11 @@ fn nested_update(depth: usize) -> Vec<u8> {
     u
 }
 
-/// An update that only deletes `n` one-character ranges of a client the document never saw.
-fn delete_only_update(n: u64) -> Vec<u8> {
-    delete_only_update_from(n, 0)
-}
-
-/// The same, its ranges starting at clock `from`.
-fn delete_only_update_from(n: u64, from: u64) -> Vec<u8> {
+/// An update that only deletes `n` one-character ranges of `client`'s items: every other clock
+/// from `from` on.
+fn delete_ranges(client: u64, n: u64, from: u64) -> Vec<u8> {
     let mut u = vec![0, 1];
-    var(&mut u, 424_242);
+    var(&mut u, client);
     var(&mut u, n);
     for i in 0..n {
         var(&mut u, from + 2 * i);
@@ -89,52 +85,81 @@ async fn deeply_nested_update_is_refused_and_the_server_stays_up() -> anyhow::Re
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// The client id of the text the delete attacks cut up.
+const TEXT_CLIENT: u64 = 7;
+
+/// One worker thread, so that an update applied on it would stall everyone: the probe fails if
+/// the heavy update is not moved off it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn delete_heavy_updates_are_refused_past_the_budget_and_never_stall_others()
 -> anyhow::Result<()> {
     let server = TestServer::start().await;
+    // A 100,000-character text, as one struct of one client.
+    let url = server.doc_url("victim");
+    let mut writer = DocClient::connect_with(&url, yrs::Doc::with_client_id(TEXT_CLIENT)).await?;
+    writer.subscribe_saved().await?;
+    writer.edit(|txn| txn.get_or_insert_text("t").push(txn, &"a".repeat(100_000))).await?;
+    writer.wait_all_saved().await?;
     let probe = HonestProbe::start(&server, "honest").await?;
-    // The report's 300,000 ranges (1.2 MB) are over the default budget: 1009, nothing applied.
-    let mut attacker = DocClient::connect_synced(&server.doc_url("victim")).await?;
-    attacker.send_raw(update_frame(delete_only_update(300_000))).await?;
+    // The report's attack: every other character deleted, 300,000 ranges (1.2 MB). Over the
+    // default budget: 1009, nothing applied.
+    let mut attacker = DocClient::connect_synced(&url).await?;
+    attacker.send_raw(update_frame(delete_ranges(TEXT_CLIENT, 300_000, 0))).await?;
     assert_eq!(attacker.wait_closed().await?, close::TOO_BIG);
-    // Just under the budget, the update is applied, off the runtime's workers: it takes its
+    // Just under the budget, each range splits the text: applied off the worker, it takes its
     // document's time, not everyone's.
-    let mut heavy = DocClient::connect_synced(&server.doc_url("victim")).await?;
+    let mut heavy = DocClient::connect_synced(&url).await?;
     heavy.subscribe_saved().await?;
     let t0 = Instant::now();
-    heavy.send_raw(update_frame(delete_only_update(49_000))).await?;
+    heavy.send_raw(update_frame(delete_ranges(TEXT_CLIENT, 49_000, 0))).await?;
     heavy.n_sent += 1;
     heavy.wait_all_saved().await?;
-    eprintln!("a 49,000-range delete-only update was saved after {:?}", t0.elapsed());
-    // Deletions of unknown items stay pending in the document and slow each later edit: past
-    // `MAX_PENDING_DELETE_RANGES` the update that would add more is refused too.
-    let mut refused_at = None;
-    for round in 0..2u64 {
-        heavy
-            .send_raw(update_frame(delete_only_update_from(49_000, (round + 1) * 100_000)))
-            .await?;
-        heavy.n_sent += 1;
-        if round == 1 {
-            refused_at = Some(heavy.wait_closed().await?);
-            break;
-        }
-        heavy.wait_all_saved().await?;
+    eprintln!("49,000 ranges of a 100,000-character text deleted and saved in {:?}", t0.elapsed());
+    let reader = DocClient::connect_synced(&url).await?;
+    let text = yrs::GetString::get_string(
+        &reader.doc().get_or_insert_text("t"),
+        &yrs::Transact::transact(reader.doc()),
+    );
+    assert_eq!(text.len(), 100_000 - 49_000);
+    probe.finish().await?.assert_unharmed("delete-heavy updates");
+    server.stop().await;
+    // A tighter budget is the operator's to set.
+    let server = TestServer::start_with(|a| a.max_update_deletes = Some(10)).await;
+    let mut small = DocClient::connect_synced(&server.doc_url("d")).await?;
+    small.send_raw(update_frame(delete_ranges(TEXT_CLIENT, 11, 0))).await?;
+    assert_eq!(small.wait_closed().await?, close::TOO_BIG);
+    server.stop().await;
+    Ok(())
+}
+
+/// Deletions of items a document has never seen stay pending in it and slow each later edit:
+/// past `MAX_PENDING_DELETE_RANGES` an update that could add more is refused before it is
+/// applied, and the document carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletions_of_unknown_items_are_bounded() -> anyhow::Result<()> {
+    const UNKNOWN: u64 = 424_242;
+    let server = TestServer::start().await;
+    let url = server.doc_url("victim");
+    let mut attacker = DocClient::connect_synced(&url).await?;
+    attacker.subscribe_saved().await?;
+    for round in 0..2 {
+        attacker.send_raw(update_frame(delete_ranges(UNKNOWN, 49_000, round * 100_000))).await?;
+        attacker.n_sent += 1;
+        attacker.wait_all_saved().await?;
     }
-    assert_eq!(refused_at, Some(close::TOO_BIG));
-    let mut after = DocClient::connect_synced(&server.doc_url("victim")).await?;
+    // 98,000 pending; 49,000 more could pass 100,000.
+    attacker.send_raw(update_frame(delete_ranges(UNKNOWN, 49_000, 200_000))).await?;
+    assert_eq!(attacker.wait_closed().await?, close::TOO_BIG);
+    let mut after = DocClient::connect_synced(&url).await?;
     after.subscribe_saved().await?;
     let t0 = Instant::now();
     after.edit(|txn| txn.get_or_insert_text("t").push(txn, "still fine")).await?;
     after.wait_all_saved().await?;
-    eprintln!("an edit after 147,000 pending ranges were offered: {:?}", t0.elapsed());
-    probe.finish().await?.assert_unharmed("delete-heavy updates");
-    // A tighter budget is the operator's to set.
-    let server2 = TestServer::start_with(|a| a.max_update_deletes = Some(10)).await;
-    let mut small = DocClient::connect_synced(&server2.doc_url("d")).await?;
-    small.send_raw(update_frame(delete_only_update(11))).await?;
-    assert_eq!(small.wait_closed().await?, close::TOO_BIG);
-    server2.stop().await;
+    eprintln!("an edit beside 98,000 pending ranges was saved in {:?}", t0.elapsed());
+    // A small update that deletes something is still fine: only a large one could pass.
+    after.edit(|txn| txn.get_or_insert_text("t").remove_range(txn, 0, 5)).await?;
+    after.wait_all_saved().await?;
+    assert!(after.closed.is_none());
     server.stop().await;
     Ok(())
 }
@@ -275,6 +300,7 @@ async fn a_password_change_closes_every_other_session_and_token_within_a_second(
     let room_url = format!("ws://{}/ws/room/{room_id}?token={token}", server.addr);
     let (mut room_socket, _) = tokio_tungstenite::connect_async(room_url).await?;
 
+    assert_eq!(hubring_tests::token_status(&server, &token).await?, StatusCode::OK);
     let changed_at = Instant::now();
     let changed = ana
         .post(
@@ -288,12 +314,7 @@ async fn a_password_change_closes_every_other_session_and_token_within_a_second(
     let cut_off = changed_at.elapsed();
     assert!(cut_off < std::time::Duration::from_secs(1), "cut off after {cut_off:?}");
     // The token and the other session are gone; the session that changed it stays.
-    let with_token = reqwest::Client::new()
-        .get(server.http_url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await?;
-    assert_eq!(with_token.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(hubring_tests::token_status(&server, &token).await?, StatusCode::UNAUTHORIZED);
     assert_eq!(laptop.get("/me").await?.status, StatusCode::UNAUTHORIZED);
     assert_eq!(ana.get("/me").await?.status, StatusCode::OK);
     server.stop().await;

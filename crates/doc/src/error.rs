@@ -31,12 +31,13 @@ pub enum DocError {
     Corrupt(#[from] yrs::encoding::read::Error),
     #[error("awareness update rejected: {0}")]
     Awareness(#[from] yrs::sync::awareness::Error),
-    #[error("{0} deletions of unknown items would be pending")]
+    #[error("{0} deletions of unknown items could be pending")]
     TooManyPendingDeletes(usize),
 }
 
 impl DocError {
-    /// Refused for what it would cost, not for bad bytes (closed with 1009, not 1007).
+    /// Refused for what it would cost, before anything was applied (closed with 1009, not 1007;
+    /// the document needs no rebuild).
     pub fn is_over_budget(&self) -> bool {
         matches!(self, Self::TooManyPendingDeletes(_))
     }

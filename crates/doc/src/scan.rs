@@ -32,7 +32,11 @@ pub struct UpdateBudget {
 }
 
 impl Default for UpdateBudget {
-    /// See `DocsConfig`'s `max_update_structs` and `max_update_deletes` for the measurements.
+    /// Measured with yrs 0.28.1 in a release build on this project's 2-core machine: 200,000
+    /// structs (an array of prepends, 3.4 MB) decode and apply in 53–64 ms; deleting 50,000
+    /// one-character ranges of an existing text takes 109 ms, and the cost grows faster than the
+    /// count (100,000: 290 ms), since each range splits an item. Typing, pasting and importing
+    /// stay far below both.
     fn default() -> Self {
         Self { max_structs: 200_000, max_delete_ranges: 50_000 }
     }
@@ -133,7 +137,8 @@ pub fn update(bytes: &[u8], budget: &UpdateBudget) -> Result<UpdateCost, ScanErr
         let n_blocks = r.count_u32(1)?;
         r.client()?;
         // yrs adds each block's length to a u32 clock (`clock += block.len()`), which must not
-        // overflow (a panic in a debug build, a wrong id in a release one).
+        // overflow (a panic in a debug build, a wrong id in a release one). A string counts its
+        // bytes here, an upper bound, so this may refuse a little early: past four billion.
         let mut clock = u64::from(r.var_u32()?);
         cost.n_structs += n_blocks;
         if cost.n_structs > budget.max_structs {
@@ -210,12 +215,11 @@ fn block(r: &mut Reader<'_>) -> Result<u64, ScanError> {
             }
             Ok(n)
         }
-        // String: as long as its UTF-16 code units (the offsets Yjs counts in).
-        4 => {
-            let text = std::str::from_utf8(r.buf()?)
-                .map_err(|_| ScanError::Malformed("string is not UTF-8"))?;
-            Ok(text.encode_utf16().count() as u64)
-        }
+        // String: as long as its UTF-16 code units (the offsets Yjs counts in), which are never
+        // more than its bytes. The byte length bounds the clock without reading the text (yrs
+        // checks its UTF-8 next): counting exactly made the walk half the cost of receiving a
+        // 100 KB paste.
+        4 => r.buf().map(|text| text.len() as u64),
         // Binary, Embed (a JSON string, parsed with serde_json's depth limit).
         3 | 5 => r.buf().map(|_| 1),
         // Format: a key and a JSON string.

@@ -16,9 +16,10 @@ const EMPTY_UPDATE: [u8; 2] = [0, 0];
 
 /// Delete ranges a document may hold for items it has not seen. yrs keeps such ranges pending
 /// and tries them again on every later update, so each one slows every edit of the document:
-/// six updates of 49,000 such ranges each made a one-character edit take 23 ms, growing with
+/// after six updates of 49,000 such ranges, a one-character update took 1.1 ms to apply in a
+/// release build (0.37 ms after the first) and 23 ms end to end in a debug server, growing with
 /// every further one. Real clients delete what they have seen, so this is never reached by
-/// them; an update that would pass it is refused (and the document rebuilt without it).
+/// them; an update that could pass it is refused before it is applied.
 pub const MAX_PENDING_DELETE_RANGES: usize = 100_000;
 
 /// The outcome of applying one update.
@@ -29,6 +30,10 @@ pub enum Applied {
     /// The update changed the document; these bytes (lib0 v1) are what must be stored and sent
     /// to the other connections.
     Changed(Vec<u8>),
+}
+
+fn count_ranges(set: &yrs::IdSet) -> usize {
+    set.iter().map(|(_, ranges)| ranges.len()).sum()
 }
 
 /// One live document. Whoever holds it is the only writer of the document.
@@ -69,17 +74,19 @@ impl DocState {
     /// instead: storing it keeps the pending part durable, and peers stash it the same way.
     ///
     /// yrs has no rollback, so an `Err` may leave part of the update applied; the caller must
-    /// then rebuild the document from its store. That includes an update refused for leaving
-    /// more than [`MAX_PENDING_DELETE_RANGES`] deletions of unknown items.
+    /// then rebuild the document from its store, except after an update refused for what it
+    /// would cost (`DocError::is_over_budget`: more than [`MAX_PENDING_DELETE_RANGES`]
+    /// deletions of unknown items could be pending), which is refused before it is applied.
     pub fn apply(&mut self, update: Update, raw: &[u8]) -> Result<Applied, DocError> {
         let mut txn = self.awareness.doc().transact_mut();
-        txn.apply_update(update)?;
-        if let Some(pending) = txn.store().pending_ds() {
-            let n_pending: usize = pending.iter().map(|(_, ranges)| ranges.len()).sum();
-            if n_pending > MAX_PENDING_DELETE_RANGES {
-                return Err(DocError::TooManyPendingDeletes(n_pending));
-            }
+        // Whatever of the update's delete set finds no item joins the pending ranges: refused
+        // when that could pass the limit, counting all of it (it is 0 pending in any real use).
+        let n_pending = txn.store().pending_ds().map_or(0, count_ranges);
+        let n_new = count_ranges(update.delete_set());
+        if n_new > 0 && n_pending + n_new > MAX_PENDING_DELETE_RANGES {
+            return Err(DocError::TooManyPendingDeletes(n_pending + n_new));
         }
+        txn.apply_update(update)?;
         if txn.has_missing_updates() {
             return Ok(Applied::Changed(raw.to_vec()));
         }

@@ -47,16 +47,36 @@ fn sync_error(err: SyncError) -> ApiError {
     }
 }
 
-/// The board's document as it is now (committed).
-async fn read(app: &AppState, doc: &DocId) -> Result<(Board, u64), ApiError> {
+/// CPU work on a blocking thread: hashing or decoding a large board takes tens of milliseconds.
+async fn off_runtime<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(job).await.map_err(|_| ApiError::internal())
+}
+
+/// The board's document as it is now (committed), and a hash of it that changes with it.
+async fn snapshot(app: &AppState, doc: &DocId) -> Result<(Vec<u8>, u64), ApiError> {
     let state = app.registry.read(doc).await.map_err(sync_error)?;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    state.hash(&mut hasher);
-    let board = Board::decode(&state).map_err(|err| {
+    off_runtime(move || {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        state.hash(&mut hasher);
+        let version = hasher.finish();
+        (state, version)
+    })
+    .await
+}
+
+async fn decode(doc: &DocId, state: Vec<u8>) -> Result<Board, ApiError> {
+    off_runtime(move || Board::decode(&state)).await?.map_err(|err| {
         tracing::error!(%doc, %err, "stored board does not decode");
         ApiError::internal()
-    })?;
-    Ok((board, hasher.finish()))
+    })
+}
+
+/// The board as it is now (committed).
+async fn read(app: &AppState, doc: &DocId) -> Result<Board, ApiError> {
+    let (state, _) = snapshot(app, doc).await?;
+    decode(doc, state).await
 }
 
 /// Writes a copy of the vote into the board's document for everyone to see. The vote itself
@@ -124,7 +144,7 @@ pub(crate) async fn cast_dot(
     ApiJson(req): ApiJson<DotCast>,
 ) -> Result<Json<BoardVote>, ApiError> {
     let board = app.workspace.board(&caller, &ItemId(id), Action::OpenDocument).await?;
-    let (drawn, _) = read(&app, &board.doc_id).await?;
+    let drawn = read(&app, &board.doc_id).await?;
     let votable = drawn.shapes.get(&req.shape).is_some_and(|s| {
         !matches!(s.kind, ShapeKind::Connector | ShapeKind::Frame | ShapeKind::Pen)
     });
@@ -209,15 +229,15 @@ pub(crate) struct ExportParams {
     scale: Option<f32>,
 }
 
-/// The board the caller may read, as it is now, and a hash of its state.
+/// The board the caller may read, as it is now.
 async fn load(
     app: &AppState,
     caller: &hubring_workspace::Caller,
     id: String,
-) -> Result<(BoardAccess, Board, u64), ApiError> {
+) -> Result<(BoardAccess, Board), ApiError> {
     let access = app.workspace.board(caller, &ItemId(id), Action::OpenDocument).await?;
-    let (drawn, version) = read(app, &access.doc_id).await?;
-    Ok((access, drawn, version))
+    let drawn = read(app, &access.doc_id).await?;
+    Ok((access, drawn))
 }
 
 /// How a drawing is to be delivered.
@@ -303,7 +323,7 @@ pub(crate) async fn export_svg(
     query: Result<Query<ExportParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let params = params(query)?;
-    let (access, drawn, _) = load(&app, &caller, id).await?;
+    let (access, drawn) = load(&app, &caller, id).await?;
     let options = SvgOptions { frame: params.frame, ..SvgOptions::default() };
     let svg = draw(&app, &access, drawn, options, Output::Svg).await?;
     Ok((export_headers("image/svg+xml", "board.svg"), svg).into_response())
@@ -317,7 +337,7 @@ pub(crate) async fn export_png(
     query: Result<Query<ExportParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let params = params(query)?;
-    let (access, drawn, _) = load(&app, &caller, id).await?;
+    let (access, drawn) = load(&app, &caller, id).await?;
     let options = SvgOptions { frame: params.frame, ..SvgOptions::default() };
     let output = Output::Png {
         scale: params.scale.unwrap_or(1.0),
@@ -334,7 +354,8 @@ pub(crate) async fn thumbnail(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (access, drawn, version) = load(&app, &caller, id).await?;
+    let access = app.workspace.board(&caller, &ItemId(id), Action::OpenDocument).await?;
+    let (state, version) = snapshot(&app, &access.doc_id).await?;
     let etag = format!("\"{version:016x}\"");
     let mut out = export_headers("image/png", "thumbnail.png");
     out.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
@@ -345,6 +366,7 @@ pub(crate) async fn thumbnail(
     if let Some(png) = app.renderer.thumbnail(&access.doc_id, version) {
         return Ok((out, png).into_response());
     }
+    let drawn = decode(&access.doc_id, state).await?;
     let doc = access.doc_id.clone();
     let options = SvgOptions { frame: None, detail: Detail::Shapes };
     let png =
