@@ -100,18 +100,22 @@ async fn delete_heavy_updates_are_refused_past_the_budget_and_never_stall_others
     writer.subscribe_saved().await?;
     writer.edit(|txn| txn.get_or_insert_text("t").push(txn, &"a".repeat(100_000))).await?;
     writer.wait_all_saved().await?;
+    // The attacks are built before the probe starts: building them is the test's work, which
+    // shares the server's one worker here.
+    let over_budget = update_frame(delete_ranges(TEXT_CLIENT, 300_000, 0));
+    let under_budget = update_frame(delete_ranges(TEXT_CLIENT, 49_000, 0));
     let probe = HonestProbe::start(&server, "honest").await?;
     // The report's attack: every other character deleted, 300,000 ranges (1.2 MB). Over the
     // default budget: 1009, nothing applied.
     let mut attacker = DocClient::connect_synced(&url).await?;
-    attacker.send_raw(update_frame(delete_ranges(TEXT_CLIENT, 300_000, 0))).await?;
+    attacker.send_raw(over_budget).await?;
     assert_eq!(attacker.wait_closed().await?, close::TOO_BIG);
     // Just under the budget, each range splits the text: applied off the worker, it takes its
     // document's time, not everyone's.
     let mut heavy = DocClient::connect_synced(&url).await?;
     heavy.subscribe_saved().await?;
     let t0 = Instant::now();
-    heavy.send_raw(update_frame(delete_ranges(TEXT_CLIENT, 49_000, 0))).await?;
+    heavy.send_raw(under_budget).await?;
     heavy.n_sent += 1;
     heavy.wait_all_saved().await?;
     eprintln!("49,000 ranges of a 100,000-character text deleted and saved in {:?}", t0.elapsed());

@@ -29,6 +29,9 @@ pub enum DocError {
     Rejected(#[from] yrs::error::UpdateError),
     #[error("stored update does not decode: {0}")]
     Corrupt(#[from] yrs::encoding::read::Error),
+    /// A client's update yrs does not decode (bytes the walk leaves to yrs: UTF-8, JSON).
+    #[error("update does not decode: {0}")]
+    Undecodable(yrs::encoding::read::Error),
     #[error("awareness update rejected: {0}")]
     Awareness(#[from] yrs::sync::awareness::Error),
     #[error("{0} deletions of unknown items could be pending")]
@@ -36,9 +39,13 @@ pub enum DocError {
 }
 
 impl DocError {
-    /// Refused for what it would cost, before anything was applied (closed with 1009, not 1007;
-    /// the document needs no rebuild).
+    /// Refused for what it would cost rather than for bad bytes (closed with 1009, not 1007).
     pub fn is_over_budget(&self) -> bool {
         matches!(self, Self::TooManyPendingDeletes(_))
+    }
+
+    /// Refused before anything of the update was applied: the document needs no rebuild.
+    pub fn left_intact(&self) -> bool {
+        matches!(self, Self::Undecodable(_) | Self::TooManyPendingDeletes(_))
     }
 }

@@ -2,14 +2,15 @@
 //! permission before anything reaches the document.
 
 use hubring_protocol::ws::MSG_SUBSCRIBE_SAVED;
+use yrs::StateVector;
 use yrs::encoding::read::Cursor;
 use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::decoder::{Decode, Decoder, DecoderV1};
-use yrs::{StateVector, Update};
 
 use crate::error::ProtocolError;
 use crate::message;
 use crate::scan::{self, FrameShape, UpdateBudget, UpdateCost};
+use crate::state::EMPTY_UPDATE;
 
 /// What a connection may do with a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +28,9 @@ pub enum Inbound {
     SyncStep1(StateVector),
     /// A document update from a writer (sync step 2 or update). `n` counts this connection's
     /// accepted updates from 1, so a save acknowledgement can name them.
-    /// `raw` is the update as received, kept for when it must be stored whole.
-    /// `cost` is what the pre-decoding walk counted, so the document can tell a heavy update.
-    Update { n: u64, update: Update, raw: Vec<u8>, cost: UpdateCost },
+    /// `raw` is the update as received (walked, not decoded: the document decodes it, so a
+    /// heavy update costs the connection nothing); `cost` is what the walk counted.
+    Update { n: u64, raw: Vec<u8>, cost: UpdateCost },
     /// A presence change to apply and forward.
     Awareness(AwarenessUpdate),
     /// The client asks for every known presence state.
@@ -98,17 +99,17 @@ impl Session {
     }
 
     fn update(&mut self, raw: Vec<u8>, cost: UpdateCost) -> Result<Option<Inbound>, ProtocolError> {
-        let update = Update::decode_v1(&raw)?;
-        if update.is_empty() {
+        if raw == EMPTY_UPDATE {
             // Every client answers the server's sync step 1 with a step 2, usually empty; it
-            // changes nothing and needs no acknowledgement.
+            // changes nothing and needs no acknowledgement (the web client's `SaveTracker`
+            // tells an empty update by the same two bytes).
             return Ok(None);
         }
         Ok(Some(match self.permission {
             Permission::Read => Inbound::Reply(message::permission_denied(READ_ONLY_REASON)),
             Permission::Write => {
                 self.n_updates += 1;
-                Inbound::Update { n: self.n_updates, update, raw, cost }
+                Inbound::Update { n: self.n_updates, raw, cost }
             }
         }))
     }
@@ -119,7 +120,7 @@ mod tests {
     use super::*;
     use yrs::sync::protocol::{MSG_AUTH, PERMISSION_DENIED};
     use yrs::updates::encoder::Encode;
-    use yrs::{Doc, GetString, ReadTxn, Text, Transact};
+    use yrs::{Doc, GetString, ReadTxn, Text, Transact, Update};
 
     fn text_update(s: &str) -> Vec<u8> {
         let doc = Doc::new();
@@ -135,11 +136,11 @@ mod tests {
         for want in 1..=3 {
             let frame = message::update(&text_update("hi"));
             match session.receive(&frame).unwrap() {
-                Some(Inbound::Update { n, update, .. }) => {
+                Some(Inbound::Update { n, raw, .. }) => {
                     assert_eq!(n, want);
                     let doc = Doc::new();
                     let text = doc.get_or_insert_text("t");
-                    doc.transact_mut().apply_update(update).unwrap();
+                    doc.transact_mut().apply_update(Update::decode_v1(&raw).unwrap()).unwrap();
                     assert_eq!(text.get_string(&doc.transact()), "hi");
                 }
                 other => panic!("unexpected {other:?}"),

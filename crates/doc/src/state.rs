@@ -12,7 +12,7 @@ use crate::error::DocError;
 use crate::message;
 
 /// The encoding of an update that changes nothing: no structs, empty delete set.
-const EMPTY_UPDATE: [u8; 2] = [0, 0];
+pub(crate) const EMPTY_UPDATE: [u8; 2] = [0, 0];
 
 /// Delete ranges a document may hold for items it has not seen. yrs keeps such ranges pending
 /// and tries them again on every later update, so each one slows every edit of the document:
@@ -66,7 +66,9 @@ impl DocState {
         Ok(state)
     }
 
-    /// Applies an update and returns the part that was new.
+    /// Decodes and applies an update (lib0 v1, already walked by `scan`) and returns the part
+    /// that was new. Decoding is done here rather than by the connection so that whoever runs
+    /// a heavy update off the runtime's workers runs all of its cost there.
     ///
     /// The result is what the transaction integrated (`encode_update_v1`), so a client resending
     /// what the document already holds costs no storage and no broadcast. When the update leaves
@@ -74,10 +76,11 @@ impl DocState {
     /// instead: storing it keeps the pending part durable, and peers stash it the same way.
     ///
     /// yrs has no rollback, so an `Err` may leave part of the update applied; the caller must
-    /// then rebuild the document from its store, except after an update refused for what it
-    /// would cost (`DocError::is_over_budget`: more than [`MAX_PENDING_DELETE_RANGES`]
-    /// deletions of unknown items could be pending), which is refused before it is applied.
-    pub fn apply(&mut self, update: Update, raw: &[u8]) -> Result<Applied, DocError> {
+    /// then rebuild the document from its store, unless `DocError::left_intact` says the update
+    /// was refused before anything was applied (it does not decode, or more than
+    /// [`MAX_PENDING_DELETE_RANGES`] deletions of unknown items could be pending).
+    pub fn apply(&mut self, raw: &[u8]) -> Result<Applied, DocError> {
+        let update = Update::decode_v1(raw).map_err(DocError::Undecodable)?;
         let mut txn = self.awareness.doc().transact_mut();
         // Whatever of the update's delete set finds no item joins the pending ranges: refused
         // when that could pass the limit, counting all of it (it is 0 pending in any real use).
@@ -220,7 +223,7 @@ mod tests {
     }
 
     fn apply(state: &mut DocState, raw: &[u8]) -> Applied {
-        state.apply(Update::decode_v1(raw).unwrap(), raw).unwrap()
+        state.apply(raw).unwrap()
     }
 
     #[test]

@@ -339,28 +339,25 @@ impl DocActor {
         }
         match msg {
             Inbound::SyncStep1(sv) => turn.step1.push((conn, sv)),
-            Inbound::Update { n, update, raw, cost } => {
-                match apply(&mut live.state, update, &raw, cost) {
-                    Ok(Applied::Changed(bytes)) => {
-                        turn.updates.push((conn, bytes));
-                        turn.saved.insert(conn, n);
-                    }
-                    Ok(Applied::Nothing) => {
-                        turn.saved.insert(conn, n);
-                    }
-                    Err(err) => {
-                        tracing::warn!(doc = %self.id, %conn, %err, "update rejected, closing");
-                        turn.saved.remove(&conn);
-                        if err.is_over_budget() {
-                            // Refused before anything was applied: the document is intact.
-                            link.close.close(close::TOO_BIG, err.to_string());
-                        } else {
-                            link.close.close(close::INVALID_PAYLOAD, "update rejected");
-                            turn.dirty = true;
-                        }
-                    }
+            Inbound::Update { n, raw, cost } => match apply(&mut live.state, &raw, cost) {
+                Ok(Applied::Changed(bytes)) => {
+                    turn.updates.push((conn, bytes));
+                    turn.saved.insert(conn, n);
                 }
-            }
+                Ok(Applied::Nothing) => {
+                    turn.saved.insert(conn, n);
+                }
+                Err(err) => {
+                    tracing::warn!(doc = %self.id, %conn, %err, "update rejected, closing");
+                    turn.saved.remove(&conn);
+                    if err.is_over_budget() {
+                        link.close.close(close::TOO_BIG, err.to_string());
+                    } else {
+                        link.close.close(close::INVALID_PAYLOAD, "update rejected");
+                    }
+                    turn.dirty |= !err.left_intact();
+                }
+            },
             Inbound::Awareness(update) => match live.state.apply_awareness(update) {
                 Ok((forward, presence)) => {
                     for (client, present) in presence {
@@ -484,20 +481,19 @@ impl DocActor {
     }
 }
 
-/// Applies an update, off the runtime's worker when it is heavy (and the runtime has other
-/// workers to hand its tasks to).
+/// Decodes and applies an update, off the runtime's worker when it is heavy (and the runtime
+/// has other workers to hand its tasks to).
 fn apply(
     state: &mut DocState,
-    update: hubring_doc::Update,
     raw: &[u8],
     cost: UpdateCost,
 ) -> Result<Applied, hubring_doc::DocError> {
     let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
         == tokio::runtime::RuntimeFlavor::MultiThread;
     if cost.units() > HEAVY_UPDATE_UNITS && multi_thread {
-        tokio::task::block_in_place(|| state.apply(update, raw))
+        tokio::task::block_in_place(|| state.apply(raw))
     } else {
-        state.apply(update, raw)
+        state.apply(raw)
     }
 }
 
