@@ -127,6 +127,32 @@ pub struct ServeArgs {
     #[arg(long, env = "HUBRING_AUTH_PER_MINUTE", value_name = "N")]
     pub auth_per_minute: Option<u32>,
 
+    /// Connections open at once, websockets included; past it a few spare places answer only
+    /// /healthz and /readyz, then connections are closed at once [default: three quarters of
+    /// the open-files limit]
+    #[arg(long, env = "HUBRING_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<usize>,
+
+    /// Connections open at once from one client address (IPv6: from one /64); 0 for no limit.
+    /// Behind a reverse proxy every client has the proxy's address: raise it or set 0 there
+    /// [default: 1000]
+    #[arg(long, env = "HUBRING_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N")]
+    pub max_connections_per_address: Option<usize>,
+
+    /// Longest wait for a request's headers, including between requests on a kept-alive
+    /// connection; a connection that sends none in time is closed [default: 20000]
+    #[arg(long, env = "HUBRING_HEADER_TIMEOUT_MS", value_name = "MS")]
+    pub header_timeout_ms: Option<u64>,
+
+    /// Serve `/metrics` (Prometheus) on this separate address, e.g. `127.0.0.1:9090`; without it
+    /// or `--metrics-token`, metrics are not served
+    #[arg(long, env = "HUBRING_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Serve `/metrics` on the main address to requests with `Authorization: Bearer TOKEN`
+    #[arg(long, env = "HUBRING_METRICS_TOKEN", value_name = "TOKEN")]
+    pub metrics_token: Option<String>,
+
     /// Largest file (an image) that may be uploaded into a project, in bytes [default: 10 MiB]
     #[arg(long, env = "HUBRING_MAX_ASSET_BYTES", value_name = "N")]
     pub max_asset_bytes: Option<usize>,
@@ -248,6 +274,29 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Video rooms: media sockets, ports, the public address, STUN/TURN for browsers.
     pub rtc: RtcConfig,
+    /// Connection limits and timeouts.
+    pub connections: ConnectionsConfig,
+    /// Where `/metrics` is served, if anywhere.
+    pub metrics: MetricsConfig,
+}
+
+/// Connection limits and timeouts (`crate::serve`).
+#[derive(Debug, Clone)]
+pub struct ConnectionsConfig {
+    /// Connections open at once; `None`: three quarters of the open-files limit at startup.
+    pub max: Option<usize>,
+    /// Connections open at once from one address or IPv6 /64; 0 for no limit.
+    pub max_per_address: usize,
+    /// Longest wait for a request's headers (also the idle time of a kept-alive connection).
+    pub header_timeout: Duration,
+}
+
+/// Where `/metrics` is served: on its own address, on the main one behind a bearer token, both,
+/// or (neither given) nowhere.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsConfig {
+    pub listen: Option<SocketAddr>,
+    pub token: Option<String>,
 }
 
 /// Where and how documents are stored.
@@ -453,6 +502,22 @@ impl ServeArgs {
             shutdown_grace: Duration::from_secs(
                 self.shutdown_grace_secs.or(file.shutdown_grace_secs).unwrap_or(10),
             ),
+            connections: ConnectionsConfig {
+                max: self.max_connections.or(file.max_connections).map(|n| n.max(1)),
+                max_per_address: self
+                    .max_connections_per_address
+                    .or(file.max_connections_per_address)
+                    .unwrap_or(1000),
+                header_timeout: ms(self
+                    .header_timeout_ms
+                    .or(file.header_timeout_ms)
+                    .unwrap_or(20_000)
+                    .max(1)),
+            },
+            metrics: MetricsConfig {
+                listen: self.metrics_listen.or(file.metrics_listen),
+                token: self.metrics_token.or(file.metrics_token).filter(|t| !t.is_empty()),
+            },
             rtc: RtcConfig {
                 bind_ip: self.rtc_bind.or(file.rtc_bind).unwrap_or(IpAddr::from([0, 0, 0, 0])),
                 udp_ports: self.rtc_ports.or(file.rtc_ports).map(|PortRange(l, h)| (l, h)),

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -22,13 +23,37 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/docs", get(move || std::future::ready(page.clone())))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics_with_token))
         // A catch-all segment, so an id with a '/' in it is answered 400 like any other bad id.
         .route("/ws/doc/{*doc_id}", get(ws::doc))
         .route("/ws/room/{room_id}", get(crate::room::room))
         .nest("/api/v1", api)
         .fallback(web::serve)
         .with_state(state)
+}
+
+/// What a connection past the cap is served (`crate::serve`): the health probes, and 503 for
+/// everything else.
+pub(crate) fn spare_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(|| async {
+            let mut response = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server has as many connections as it can hold; try again shortly",
+            )
+            .into_response();
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        })
+        .with_state(state)
+}
+
+/// The metrics address's router (`--metrics-listen`): `/metrics` only.
+pub(crate) fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state)
 }
 
 /// An error answered over HTTP: a status, a stable code, a message fit for a user and, for
@@ -92,6 +117,29 @@ async fn readyz(State(app): State<AppState>) -> Result<&'static str, ApiError> {
     Ok("ready")
 }
 
+/// `/metrics` on the main address: only with `--metrics-token`, and only to a request that
+/// bears it; otherwise 404, as if there were none.
+async fn metrics_with_token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<String, ApiError> {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match (&app.config.metrics.token, bearer) {
+        (Some(token), Some(given)) if same_secret(token, given) => Ok(metrics(State(app)).await),
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such page")),
+    }
+}
+
+/// Whether two secrets are equal, compared as SHA-256 digests so the time taken tells nothing
+/// about how much of a guess was right.
+fn same_secret(expected: &str, given: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(expected.as_bytes()) == Sha256::digest(given.as_bytes())
+}
+
 /// Prometheus text format.
 async fn metrics(State(app): State<AppState>) -> String {
     use std::sync::atomic::Ordering::Relaxed;
@@ -99,9 +147,15 @@ async fn metrics(State(app): State<AppState>) -> String {
     format!(
         "# TYPE hubring_store_commits_total counter\nhubring_store_commits_total {}\n\
          # TYPE hubring_store_updates_total counter\nhubring_store_updates_total {}\n\
-         # TYPE hubring_live_docs gauge\nhubring_live_docs {}\n",
+         # TYPE hubring_live_docs gauge\nhubring_live_docs {}\n\
+         # TYPE hubring_connections_open gauge\nhubring_connections_open {}\n\
+         # TYPE hubring_connections_refused_total counter\nhubring_connections_refused_total {}\n\
+         # TYPE hubring_connections_spared_total counter\nhubring_connections_spared_total {}\n",
         counters.commits.load(Relaxed),
         counters.updates.load(Relaxed),
         app.registry.n_live(),
+        app.gate.open(),
+        app.gate.refused.load(Relaxed),
+        app.gate.spared.load(Relaxed),
     )
 }

@@ -9,12 +9,13 @@ pub mod cli;
 pub mod config;
 mod http;
 mod live;
+mod presence;
 mod render;
 mod room;
+mod serve;
 mod web;
 mod ws;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -44,6 +45,8 @@ pub(crate) struct AppState {
     pub(crate) sfu: hubring_rtc::Sfu,
     /// Board drawings, bounded, and the thumbnails drawn.
     pub(crate) renderer: Arc<render::Renderer>,
+    /// Open connections against their limits.
+    pub(crate) gate: Arc<serve::Gate>,
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
@@ -100,6 +103,17 @@ pub async fn run(
         shutdown.clone(),
         room::chat_sink(registry.clone(), tracker.clone()),
     );
+    let gate = serve::Gate::new(serve::Limits {
+        max_total: config.connections.max.unwrap_or_else(serve::default_max_connections),
+        max_per_address: config.connections.max_per_address,
+        header_timeout: config.connections.header_timeout,
+    });
+    let metrics_listener = match config.metrics.listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr).await.with_context(|| format!("binding metrics on {addr}"))?,
+        ),
+        None => None,
+    };
     let state = AppState {
         config: Arc::new(config),
         store: store.clone(),
@@ -110,6 +124,7 @@ pub async fn run(
         auth_limiter,
         sfu: sfu.clone(),
         renderer: Arc::default(),
+        gate: gate.clone(),
     };
     tracker.spawn(session_sweep_worker(store.clone(), shutdown.clone()));
     tracker.spawn(live::credential_check_worker(
@@ -117,12 +132,20 @@ pub async fn run(
         store.clone(),
         shutdown.clone(),
     ));
-    tracing::info!(addr = %listener.local_addr()?, "hubring listening");
-    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await
-        .context("serving HTTP")?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        max_connections = gate.limits().max_total,
+        "hubring listening"
+    );
+    if let Some(metrics) = metrics_listener {
+        tracing::info!(addr = %metrics.local_addr()?, "metrics listening");
+        // Its own small gate: the address is the operator's, but still bounded.
+        let gate = serve::Gate::new(serve::Limits { max_total: 64, ..gate.limits() });
+        let router = http::metrics_router(state.clone());
+        tracker.spawn(serve::serve(metrics, router.clone(), router, gate, shutdown.clone()));
+    }
+    let spare = http::spare_router(state.clone());
+    serve::serve(listener, http::router(state), spare, gate, shutdown.clone()).await;
     if tokio::time::timeout(grace, sfu.closed()).await.is_err() {
         tracing::warn!("video rooms still closing after the grace period");
     }

@@ -36,6 +36,7 @@ use crate::api::authenticate;
 use crate::config::DocsConfig;
 use crate::http::ApiError;
 use crate::live::Registration;
+use crate::presence::{Paced, PresencePace};
 
 /// How long a connection keeps trying to deliver its close frame (after whatever was already
 /// buffered) to a client that is not reading, before dropping the socket.
@@ -50,6 +51,9 @@ const READ_BUFFER_BYTES: usize = 512;
 
 /// Most frames queued into the socket before they are flushed and the client is read again.
 const MAX_FRAMES_PER_FLUSH: usize = 64;
+
+/// How long held presence states wait again when a frame is still waiting for the document.
+const PRESENCE_RETRY: Duration = Duration::from_millis(10);
 
 /// `?token=`: an API token, for clients that cannot set headers (the official provider).
 #[derive(Debug, Deserialize)]
@@ -359,6 +363,9 @@ struct Connection {
     sending: Option<Sending>,
     /// A signed-in writer, whose edits are recorded on the item.
     author: Option<Box<Author>>,
+    /// The pace of this client's presence updates, from its first one (boxed: a connection's
+    /// size is what an idle server holds).
+    presence: Option<Box<PresencePace>>,
 }
 
 impl Connection {
@@ -385,6 +392,7 @@ impl Connection {
             unflushed: false,
             sending: None,
             author: None,
+            presence: None,
         }
     }
 
@@ -470,19 +478,23 @@ impl Connection {
             }
         };
         match self.session.receive(&frame) {
+            Ok(Some(Inbound::Awareness(update))) => {
+                let now = Instant::now();
+                let pace = self.presence.get_or_insert_with(|| Box::new(PresencePace::new(now)));
+                match pace.arrived(update, now) {
+                    Paced::Forward(update) => self.send(Inbound::Awareness(update)),
+                    Paced::Held => self.rearm(now),
+                    Paced::Flood => {
+                        tracing::warn!("presence flood, closing");
+                        close.close(close::POLICY, "too many presence updates");
+                    }
+                }
+            }
             Ok(Some(inbound)) => {
                 if let (Inbound::Update { .. }, Some(author)) = (&inbound, &mut self.author) {
                     author.edited();
                 }
-                match self.conn.try_send(inbound) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(inbound)) => {
-                        self.sending = Some(Box::pin(self.conn.send_owned(inbound)));
-                    }
-                    Err(TrySendError::Gone) => {
-                        close.close(close::GOING_AWAY, "document closed");
-                    }
-                }
+                self.send(inbound);
             }
             Ok(None) => {}
             Err(err) => {
@@ -494,7 +506,32 @@ impl Connection {
         }
     }
 
-    /// A ping is due, or the client may have been silent too long.
+    /// Hands a frame's message to the document, or waits for room in its queue.
+    fn send(&mut self, inbound: Inbound) {
+        match self.conn.try_send(inbound) {
+            Ok(()) => {}
+            Err(TrySendError::Full(inbound)) => {
+                self.sending = Some(Box::pin(self.conn.send_owned(inbound)));
+            }
+            Err(TrySendError::Gone) => {
+                self.conn.close.close(close::GOING_AWAY, "document closed");
+            }
+        }
+    }
+
+    /// Sets the timer for what comes first: a ping, the client timeout, held presence states.
+    fn rearm(&mut self, now: Instant) {
+        let mut at = self.next_ping.min(self.last_heard + self.limits.client_timeout);
+        if let Some(due) = self.presence.as_ref().and_then(|p| p.due()) {
+            // While a frame waits for the document, held states wait too (not a busy loop).
+            let due = if self.sending.is_some() { due.max(now + PRESENCE_RETRY) } else { due };
+            at = at.min(due);
+        }
+        self.timer.as_mut().reset(at);
+    }
+
+    /// A ping is due, or the client may have been silent too long, or held presence states
+    /// may go.
     fn on_timer(&mut self) {
         let now = Instant::now();
         if self.sending.is_some() {
@@ -511,7 +548,12 @@ impl Connection {
             self.ping_due = true;
             self.next_ping = now + self.limits.ping_interval;
         }
-        self.timer.as_mut().reset(self.next_ping.min(silent_at));
+        if self.sending.is_none()
+            && let Some(update) = self.presence.as_mut().and_then(|p| p.release(now))
+        {
+            self.send(Inbound::Awareness(update));
+        }
+        self.rearm(now);
     }
 }
 

@@ -48,7 +48,8 @@ async fn round_trip(n: usize) -> anyhow::Result<()> {
 
 /// `n_docs` documents, one writer each streaming `n_updates` small updates without waiting.
 async fn throughput(n_docs: usize, n_updates: u64) -> anyhow::Result<()> {
-    let server = TestServer::start().await;
+    let server =
+        TestServer::start_with(|args| args.metrics_token = Some(METRICS_TOKEN.into())).await;
     let before = metrics(&server).await?;
     let start = Instant::now();
     let mut writers = Vec::new();
@@ -84,10 +85,16 @@ async fn throughput(n_docs: usize, n_updates: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+const METRICS_TOKEN: &str = "bench-metrics";
+
 async fn metrics(server: &TestServer) -> anyhow::Result<(u64, u64)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(server.addr).await?;
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await?;
+    let request = format!(
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {METRICS_TOKEN}\r\n\
+         Connection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await?;
     let mut body = String::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut body)).await??;
     let value = |name: &str| -> anyhow::Result<u64> {

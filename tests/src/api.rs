@@ -36,7 +36,17 @@ pub struct Reply {
 impl ApiClient {
     /// A browser with no session.
     pub fn anonymous(server: &TestServer) -> Self {
-        let http = reqwest::Client::builder().cookie_store(true).build().expect("http client");
+        Self::anonymous_from(server, None)
+    }
+
+    /// A browser with no session whose connections come from `source` (another loopback
+    /// address, such as 127.0.0.7, stands for another client address).
+    pub fn anonymous_from(server: &TestServer, source: Option<std::net::IpAddr>) -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .local_address(source)
+            .build()
+            .expect("http client");
         let origin = format!("http://{}", server.addr);
         Self { http, base: format!("{origin}/api/v1"), origin, user_id: None }
     }

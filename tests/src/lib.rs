@@ -12,7 +12,7 @@ mod server;
 
 pub use api::{ApiClient, PASSWORD, Reply, token_status};
 pub use client::{DocClient, Event};
-pub use probe::{HonestProbe, ProbeReport};
+pub use probe::{HonestProbe, ProbeReport, one_attack_at_a_time};
 pub use server::TestServer;
 
 /// Default upper bound on any wait in a test: long enough for a loaded CI machine, short

@@ -71,11 +71,24 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[idx]
 }
 
+/// Held by a running probe: one probe (so one attack under measurement) at a time in a test
+/// process. The tests of one binary run in parallel on the same cores, so two attacks at once
+/// would each be measured against the other's load (a presence flood in one test showed as a
+/// 300 ms stall in another's probe).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Waits until no probe or other heavy attack runs in this process, and holds that until the
+/// guard is dropped (for an attack measured without a probe that would weigh on others').
+pub async fn one_attack_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().await
+}
+
 /// A running probe; [`HonestProbe::finish`] stops it and reports.
 #[derive(Debug)]
 pub struct HonestProbe {
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<ProbeReport>>,
+    _alone: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl HonestProbe {
@@ -87,11 +100,17 @@ impl HonestProbe {
 
     /// The same on the document websocket `url` (with its `?token=` where one is needed).
     pub async fn start_at(server: &TestServer, url: &str) -> anyhow::Result<Self> {
+        Self::start_with(url, server.http_url("/healthz")).await
+    }
+
+    /// The same against any server (the real binary): the document websocket `url` and the
+    /// `/healthz` URL.
+    pub async fn start_with(url: &str, health_url: String) -> anyhow::Result<Self> {
+        let alone = one_attack_at_a_time().await;
         let mut client = DocClient::connect_synced(url).await?;
         client.subscribe_saved().await?;
         client.edit(|txn| txn.get_or_insert_text("t").push(txn, "warm")).await?;
         client.wait_all_saved().await?;
-        let health_url = server.http_url("/healthz");
         let http = reqwest::Client::builder().timeout(HEALTH_TIMEOUT).build()?;
         let stop = CancellationToken::new();
         let task = tokio::spawn({
@@ -123,7 +142,7 @@ impl HonestProbe {
                 Ok(report)
             }
         });
-        Ok(Self { stop, task })
+        Ok(Self { stop, task, _alone: alone })
     }
 
     /// Stops probing (after at least [`MIN_PROBES`] probes) and returns what it saw.

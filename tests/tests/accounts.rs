@@ -403,3 +403,52 @@ async fn ownership_moves_members_leave_and_a_downgrade_closes_write_connections(
     server.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_guesses_are_limited_per_account_whatever_the_address() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        // The address limit out of the way: each guess below comes from a fresh address anyway.
+        args.auth_per_minute = Some(1000);
+    })
+    .await;
+    ApiClient::signup(&server, "ana@hubs.example").await?;
+    let from = |n: u8| ApiClient::anonymous_from(&server, Some([127, 0, 0, n].into()));
+    let login = |client: ApiClient, email: &'static str, password: &'static str| async move {
+        let reply =
+            client.post("/auth/login", json!({"email": email, "password": password})).await?;
+        anyhow::Ok(reply.status.as_u16())
+    };
+    // Ten wrong guesses from ten addresses, then even the right password waits; an address
+    // nobody has meets the same limit at the same point, so the limit tells no one who exists.
+    for email in ["ana@hubs.example", "nobody@hubs.example"] {
+        let mut statuses = Vec::new();
+        for n in 0..10 {
+            statuses.push(login(from(10 + n), email, "a wrong guess").await?);
+        }
+        assert_eq!(statuses, [401; 10], "{email}");
+        assert_eq!(login(from(40), email, PASSWORD).await?, 429, "{email}: the 11th attempt");
+    }
+    assert_eq!(login(from(41), " ANA@hubs.example ", PASSWORD).await?, 429, "case and spaces");
+    // Another account is not held up.
+    ApiClient::signup(&server, "rui@hubs.example").await?;
+    assert_eq!(login(from(42), "rui@hubs.example", PASSWORD).await?, 200);
+
+    // The current password of a password change is a guess too: a stolen session gets ten.
+    let eva = ApiClient::signup(&server, "eva@hubs.example").await?;
+    let change = |current: &'static str| {
+        let eva = eva.clone();
+        async move {
+            let body =
+                json!({"current_password": current, "new_password": "a brand new passphrase"});
+            anyhow::Ok(eva.post("/auth/password", body).await?.status.as_u16())
+        }
+    };
+    for n in 0..10 {
+        assert_ne!(change("a wrong guess").await?, 429, "guess {n}");
+    }
+    assert_eq!(change(PASSWORD).await?, 429, "the 11th change");
+    assert_eq!(eva.get("/me").await?.status, StatusCode::OK, "the session itself still works");
+    server.stop().await;
+    Ok(())
+}

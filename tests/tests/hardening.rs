@@ -141,6 +141,7 @@ async fn delete_heavy_updates_are_refused_past_the_budget_and_never_stall_others
 /// applied, and the document carries on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletions_of_unknown_items_are_bounded() -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     const UNKNOWN: u64 = 424_242;
     let server = TestServer::start().await;
     let url = server.doc_url("victim");
@@ -321,6 +322,170 @@ async fn a_password_change_closes_every_other_session_and_token_within_a_second(
     assert_eq!(hubring_tests::token_status(&server, &token).await?, StatusCode::UNAUTHORIZED);
     assert_eq!(laptop.get("/me").await?.status, StatusCode::UNAUTHORIZED);
     assert_eq!(ana.get("/me").await?.status, StatusCode::OK);
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_only_on_their_address_or_with_their_token() -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let get = |url: String, token: Option<&'static str>| {
+        let mut request = http.get(url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move { anyhow::Ok(request.send().await?) }
+    };
+
+    // By default nowhere: the public address answers 404, with or without a token.
+    let server = TestServer::start().await;
+    for token in [None, Some("guess")] {
+        let reply = get(server.http_url("/metrics"), token).await?;
+        assert_eq!(reply.status(), StatusCode::NOT_FOUND, "default, token {token:?}");
+    }
+    server.stop().await;
+
+    // With a token, only to a request bearing it.
+    let server =
+        TestServer::start_with(|args| args.metrics_token = Some("s3cret-metrics".into())).await;
+    for token in [None, Some("guess"), Some("s3cret-metric")] {
+        let reply = get(server.http_url("/metrics"), token).await?;
+        assert_eq!(reply.status(), StatusCode::NOT_FOUND, "token {token:?}");
+    }
+    let reply = get(server.http_url("/metrics"), Some("s3cret-metrics")).await?;
+    assert_eq!(reply.status(), StatusCode::OK);
+    let body = reply.text().await?;
+    assert!(body.contains("hubring_live_docs ") && body.contains("hubring_connections_open "));
+    server.stop().await;
+
+    // On its own address: served there, not on the public one.
+    let metrics_addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let server = TestServer::start_with(|args| args.metrics_listen = Some(metrics_addr)).await;
+    // The server binds it as it starts, after the test has its handle.
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let reply = loop {
+        match get(format!("http://{metrics_addr}/metrics"), None).await {
+            Ok(reply) => break reply,
+            Err(err) if Instant::now() > deadline => return Err(err),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    };
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert!(reply.text().await?.contains("hubring_store_commits_total "));
+    let reply = get(server.http_url("/metrics"), None).await?;
+    assert_eq!(reply.status(), StatusCode::NOT_FOUND);
+    server.stop().await;
+    Ok(())
+}
+
+/// A presence (awareness) frame setting client `client`'s state to `json` at `clock`.
+fn presence_frame(client: u64, clock: u32, json: &str) -> Vec<u8> {
+    use yrs::sync::awareness::{AwarenessUpdate, AwarenessUpdateEntry};
+    let entry = AwarenessUpdateEntry { clock, json: json.into() };
+    let update = AwarenessUpdate {
+        clients: std::collections::HashMap::from([(yrs::block::ClientID::new(client), entry)]),
+    };
+    Message::Awareness(update).encode_v1()
+}
+
+/// Sends `frames` as fast as the socket takes them while reading; stops sending once the
+/// server's close frame arrives, so the close is read rather than lost to a reset. Returns the
+/// close code (1006 if the socket ended without one) and how many frames were sent.
+async fn flood(url: &str, frames: impl Iterator<Item = Vec<u8>> + Send + 'static) -> (u16, usize) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+    let (mut tx, mut rx) = ws.split();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let writer = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut sent = 0;
+            for frame in frames {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    result = tx.send(Ws::Binary(frame.into())) => if result.is_err() { break },
+                }
+                sent += 1;
+            }
+            sent
+        }
+    });
+    let code = tokio::time::timeout(hubring_tests::WAIT, async {
+        while let Some(msg) = rx.next().await {
+            match msg {
+                Ok(Ws::Close(frame)) => return frame.map_or(1005, |f| u16::from(f.code)),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        1006
+    })
+    .await
+    .unwrap_or(0);
+    stop.cancel();
+    (code, writer.await.unwrap_or(0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_presence_flood_closes_the_flooder_and_no_one_else() -> anyhow::Result<()> {
+    let server = TestServer::start().await;
+    let probe = HonestProbe::start(&server, "honest").await?;
+    let url = server.doc_url("shared");
+    let mut others = Vec::new();
+    for _ in 0..3 {
+        others.push(DocClient::connect_synced(&url).await?);
+    }
+    // 10,000 presence states of 2 KB, as fast as the socket takes them.
+    let state = format!("{{\"user\":{{\"name\":\"{}\"}}}}", "x".repeat(2000));
+    let frames = (0..10_000u32).map(move |clock| presence_frame(999, clock, &state));
+    let (code, sent) = flood(&url, frames).await;
+    assert_eq!(code, close::POLICY, "the flooder is closed for it ({sent} frames sent)");
+
+    // Everyone else is still there and in step: an edit reaches all of them.
+    others[0].edit(|txn| txn.get_or_insert_text("t").push(txn, "still here")).await?;
+    for (i, other) in others.iter_mut().enumerate() {
+        other
+            .wait_until(|c| {
+                let text = c.doc().get_or_insert_text("t");
+                yrs::GetString::get_string(&text, &yrs::Transact::transact(c.doc())) == "still here"
+            })
+            .await
+            .map_err(|err| anyhow::anyhow!("client {i}: {err}"))?;
+        assert!(other.closed.is_none(), "client {i} was closed: {:?}", other.closed);
+    }
+    probe.finish().await?.assert_unharmed("presence flood");
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_that_is_not_json_is_refused_and_a_burst_is_merged() -> anyhow::Result<()> {
+    let server = TestServer::start().await;
+    let url = server.doc_url("presence");
+    let mut watcher = DocClient::connect_synced(&url).await?;
+
+    let mut bad = DocClient::connect_synced(&url).await?;
+    bad.send_raw(presence_frame(666, 1, "{\"user\": not json")).await?;
+    assert_eq!(bad.wait_closed().await?, close::INVALID_PAYLOAD);
+
+    // 200 states at once, under the flood rate: the first are forwarded as they come, the rest
+    // merged, and the last state is what the watcher ends with.
+    let mut sender = DocClient::connect_synced(&url).await?;
+    for clock in 1..=200u32 {
+        sender.send_raw(presence_frame(777, clock, &format!("{{\"n\":{clock}}}"))).await?;
+    }
+    let mut received = 0;
+    while watcher.awareness.meta(yrs::block::ClientID::new(777)).map(|m| m.0) != Some(200) {
+        watcher.wait_for(|e| *e == hubring_tests::Event::Awareness).await?;
+        received += 1;
+    }
+    assert!(received < 100, "{received} presence frames forwarded for 200 sent");
+    assert!(
+        watcher.awareness.meta(yrs::block::ClientID::new(666)).is_none(),
+        "the state that was not JSON was forwarded"
+    );
+    assert!(sender.closed.is_none() && watcher.closed.is_none());
     server.stop().await;
     Ok(())
 }

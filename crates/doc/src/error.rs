@@ -13,12 +13,19 @@ pub enum ProtocolError {
     /// Refused by the walk made before decoding (`scan`): too deep, too costly or malformed.
     #[error(transparent)]
     Refused(#[from] crate::scan::ScanError),
+    /// A presence update that is not what y-protocols clients send (`Session::receive`).
+    #[error("presence update refused: {0}")]
+    Presence(&'static str),
+    /// A presence update larger than the server forwards.
+    #[error("presence update refused: {0}")]
+    PresenceTooBig(&'static str),
 }
 
 impl ProtocolError {
     /// Well formed, but beyond what the server accepts to apply (closed with 1009, not 1007).
     pub fn is_over_budget(&self) -> bool {
         matches!(self, Self::Refused(err) if err.is_over_budget())
+            || matches!(self, Self::PresenceTooBig(_))
     }
 }
 

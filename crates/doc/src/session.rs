@@ -88,7 +88,7 @@ impl Session {
             Message::Sync(SyncMessage::SyncStep2(bytes) | SyncMessage::Update(bytes)) => {
                 self.update(bytes, cost)?
             }
-            Message::Awareness(update) => Some(Inbound::Awareness(update)),
+            Message::Awareness(update) => Some(Inbound::Awareness(presence(update)?)),
             Message::AwarenessQuery => Some(Inbound::QueryAwareness),
             // Clients have nothing to authenticate on this channel (credentials come with the
             // upgrade request); an auth message from them is ignored as y-websocket's server does.
@@ -113,6 +113,30 @@ impl Session {
             }
         }))
     }
+}
+
+/// Most client states one presence update may carry: a browser tab sends its own, one.
+pub(crate) const MAX_PRESENCE_CLIENTS: usize = 16;
+/// Largest presence state, in bytes of JSON: a name, a colour and a cursor take a few hundred.
+pub(crate) const MAX_PRESENCE_STATE_BYTES: usize = 8 * 1024;
+
+/// A presence update checked before anyone else sees it: every state is JSON (or `null`, the
+/// client leaving), so a state no y-protocols client could parse is never forwarded, and small.
+fn presence(update: AwarenessUpdate) -> Result<AwarenessUpdate, ProtocolError> {
+    if update.clients.len() > MAX_PRESENCE_CLIENTS {
+        return Err(ProtocolError::PresenceTooBig("more client states than one connection has"));
+    }
+    for entry in update.clients.values() {
+        if entry.json.len() > MAX_PRESENCE_STATE_BYTES {
+            return Err(ProtocolError::PresenceTooBig("a state larger than 8 KiB"));
+        }
+        // Checked without building the value (serde_json's skipping is iterative, and the size
+        // bound above keeps any nesting cheap for the clients that parse it).
+        if serde_json::from_str::<serde::de::IgnoredAny>(&entry.json).is_err() {
+            return Err(ProtocolError::Presence("a state that is not JSON"));
+        }
+    }
+    Ok(update)
 }
 
 #[cfg(test)]
@@ -203,5 +227,36 @@ mod tests {
         // Rejected frames consume no update numbers.
         let Some(Inbound::Update { n, .. }) = session.receive(&good).unwrap() else { panic!() };
         assert_eq!(n, 1);
+    }
+
+    fn presence_frame(states: &[(u64, &str)]) -> Vec<u8> {
+        use yrs::sync::awareness::AwarenessUpdateEntry;
+        let clients = states
+            .iter()
+            .map(|&(id, json)| {
+                (
+                    yrs::block::ClientID::new(id),
+                    AwarenessUpdateEntry { clock: 1, json: json.into() },
+                )
+            })
+            .collect();
+        message::awareness(AwarenessUpdate { clients })
+    }
+
+    #[test]
+    fn presence_states_must_be_small_json_and_few() {
+        let mut session = Session::new(Permission::Read);
+        for ok in [r#"{"user":{"name":"Ana"}}"#, "null", "{}"] {
+            let inbound = session.receive(&presence_frame(&[(7, ok)])).unwrap();
+            assert!(matches!(inbound, Some(Inbound::Awareness(_))), "{ok}");
+        }
+        for bad in ["{not json", "", r#"{"a":1} trailing"#] {
+            let err = session.receive(&presence_frame(&[(7, bad)])).unwrap_err();
+            assert!(matches!(err, ProtocolError::Presence(_)) && !err.is_over_budget(), "{bad}");
+        }
+        let big = format!("\"{}\"", "x".repeat(MAX_PRESENCE_STATE_BYTES));
+        assert!(session.receive(&presence_frame(&[(7, &big)])).unwrap_err().is_over_budget());
+        let many: Vec<(u64, &str)> = (0..=MAX_PRESENCE_CLIENTS as u64).map(|i| (i, "{}")).collect();
+        assert!(session.receive(&presence_frame(&many)).unwrap_err().is_over_budget());
     }
 }

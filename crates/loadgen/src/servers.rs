@@ -108,6 +108,9 @@ impl Running {
                     // The workloads open documents by name, outside any project, like the
                     // peers (which have no accounts).
                     "--open-docs".to_owned(),
+                    // Every load-generator client comes from this one address.
+                    "--max-connections-per-address".to_owned(),
+                    "0".to_owned(),
                 ];
                 (programs.hubring.display().to_string(), args, data)
             }

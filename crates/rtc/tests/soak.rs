@@ -124,9 +124,8 @@ async fn two_hundred_join_leave_cycles_leave_nothing_behind() -> anyhow::Result<
     let took = began.elapsed();
     // Back to where it started, or below (the warm-up's last sockets and runtime tasks may still
     // have been ending when the start was taken); the SFU's own counts exactly.
-    let back = |now: &Held| {
-        now.fds <= start.fds && now.tokio_tasks <= start.tokio_tasks && alone(now)
-    };
+    let back =
+        |now: &Held| now.fds <= start.fds && now.tokio_tasks <= start.tokio_tasks && alone(now);
     let end = settles(&sfu, back, &format!("the counts at the start, {start:?}")).await?;
     let rss_end = rss_kib();
     eprintln!(

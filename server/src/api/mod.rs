@@ -191,7 +191,7 @@ async fn signup(
     ApiJson(req): ApiJson<SignupRequest>,
 ) -> Result<Response, ApiError> {
     check_same_origin(&headers, &app.config.accounts, false)?;
-    app.auth_limiter.check(peer.ip())?;
+    app.auth_limiter.check_address(peer.ip())?;
     let signup = app.workspace.signup(req).await?;
     let cookie = session_cookie(&signup.session, &app.config.accounts);
     Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(me_view(&signup.user)))
@@ -206,7 +206,8 @@ async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     check_same_origin(&headers, &app.config.accounts, false)?;
-    app.auth_limiter.check(peer.ip())?;
+    app.auth_limiter.check_address(peer.ip())?;
+    app.auth_limiter.check_account(&req.email.trim().to_lowercase())?;
     let (user, session) = app.workspace.login(&req.email, req.password).await?;
     let cookie = session_cookie(&session, &app.config.accounts);
     Ok(([(header::SET_COOKIE, cookie)], Json(me_view(&user))).into_response())
@@ -227,6 +228,8 @@ async fn change_password(
     Auth(caller): Auth,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
+    // The current password is a guess like a sign-in's: a stolen session must not try many.
+    app.auth_limiter.check_account(&caller.signed_in()?.email)?;
     let revocation =
         app.workspace.change_password(&caller, req.current_password, req.new_password).await?;
     app.live.revoke(&revocation);
