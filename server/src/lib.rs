@@ -101,7 +101,7 @@ pub async fn run(
     let sfu = hubring_rtc::Sfu::new(
         config.rtc.clone(),
         shutdown.clone(),
-        room::chat_sink(registry.clone(), tracker.clone()),
+        room::chat_sink(registry.clone()),
     );
     let gate = serve::Gate::new(serve::Limits {
         max_total: config.connections.max.unwrap_or_else(serve::default_max_connections),

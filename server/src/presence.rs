@@ -23,15 +23,15 @@ pub(crate) const FORWARD_PER_SEC: f32 = 30.0;
 /// closed (policy violation).
 pub(crate) const RECEIVE_PER_SEC: f32 = 300.0;
 
-/// A token bucket holding at most one second's worth.
+/// A token bucket holding at most one second's worth (also the room socket's message pace).
 #[derive(Debug)]
-struct Bucket {
+pub(crate) struct Bucket {
     tokens: f32,
     at: Instant,
 }
 
 impl Bucket {
-    fn full(rate: f32, now: Instant) -> Self {
+    pub(crate) fn full(rate: f32, now: Instant) -> Self {
         Self { tokens: rate, at: now }
     }
 
@@ -41,7 +41,7 @@ impl Bucket {
         self.at = now;
     }
 
-    fn take(&mut self, rate: f32, now: Instant) -> bool {
+    pub(crate) fn take(&mut self, rate: f32, now: Instant) -> bool {
         self.refill(rate, now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;

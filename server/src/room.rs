@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -18,11 +20,11 @@ use hubring_protocol::ws::close;
 use hubring_protocol::{DocId, ItemId};
 use hubring_rtc::{ChatSink, JoinRequest, Member, Session};
 use hubring_sync::{CloseSignal, Registry};
-use tokio_util::task::TaskTracker;
 
 use crate::AppState;
 use crate::api::authenticate;
 use crate::http::ApiError;
+use crate::presence::Bucket;
 use crate::ws::{WsQuery, is_too_big};
 
 /// Largest signaling frame: an SDP offer of a browser with a few transceivers is ~10 KB.
@@ -30,21 +32,24 @@ const MAX_FRAME_BYTES: usize = 256 << 10;
 /// How long a client has to send `join` after the upgrade.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// Messages a room socket may send per second (a second's worth at once): signaling sends a
+/// few dozen ICE candidates at a time, people a few actions a second. Past it the socket is
+/// closed, so no client can fill the room's queue faster than the room empties it.
+const MESSAGES_PER_SEC: f32 = 100.0;
 
 /// Keeps chat lines in the room's document, through the document's actor (committed, then sent
-/// to anyone who has the document open).
-pub(crate) fn chat_sink(registry: Registry, tracker: TaskTracker) -> ChatSink {
+/// to anyone who has the document open); the room shows a line once this says it is kept.
+pub(crate) fn chat_sink(registry: Registry) -> ChatSink {
     Arc::new(move |doc_id: &str, line: &ChatLine| {
-        let Ok(doc) = DocId::parse(doc_id) else { return };
+        let doc = DocId::parse(doc_id);
         let line = line.clone();
         let registry = registry.clone();
-        tracker.spawn(async move {
+        Box::pin(async move {
+            let doc = doc.map_err(|err| format!("the room's document id: {err}"))?;
             let edit =
                 Box::new(move |txn: &mut hubring_doc::TransactionMut<'_>| append_chat(txn, &line));
-            if let Err(err) = registry.edit(&doc, edit).await {
-                tracing::warn!(%doc, %err, "chat line not kept");
-            }
-        });
+            registry.edit(&doc, edit).await.map_err(|err| err.to_string())
+        })
     })
 }
 
@@ -170,23 +175,37 @@ async fn serve(
         request.member.name = name;
     }
     let Session { handle, mut inbox, cut } = app.sfu.join(request);
-    let mut ping = tokio::time::interval(PING_EVERY);
+    // Pings at most every 20 s, and often enough to notice a client silent for the client
+    // timeout (as document sockets do) within a fraction of it.
+    let client_timeout = app.config.docs.client_timeout;
+    let mut ping = tokio::time::interval(PING_EVERY.min(client_timeout / 3));
     ping.reset();
+    let mut last_heard = Instant::now();
+    let mut pace = Bucket::full(MESSAGES_PER_SEC, last_heard);
     loop {
         tokio::select! {
             incoming = socket.next() => match incoming {
-                Some(Ok(msg)) => match parse(&msg) {
-                    Some(Ok(msg)) => handle.send(msg),
-                    Some(Err(reply)) => {
-                        // A refused frame gets its error; a socket that cannot take it is gone.
-                        let sent = socket.send(reply).await;
-                        if sent.is_err() {
-                            break;
-                        }
+                Some(Ok(msg)) => {
+                    last_heard = Instant::now();
+                    if !pace.take(MESSAGES_PER_SEC, last_heard) {
+                        tracing::warn!("room socket over its message rate, closing");
+                        close_with(&mut socket, close::POLICY, "too many messages").await;
+                        break;
                     }
-                    None if matches!(msg, Message::Close(_)) => break,
-                    None => {}
-                },
+                    match parse(&msg) {
+                        Some(Ok(msg)) => handle.send(msg),
+                        Some(Err(reply)) => {
+                            // A refused frame gets its error; a socket that cannot take it is
+                            // gone.
+                            let sent = socket.send(reply).await;
+                            if sent.is_err() {
+                                break;
+                            }
+                        }
+                        None if matches!(msg, Message::Close(_)) => break,
+                        None => {}
+                    }
+                }
                 Some(Err(err)) => {
                     // Oversize frames end here: tell the client why.
                     if is_too_big(err) {
@@ -220,6 +239,12 @@ async fn serve(
                 break;
             }
             _ = ping.tick() => {
+                if last_heard.elapsed() >= client_timeout {
+                    tracing::info!("room client silent, closing");
+                    let reason = "no frame or pong within the client timeout";
+                    close_with(&mut socket, close::POLICY, reason).await;
+                    break;
+                }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }

@@ -346,3 +346,113 @@ async fn a_coaching_room_and_its_notes_are_the_two_peoples_alone() -> anyhow::Re
     assert!(again.err().expect("refused").to_string().contains("404"));
     Ok(())
 }
+
+impl RoomClient {
+    async fn join(&mut self) -> anyhow::Result<String> {
+        self.send(&ClientMsg::Join { name: None }).await?;
+        self.expect(|m| match m {
+            ServerMsg::Welcome { you, .. } => Some(you.0.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Reads until the server's close frame and returns its code.
+    async fn close_code(&mut self) -> anyhow::Result<u16> {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.0.next()).await? {
+                Some(Ok(Message::Close(Some(frame)))) => return Ok(u16::from(frame.code)),
+                Some(Ok(_)) => {}
+                other => anyhow::bail!("no close frame: {other:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_and_message_floods_are_bounded_and_a_silent_socket_is_closed() -> anyhow::Result<()>
+{
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.rtc_bind = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+        args.client_timeout_ms = Some(3000);
+    })
+    .await;
+    let owner = ApiClient::signup(&server, "host@hubs.example").await?;
+    let project =
+        owner.post("/projects", json!({"title": "Peer learning", "visibility": "private"})).await?;
+    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
+    let viewer = ApiClient::signup(&server, "guest@hubs.example").await?;
+    let added = owner
+        .post(
+            &format!("/projects/{project}/members"),
+            json!({"email": "guest@hubs.example", "role": "viewer"}),
+        )
+        .await?;
+    assert_eq!(added.status, StatusCode::CREATED);
+    let item = owner
+        .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": "Session"}))
+        .await?;
+    let room = item.body["id"].as_str().unwrap_or_default().to_owned();
+    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let token = owner.token().await?;
+    let chat_len = |reader: &DocClient| {
+        let txn = reader.doc().transact();
+        txn.get_array("chat").map_or(0, |chat| chat.len(&txn))
+    };
+
+    // A viewer sends 50 full-length lines at once: a few are kept and shown, the rest refused
+    // with a reason, and each line is in the document by the time anyone is shown it.
+    let mut host = RoomClient::connect(&server, &room, &owner).await?;
+    host.join().await?;
+    let mut guest = RoomClient::connect(&server, &room, &viewer).await?;
+    guest.join().await?;
+    let line = "x".repeat(2000);
+    for _ in 0..50 {
+        guest.send(&ClientMsg::Chat { text: line.clone() }).await?;
+    }
+    let (mut shown, mut refused) = (0, 0);
+    while shown + refused < 50 {
+        match guest.next().await? {
+            ServerMsg::Chat { .. } => {
+                shown += 1;
+                let url = format!("{}?token={token}", server.doc_url(&doc));
+                let reader = DocClient::connect_synced(&url).await?;
+                assert!(chat_len(&reader) >= shown, "line {shown} was shown before it was kept");
+            }
+            ServerMsg::Error { code, .. } if code == "chat_too_fast" => refused += 1,
+            _ => {}
+        }
+    }
+    assert!((1..=3).contains(&shown), "{shown} full lines kept out of 50 sent at once");
+    let url = format!("{}?token={token}", server.doc_url(&doc));
+    let reader = DocClient::connect_synced(&url).await?;
+    assert_eq!(chat_len(&reader), shown, "the document holds what was shown, no more");
+
+    // 500 messages at once close the sender (policy), and the room goes on for the others.
+    let mut flooder = RoomClient::connect(&server, &room, &owner).await?;
+    flooder.join().await?;
+    for _ in 0..500 {
+        flooder.send(&ClientMsg::Hand { raised: true }).await?;
+    }
+    assert_eq!(flooder.close_code().await?, 1008);
+    host.send(&ClientMsg::Hand { raised: true }).await?;
+    host.expect(|m| matches!(m, ServerMsg::Updated { .. }).then_some(())).await?;
+
+    // A room socket that answers no ping (it is never read, so it never answers one) is
+    // closed within the client timeout and a ping: the others see its participant leave.
+    let mut silent = RoomClient::connect(&server, &room, &viewer).await?;
+    let silent_id = silent.join().await?;
+    let began = tokio::time::Instant::now();
+    let left = host
+        .expect(|m| match m {
+            ServerMsg::Left { participant, .. } if participant.0 == silent_id => Some(()),
+            _ => None,
+        })
+        .await;
+    let took = began.elapsed();
+    assert!(left.is_ok(), "the silent participant is still in the room after {took:?}");
+    assert!(took >= Duration::from_millis(2500), "closed after {took:?}, before the timeout");
+    drop(silent);
+    Ok(())
+}

@@ -373,8 +373,9 @@ fn main() {
         public_ip: None,
         ice_servers: Vec::new(),
     };
-    let sfu =
-        server.block_on(async { Sfu::new(config, CancellationToken::new(), Arc::new(|_, _| {})) });
+    let sfu = server.block_on(async {
+        Sfu::new(config, CancellationToken::new(), hubring_rtc::chat_kept_nowhere())
+    });
     let handle = server.handle().clone();
     clients.block_on(async {
         let header = "| people | publishing | packets/s due | loss | delay p50 | delay p99 | SFU \

@@ -21,5 +21,5 @@ mod state;
 
 pub use config::RtcConfig;
 pub use outbound::OUTBOUND_QUEUE;
-pub use sfu::{ChatSink, JoinRequest, Session, SessionHandle, Sfu, SfuStats};
+pub use sfu::{ChatSink, JoinRequest, Session, SessionHandle, Sfu, SfuStats, chat_kept_nowhere};
 pub use state::{MAX_BREAKOUTS, MAX_CHAT_CHARS, Member};

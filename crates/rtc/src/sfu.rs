@@ -29,8 +29,59 @@ use crate::state::{Effect, MAX_CHAT_CHARS, Member, RoomState};
 /// How often the active speaker is reconsidered.
 const SPEAKER_EVERY: Duration = Duration::from_millis(300);
 
-/// Called with the room's document id and every chat line, to keep it in the document.
-pub type ChatSink = Arc<dyn Fn(&str, &ChatLine) + Send + Sync>;
+/// Called with the room's document id and every chat line, to keep it in the document; the line
+/// is shown to the room only once the returned future says it is kept, and its author is told
+/// if it could not be.
+pub type ChatSink = Arc<
+    dyn Fn(&str, &ChatLine) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// A chat sink that keeps nothing and says every line is kept (tests and benchmarks).
+pub fn chat_kept_nowhere() -> ChatSink {
+    Arc::new(|_, _| Box::pin(std::future::ready(Ok(()))))
+}
+
+/// Chat messages one participant may send at once, and then per second.
+const CHAT_BURST: f32 = 10.0;
+const CHAT_PER_SEC: f32 = 1.0;
+/// Chat characters one participant may send at once, and then per second: a flood of full
+/// lines grows the room's document by at most 200 characters a second per participant (a
+/// viewer once grew it by 190 MB in 8 s).
+const CHAT_CHARS_BURST: f32 = 4000.0;
+const CHAT_CHARS_PER_SEC: f32 = 200.0;
+
+/// One participant's chat allowance: messages and characters, each a token bucket. Hand-written
+/// (a few bytes per participant, refilled from the elapsed time) rather than a limiter crate.
+#[derive(Debug)]
+struct ChatPace {
+    messages: f32,
+    chars: f32,
+    at: Instant,
+}
+
+impl ChatPace {
+    fn new(now: Instant) -> Self {
+        Self { messages: CHAT_BURST, chars: CHAT_CHARS_BURST, at: now }
+    }
+
+    /// Takes one message of `chars` characters, if both allowances have it.
+    fn take(&mut self, chars: usize, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f32();
+        self.at = now;
+        self.messages = (self.messages + elapsed * CHAT_PER_SEC).min(CHAT_BURST);
+        self.chars = (self.chars + elapsed * CHAT_CHARS_PER_SEC).min(CHAT_CHARS_BURST);
+        let chars = chars as f32;
+        if self.messages >= 1.0 && self.chars >= chars {
+            self.messages -= 1.0;
+            self.chars -= chars;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// What a caller needs to enter a room.
 #[derive(Debug, Clone)]
@@ -79,10 +130,29 @@ struct Inner {
 }
 
 enum RoomCmd {
-    Join { id: ParticipantId, member: Member, out: Outbound, doc_id: String },
-    Client { id: ParticipantId, msg: ClientMsg },
-    Leave { id: ParticipantId },
-    TrackEnded { publisher: ParticipantId, source: Source, forwarder: Arc<Forwarder> },
+    Join {
+        id: ParticipantId,
+        member: Member,
+        out: Outbound,
+        doc_id: String,
+    },
+    Client {
+        id: ParticipantId,
+        msg: ClientMsg,
+    },
+    Leave {
+        id: ParticipantId,
+    },
+    TrackEnded {
+        publisher: ParticipantId,
+        source: Source,
+        forwarder: Arc<Forwarder>,
+    },
+    /// A chat line's save finished: show it, or tell its author it was not kept.
+    ChatKept {
+        line: ChatLine,
+        kept: Result<(), String>,
+    },
 }
 
 /// A participant's side of a room: send it what the client says; read what to tell the client
@@ -219,6 +289,8 @@ struct Room {
     speaker: Arc<Mutex<SpeakerDetector<ParticipantId>>>,
     events_tx: mpsc::UnboundedSender<PeerEvent>,
     events_rx: mpsc::UnboundedReceiver<PeerEvent>,
+    /// Each participant's chat allowance, from their first message.
+    chat_paces: HashMap<ParticipantId, ChatPace>,
 }
 
 impl Room {
@@ -236,6 +308,7 @@ impl Room {
             speaker: Arc::new(Mutex::new(SpeakerDetector::default())),
             events_tx,
             events_rx,
+            chat_paces: HashMap::new(),
         }
     }
 
@@ -300,6 +373,7 @@ impl Room {
                     self.left(&id, LeaveReason::Left).await;
                 }
             }
+            RoomCmd::ChatKept { line, kept } => self.chat_kept(&line, kept),
             RoomCmd::TrackEnded { publisher, source, forwarder } => {
                 let key = (publisher, source);
                 if self.forwarders.get(&key).is_some_and(|f| Arc::ptr_eq(f, &forwarder)) {
@@ -370,6 +444,18 @@ impl Room {
             );
             return;
         }
+        let now = Instant::now();
+        let pace = self.chat_paces.entry(id.clone()).or_insert_with(|| ChatPace::new(now));
+        if !pace.take(text.chars().count(), now) {
+            self.send(
+                id,
+                ServerMsg::Error {
+                    code: "chat_too_fast".into(),
+                    message: "you are sending messages too fast; wait a moment".into(),
+                },
+            );
+            return;
+        }
         let breakout = self.state.breakout_of(id);
         let line = ChatLine {
             id: random_hex(8),
@@ -380,11 +466,33 @@ impl Room {
             at: now_ms(),
             breakout,
         };
-        (self.sfu.chat)(&self.doc_id, &line);
+        // Kept first, shown after: the room hears of a line only once it is in the document.
+        let keeping = (self.sfu.chat)(&self.doc_id, &line);
+        let me = self.me.clone();
+        self.sfu.tracker.spawn(async move {
+            let kept = keeping.await;
+            let _ = me.send(RoomCmd::ChatKept { line, kept });
+        });
+    }
+
+    /// Shows a kept line to everyone in its author's room (or breakout), or tells the author it
+    /// was not kept.
+    fn chat_kept(&mut self, line: &ChatLine, kept: Result<(), String>) {
+        if let Err(err) = kept {
+            tracing::warn!(room = %self.key, %err, "chat line not kept");
+            self.send(
+                &line.from,
+                ServerMsg::Error {
+                    code: "chat_not_kept".into(),
+                    message: "your message could not be saved; send it again".into(),
+                },
+            );
+            return;
+        }
         let same_room: Vec<ParticipantId> = self
             .state
             .participant_ids()
-            .filter(|p| self.state.breakout_of(p) == breakout)
+            .filter(|p| self.state.breakout_of(p) == line.breakout)
             .cloned()
             .collect();
         for p in same_room {
@@ -415,6 +523,7 @@ impl Room {
     }
 
     async fn left(&mut self, id: &ParticipantId, reason: LeaveReason) {
+        self.chat_paces.remove(id);
         if let Some(peer) = self.peers.remove(id) {
             let _ = peer.cmds.send(PeerCmd::Close);
         }

@@ -23,7 +23,7 @@ fn sfu() -> Sfu {
         public_ip: None,
         ice_servers: Vec::new(),
     };
-    Sfu::new(config, CancellationToken::new(), Arc::new(|_, _| {}))
+    Sfu::new(config, CancellationToken::new(), hubring_rtc::chat_kept_nowhere())
 }
 
 /// Waits for a subscriber's first track and reads it in the background.

@@ -6,7 +6,6 @@
 mod client;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client::{Client, WAIT, member, receive, run_publisher};
@@ -94,7 +93,7 @@ async fn two_hundred_join_leave_cycles_leave_nothing_behind() -> anyhow::Result<
         public_ip: None,
         ice_servers: Vec::new(),
     };
-    let sfu = Sfu::new(config, CancellationToken::new(), Arc::new(|_, _| {}));
+    let sfu = Sfu::new(config, CancellationToken::new(), hubring_rtc::chat_kept_nowhere());
     let (ana, _) = Client::join(&sfu, "soak", member("Ana", true, true)).await?;
     let track = ana.publish_video("ana-camera").await?;
     let stop = CancellationToken::new();
