@@ -1,30 +1,14 @@
 //! `hubring admin create-user` and `hubring admin reset-password`, run as the real binary on a
 //! data directory, then checked by signing in to a server on that directory.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use hubring_tests::{ApiClient, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 
 fn admin(data_dir: &Path, args: &[&str], password: &str) -> (bool, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hubring"))
-        .arg("admin")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn hubring admin");
-    let mut stdin = child.stdin.take().expect("stdin");
-    writeln!(stdin, "{password}").expect("write the password");
-    drop(stdin);
-    let out = child.wait_with_output().expect("hubring admin runs");
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    hubring_tests::run_admin(Path::new(env!("CARGO_BIN_EXE_hubring")), data_dir, args, password)
 }
 
 async fn login(

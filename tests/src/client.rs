@@ -55,6 +55,21 @@ impl DocClient {
     /// Connects with an existing document.
     pub async fn connect_with(url: &str, doc: Doc) -> anyhow::Result<Self> {
         let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        Self::start(ws, doc).await
+    }
+
+    /// Connects with `request` (a browser's: a session cookie and the server's `Origin`) and
+    /// waits until the document's state has arrived.
+    pub async fn connect_request_synced(
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> anyhow::Result<Self> {
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut client = Self::start(ws, Doc::new()).await?;
+        client.wait_for(|e| *e == Event::Update).await?;
+        Ok(client)
+    }
+
+    async fn start(ws: Ws, doc: Doc) -> anyhow::Result<Self> {
         let mut client =
             Self { ws, awareness: Awareness::new(doc), n_sent: 0, n_saved: 0, closed: None };
         let sv = client.doc().transact().state_vector();

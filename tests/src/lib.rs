@@ -54,3 +54,31 @@ pub async fn npm_ci_in(dir: &std::path::Path, package: &str) -> anyhow::Result<(
     anyhow::ensure!(status.success(), "npm ci failed in {}", dir.display());
     Ok(())
 }
+
+/// Runs `hubring admin ARGS --data-dir DIR` (the binary at `binary`, as a server test names it
+/// with `env!("CARGO_BIN_EXE_hubring")`), typing `password` at its prompt. Returns whether it
+/// succeeded and what it printed on standard error.
+pub fn run_admin(
+    binary: &std::path::Path,
+    data_dir: &std::path::Path,
+    args: &[&str],
+    password: &str,
+) -> (bool, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(binary)
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hubring admin");
+    let mut stdin = child.stdin.take().expect("stdin");
+    writeln!(stdin, "{password}").expect("write the password");
+    drop(stdin);
+    let out = child.wait_with_output().expect("hubring admin runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}

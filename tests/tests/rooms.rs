@@ -370,8 +370,7 @@ impl RoomClient {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chat_and_message_floods_are_bounded_and_a_silent_socket_is_closed() -> anyhow::Result<()>
-{
+async fn chat_and_message_floods_are_bounded_and_a_silent_socket_is_closed() -> anyhow::Result<()> {
     let server = TestServer::start_with(|args| {
         args.open_docs = Some(false);
         args.rtc_bind = Some(std::net::IpAddr::from([127, 0, 0, 1]));

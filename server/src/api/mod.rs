@@ -207,8 +207,12 @@ async fn login(
 ) -> Result<Response, ApiError> {
     check_same_origin(&headers, &app.config.accounts, false)?;
     app.auth_limiter.check_address(peer.ip())?;
-    app.auth_limiter.check_account(&req.email.trim().to_lowercase())?;
-    let (user, session) = app.workspace.login(&req.email, req.password).await?;
+    let account = req.email.trim().to_lowercase();
+    app.auth_limiter.check_account(&account)?;
+    let (user, session) =
+        app.workspace.login(&req.email, req.password).await.inspect_err(|_| {
+            app.auth_limiter.failed(&account);
+        })?;
     let cookie = session_cookie(&session, &app.config.accounts);
     Ok(([(header::SET_COOKIE, cookie)], Json(me_view(&user))).into_response())
 }
@@ -229,9 +233,17 @@ async fn change_password(
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
     // The current password is a guess like a sign-in's: a stolen session must not try many.
-    app.auth_limiter.check_account(&caller.signed_in()?.email)?;
-    let revocation =
-        app.workspace.change_password(&caller, req.current_password, req.new_password).await?;
+    let account = caller.signed_in()?.email.clone();
+    app.auth_limiter.check_account(&account)?;
+    let revocation = app
+        .workspace
+        .change_password(&caller, req.current_password, req.new_password)
+        .await
+        .inspect_err(|err| {
+            if matches!(err, WorkspaceError::Invalid(f) if f.0.contains_key("current_password")) {
+                app.auth_limiter.failed(&account);
+            }
+        })?;
     app.live.revoke(&revocation);
     Ok(StatusCode::NO_CONTENT)
 }
