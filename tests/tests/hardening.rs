@@ -489,3 +489,53 @@ async fn presence_that_is_not_json_is_refused_and_a_burst_is_merged() -> anyhow:
     server.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_refused_past_the_pixel_limit_and_embedded_once_per_drawing()
+-> anyhow::Result<()> {
+    use hubring_tests::board::PNG;
+    let (f, _) = board_with(&[]).await?;
+    let upload = format!("/assets?project_id={}", f.project);
+    // A PNG whose header says 20,000 x 20,000 pixels (what a 389 KB file can hold): refused
+    // from its header, before anything is decoded.
+    let mut huge = PNG.to_vec();
+    huge[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+    huge[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+    let refused = f.owner.upload(&upload, huge, "image/png").await?;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{refused:?}");
+    assert_eq!(refused.body["error"]["code"], "image_too_large");
+    assert!(refused.body["error"]["message"].as_str().unwrap_or("").contains("20000 x 20000"));
+
+    // 200 image shapes showing one photo: the photo is in the file once.
+    let photo = f.owner.upload(&upload, PNG.to_vec(), "image/png").await?;
+    let asset = photo.body["id"].as_str().unwrap_or_default().to_owned();
+    let shapes = (0..200)
+        .map(|i| {
+            let mut s = shape(format!("img{i}"), board::ShapeKind::Image, i);
+            s.asset = Some(asset.clone());
+            s.rot = 0.0;
+            s
+        })
+        .collect();
+    write_shapes(&f, shapes).await?;
+    let svg = f.owner.get_raw(&format!("/boards/{}/export.svg", f.board), &[]).await?;
+    assert_eq!(svg.status(), StatusCode::OK);
+    let text = svg.text().await?;
+    assert_eq!(text.matches("data:image/png;base64,").count(), 1, "the photo embedded once");
+    assert_eq!(text.matches("<use ").count(), 200, "and shown by every image shape");
+    roxmltree::Document::parse(&text)?;
+
+    // And it is drawn: the first image's centre has the photo's colour (orange, 255 128 0).
+    let png = f.owner.get_raw(&format!("/boards/{}/export.png", f.board), &[]).await?;
+    assert_eq!(png.status(), StatusCode::OK);
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png.bytes().await?)?;
+    // The board's bounds start at the first shape (0, 0) less 32 of padding; shapes are
+    // 160 x 120, so the first image's centre is at (32 + 80, 32 + 60) at scale 1.
+    let scale = f64::from(pixmap.width()) / (40.0 * 220.0 - 60.0 + 64.0);
+    let at = |v: f64| (v * scale).round() as u32;
+    let pixel = pixmap.pixel(at(112.0), at(92.0)).expect("inside the drawing");
+    let (r, g, b) = (pixel.red(), pixel.green(), pixel.blue());
+    assert!(r > 240 && (110..150).contains(&g) && b < 20, "the photo is drawn: ({r}, {g}, {b})");
+    f.server.stop().await;
+    Ok(())
+}

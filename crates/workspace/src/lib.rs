@@ -23,7 +23,7 @@ use hubring_protocol::UserId;
 use hubring_store::{Credential, Store, StoreError, UserRecord};
 
 pub use accounts::{Revocation, SessionCookie, Signup};
-pub use assets::sniff_image;
+pub use assets::{MAX_IMAGE_PIXELS, image_size, sniff_image};
 pub use boards::{BoardAccess, MAX_DOTS};
 pub use people::{MAX_PER_PAGE, PeopleSearch};
 pub use projects::{DocAccess, MembershipChange};
@@ -102,6 +102,9 @@ pub enum WorkspaceError {
     /// An upload of a kind that is not accepted.
     #[error("{0}")]
     UnsupportedMedia(&'static str),
+    /// An image with more pixels than may be drawn (`assets::MAX_IMAGE_PIXELS`).
+    #[error("the image is {width} x {height} pixels; at most {max} million are accepted", max = assets::MAX_IMAGE_PIXELS / 1_000_000)]
+    TooManyPixels { width: u64, height: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -262,10 +262,13 @@ async fn draw(
     let ids: HashSet<String> = drawn.shapes.values().filter_map(|s| s.asset.clone()).collect();
     let assets = app.workspace.board_assets(access, &ids).await?;
     let job = move || -> Result<Vec<u8>, ApiError> {
+        // An image whose size cannot be read or that has more pixels than an upload may (one
+        // stored before the limit) is drawn as a placeholder: decoding it could take gigabytes.
         let asset = |sha: &str| {
-            assets
-                .get(sha)
-                .map(|(mime, bytes)| AssetImage { mime: mime.clone(), bytes: bytes.clone() })
+            let (mime, bytes) = assets.get(sha)?;
+            let (width, height) = hubring_workspace::image_size(bytes)
+                .filter(|(w, h)| w.saturating_mul(*h) <= hubring_workspace::MAX_IMAGE_PIXELS)?;
+            Some(AssetImage { mime: mime.clone(), bytes: bytes.clone(), width, height })
         };
         let svg = board::to_svg(&drawn, &options, &asset)
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "frame not found"))?;

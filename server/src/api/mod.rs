@@ -157,6 +157,9 @@ impl From<WorkspaceError> for ApiError {
             WorkspaceError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
             WorkspaceError::Gone(why) => ApiError::new(StatusCode::GONE, "gone", why),
             WorkspaceError::TooLarge(limit) => too_large(limit),
+            err @ WorkspaceError::TooManyPixels { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "image_too_large", err.to_string())
+            }
             WorkspaceError::UnsupportedMedia(why) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", why)
             }
