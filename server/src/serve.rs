@@ -201,7 +201,7 @@ pub(crate) async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Counted { stream, _place: place });
+        let io = TokioIo::new(Counted { stream: Some(stream), place: Some(place) });
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -248,10 +248,46 @@ async fn accept_failed(err: &io::Error) {
 
 /// A socket holding its connection's place: the place is given back when the socket is dropped,
 /// which for a websocket is when it closes, long after hyper has handed it over.
+///
+/// Dropped, it closes the way nginx's `lingering_close` does: our side is shut (a FIN after
+/// whatever was written last, such as a websocket close frame), then what the client still
+/// sends is read and thrown away until it closes too, for at most [`LINGER`]. Closing a socket
+/// with unread input makes the kernel answer with a reset, which destroys what the client had
+/// not read yet: a client refused in the middle of a 16 MiB frame lost its 1009.
 #[derive(Debug)]
 struct Counted {
-    stream: TcpStream,
-    _place: Place,
+    /// `None` only once dropped.
+    stream: Option<TcpStream>,
+    place: Option<Place>,
+}
+
+/// Longest a closed connection is read for before its socket is let go.
+const LINGER: Duration = Duration::from_secs(2);
+
+impl Counted {
+    fn stream(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(self.stream.as_mut().expect("open until dropped"))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let (Some(stream), Some(place)) = (self.stream.take(), self.place.take()) else { return };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(linger(stream, place));
+        }
+    }
+}
+
+/// Shuts our side, then reads until the client closes or [`LINGER`] is over; the connection
+/// keeps its place meanwhile (it still holds a descriptor).
+async fn linger(mut stream: TcpStream, _place: Place) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = stream.shutdown().await;
+    let mut buf = vec![0u8; 16 << 10];
+    let _ =
+        tokio::time::timeout(LINGER, async { while let Ok(1..) = stream.read(&mut buf).await {} })
+            .await;
 }
 
 impl AsyncRead for Counted {
@@ -260,7 +296,7 @@ impl AsyncRead for Counted {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        self.stream().poll_read(cx, buf)
     }
 }
 
@@ -270,7 +306,7 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        self.stream().poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -278,19 +314,19 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+        self.stream().poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.stream.as_ref().is_some_and(TcpStream::is_write_vectored)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
+        self.stream().poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        self.stream().poll_shutdown(cx)
     }
 }
 

@@ -71,14 +71,13 @@ fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[idx]
 }
 
-/// Held by a running probe: one probe (so one attack under measurement) at a time in a test
-/// process. The tests of one binary run in parallel on the same cores, so two attacks at once
-/// would each be measured against the other's load (a presence flood in one test showed as a
-/// 300 ms stall in another's probe).
+/// One attack at a time in a test process: the tests of one binary run in parallel on the same
+/// cores, so an attack (a presence flood, a board rendered at full size) in one test showed as
+/// a 170–300 ms stall in another's probe, measured against load that was not its own.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Waits until no probe or other heavy attack runs in this process, and holds that until the
-/// guard is dropped (for an attack measured without a probe that would weigh on others').
+/// Waits until no other attack runs in this process and holds that until the guard is dropped:
+/// every hostile-input test takes it first.
 pub async fn one_attack_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
     ONE_AT_A_TIME.lock().await
 }
@@ -88,7 +87,6 @@ pub async fn one_attack_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
 pub struct HonestProbe {
     stop: CancellationToken,
     task: JoinHandle<anyhow::Result<ProbeReport>>,
-    _alone: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl HonestProbe {
@@ -106,7 +104,6 @@ impl HonestProbe {
     /// The same against any server (the real binary): the document websocket `url` and the
     /// `/healthz` URL.
     pub async fn start_with(url: &str, health_url: String) -> anyhow::Result<Self> {
-        let alone = one_attack_at_a_time().await;
         let mut client = DocClient::connect_synced(url).await?;
         client.subscribe_saved().await?;
         client.edit(|txn| txn.get_or_insert_text("t").push(txn, "warm")).await?;
@@ -142,7 +139,7 @@ impl HonestProbe {
                 Ok(report)
             }
         });
-        Ok(Self { stop, task, _alone: alone })
+        Ok(Self { stop, task })
     }
 
     /// Stops probing (after at least [`MIN_PROBES`] probes) and returns what it saw.

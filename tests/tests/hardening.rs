@@ -3,7 +3,8 @@
 //! its p99 round trip under 100 ms and `/healthz` answers.
 //!
 //! Multi-threaded runtimes, as the server runs: what is measured is whether one connection's
-//! work can hold up the others.
+//! work can hold up the others. The tests take turns (`one_attack_at_a_time`), so each probe
+//! measures its own attack, not another test's.
 
 use std::time::Instant;
 
@@ -57,6 +58,7 @@ fn delete_ranges(client: u64, n: u64, from: u64) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deeply_nested_update_is_refused_and_the_server_stays_up() -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     // Even a read-only connection's frames reach the decoder, so the attacker is a viewer.
     let server = TestServer::start_with(|a| {
         a.read_only_doc_ids = Some(vec!["public-doc".parse().expect("doc id")]);
@@ -93,6 +95,7 @@ const TEXT_CLIENT: u64 = 7;
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn delete_heavy_updates_are_refused_past_the_budget_and_never_stall_others()
 -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     let server = TestServer::start().await;
     // A 100,000-character text, as one struct of one client.
     let url = server.doc_url("victim");
@@ -205,6 +208,7 @@ async fn write_shapes(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_600000_character_word_exports_quickly_and_stalls_no_one() -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     let (f, _) = board_with(&[]).await?;
     let mut sticky = shape("huge".to_owned(), board::ShapeKind::Sticky, 0);
     sticky.wh = [0.0, 0.0];
@@ -230,6 +234,7 @@ async fn a_600000_character_word_exports_quickly_and_stalls_no_one() -> anyhow::
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn characters_xml_forbids_never_break_an_export() -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     let (f, _) = board_with(&[]).await?;
     let mut sticky = shape("odd\u{FFFF}id".to_owned(), board::ShapeKind::Sticky, 0);
     sticky.text = Some("before\u{FFFF} \u{FFFE} \u{1} after".to_owned());
@@ -275,6 +280,7 @@ async fn close_code_of(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_change_closes_every_other_session_and_token_within_a_second()
 -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     use hubring_tests::{ApiClient, PASSWORD};
     use serde_json::json;
     let server = TestServer::start_with(|a| a.open_docs = Some(false)).await;
@@ -328,6 +334,7 @@ async fn a_password_change_closes_every_other_session_and_token_within_a_second(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_served_only_on_their_address_or_with_their_token() -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     let http = reqwest::Client::new();
     let get = |url: String, token: Option<&'static str>| {
         let mut request = http.get(url);
@@ -429,6 +436,7 @@ async fn flood(url: &str, frames: impl Iterator<Item = Vec<u8>> + Send + 'static
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_presence_flood_closes_the_flooder_and_no_one_else() -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     let server = TestServer::start().await;
     let probe = HonestProbe::start(&server, "honest").await?;
     let url = server.doc_url("shared");
@@ -461,6 +469,7 @@ async fn a_presence_flood_closes_the_flooder_and_no_one_else() -> anyhow::Result
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_that_is_not_json_is_refused_and_a_burst_is_merged() -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     let server = TestServer::start().await;
     let url = server.doc_url("presence");
     let mut watcher = DocClient::connect_synced(&url).await?;
@@ -493,6 +502,7 @@ async fn presence_that_is_not_json_is_refused_and_a_burst_is_merged() -> anyhow:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn images_are_refused_past_the_pixel_limit_and_embedded_once_per_drawing()
 -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
     use hubring_tests::board::PNG;
     let (f, _) = board_with(&[]).await?;
     let upload = format!("/assets?project_id={}", f.project);
@@ -537,5 +547,23 @@ async fn images_are_refused_past_the_pixel_limit_and_embedded_once_per_drawing()
     let (r, g, b) = (pixel.red(), pixel.green(), pixel.blue());
     assert!(r > 240 && (110..150).contains(&g) && b < 20, "the photo is drawn: ({r}, {g}, {b})");
     f.server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_over_16_mib_are_closed_with_1009_that_the_client_reads() -> anyhow::Result<()> {
+    let _alone = hubring_tests::one_attack_at_a_time().await;
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message as Ws;
+    // The default limit (16 MiB), and frames just past it and well past it.
+    let server = TestServer::start().await;
+    for size in [(16 << 20) + 1, (33 << 19), 24 << 20] {
+        let (mut ws, _) = tokio_tungstenite::connect_async(server.doc_url("big")).await?;
+        // The client may still be writing its frame when the server refuses it from its header;
+        // a failed write is fine, the close code is what must arrive.
+        let _ = ws.send(Ws::Binary(vec![0u8; size].into())).await;
+        assert_eq!(close_code_of(&mut ws).await?, close::TOO_BIG, "a frame of {size} bytes");
+    }
+    server.stop().await;
     Ok(())
 }
