@@ -127,6 +127,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HUBRING_AUTH_PER_MINUTE", value_name = "N")]
     pub auth_per_minute: Option<u32>,
 
+    /// Invitations by email one person may send per hour (all at once if they like) [default:
+    /// 100]
+    #[arg(long, env = "HUBRING_INVITES_PER_HOUR", value_name = "N")]
+    pub invites_per_hour: Option<u32>,
+
     /// Connections open at once, websockets included; past it a few spare places answer only
     /// /healthz and /readyz, then connections are closed at once [default: three quarters of
     /// the open-files limit]
@@ -321,6 +326,8 @@ pub struct AccountsConfig {
     pub session_ttl: Duration,
     /// Sign-in and sign-up attempts per client address per minute.
     pub auth_per_minute: u32,
+    /// Invitations by email per person per hour.
+    pub invites_per_hour: u32,
 }
 
 /// The document websocket.
@@ -474,6 +481,11 @@ impl ServeArgs {
                         .auth_per_minute
                         .or(file.auth_per_minute)
                         .unwrap_or(20)
+                        .max(1),
+                    invites_per_hour: self
+                        .invites_per_hour
+                        .or(file.invites_per_hour)
+                        .unwrap_or(100)
                         .max(1),
                 }
             },

@@ -97,7 +97,10 @@ pub async fn run(
     let grace = config.shutdown_grace;
     let workspace = Workspace::new(store.clone(), workspace_config(&config));
     workspace.warm_up().await.context("loading the workspace's document index")?;
-    let auth_limiter = Arc::new(api::AuthLimiter::new(config.accounts.auth_per_minute));
+    let auth_limiter = Arc::new(api::AuthLimiter::new(
+        config.accounts.auth_per_minute,
+        config.accounts.invites_per_hour,
+    ));
     let sfu = hubring_rtc::Sfu::new(
         config.rtc.clone(),
         shutdown.clone(),

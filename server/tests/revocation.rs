@@ -134,6 +134,12 @@ async fn every_path_that_shrinks_access_closes_document_and_room_sockets() -> an
             )
             .await?;
         assert!(added.status.is_success(), "{added:?}");
+        // Rui accepts in a browser of theirs (an earlier row's password change signed the
+        // others out).
+        let joiner = ApiClient::anonymous(&server);
+        let login = json!({"email": "rui@nantes.example", "password": rui_password});
+        assert_eq!(joiner.post("/auth/login", login).await?.status, StatusCode::OK);
+        assert_eq!(joiner.accept_invites().await?, 1);
         let item = |kind: &'static str| {
             let ana = ana.clone();
             let project = project.clone();

@@ -6,7 +6,7 @@
 // by the Rust side) is panned and its frame times are reported.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { apiCall, assertNoProblems, fail, launch, newContext, seriousViolations, signupByApi } from "./lib.mjs";
+import { acceptInvites, apiCall, assertNoProblems, fail, launch, newContext, seriousViolations, signupByApi } from "./lib.mjs";
 
 const [base, shots, scaleEmail, scalePassword, scalePath] = process.argv.slice(2);
 if (!base || !shots || !scaleEmail || !scalePassword || !scalePath) {
@@ -89,6 +89,7 @@ try {
   await signupByApi(ben, base, "ben@hubs.example", "Ben Okafor");
   const project = await apiCall(ana, base, "POST", "/projects", { title: "Kick-off", visibility: "private" });
   await apiCall(ana, base, "POST", `/projects/${project.id}/members`, { email: "ben@hubs.example", role: "editor" });
+  if ((await acceptInvites(ben, base)) !== 1) fail("Ben's invitation is waiting for him");
   const item = await apiCall(ana, base, "POST", `/projects/${project.id}/items`, { kind: "board", title: "Ideas" });
   const path = `/projects/${project.id}/boards/${item.id}`;
 

@@ -86,7 +86,7 @@ try {
   step("Ana invites Ben (no account yet) as an editor");
   await pageA.getByLabel("Email", { exact: true }).fill("ben@hub.example");
   await pageA.getByRole("button", { name: "Invite by email" }).click();
-  await pageA.getByText("ben@hub.example was added or invited.").waitFor();
+  await pageA.getByText("ben@hub.example was invited: they join once they accept.").waitFor();
 
   step("Ana creates a document and opens it");
   await pageA.getByLabel("Name").fill("Proposal");
@@ -178,6 +178,11 @@ try {
   const projectId = projectUrl.split("/").pop();
   await apiCall(ana, base, "POST", `/projects/${projectId}/members`, { email: "cleo@hub.example", role: "viewer" });
   const pageC = await cleo.newPage();
+  // Cleo has an account, so she is invited, not added: she joins from her home page.
+  await pageC.goto("/");
+  await pageC.getByText("invites you to Atlantic residencies 2027 as Viewer").waitFor();
+  await pageC.getByRole("button", { name: "Join" }).click();
+  await pageC.waitForURL((url) => url.pathname === projectUrl);
   await pageC.goto(docUrl);
   await waitForText(pageC, both, 10_000);
   await waitForStatus(pageC, "save", "read-only");

@@ -64,6 +64,13 @@ export async function apiCall(context, base, method, path, data) {
   return res.status() === 204 ? null : res.json();
 }
 
+/** Accepts every invitation waiting for the person signed in on `context`. */
+export async function acceptInvites(context, base) {
+  const invites = await apiCall(context, base, "GET", "/me/invites");
+  for (const invite of invites) await apiCall(context, base, "POST", `/me/invites/${invite.id}/accept`);
+  return invites.length;
+}
+
 /** axe-core on the current page: every serious or critical violation, described. */
 export async function seriousViolations(page) {
   // Evaluated through the debugging protocol, so the page's CSP (script-src 'self') still

@@ -7,7 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM, apiCall, assertNoProblems, fail, newContext, signupByApi } from "./lib.mjs";
+import { CHROMIUM, acceptInvites, apiCall, assertNoProblems, fail, newContext, signupByApi } from "./lib.mjs";
 
 const [base, shots] = process.argv.slice(2);
 if (!base || !shots) fail("usage: node rooms.mjs BASE_URL SCREENSHOT_DIR");
@@ -86,6 +86,7 @@ try {
   await signupByApi(ben, base, "ben@hubs.example", "Ben");
   const project = await apiCall(ana, base, "POST", "/projects", { title: "Peer learning", visibility: "private" });
   await apiCall(ana, base, "POST", `/projects/${project.id}/members`, { email: "ben@hubs.example", role: "editor" });
+  if ((await acceptInvites(ben, base)) !== 1) fail("Ben's invitation is waiting for him");
   await apiCall(ana, base, "POST", `/projects/${project.id}/items`, { kind: "document", title: "Session notes" });
   const item = await apiCall(ana, base, "POST", `/projects/${project.id}/items`, { kind: "room", title: "Thursday session" });
   const path = `/projects/${project.id}/rooms/${item.id}`;

@@ -141,6 +141,20 @@ impl ApiClient {
     }
 
     /// A new API token's secret.
+    /// Accepts every pending invitation by email (as the person does in the app) and returns
+    /// how many there were.
+    pub async fn accept_invites(&self) -> anyhow::Result<usize> {
+        let reply = self.get("/me/invites").await?;
+        anyhow::ensure!(reply.status == StatusCode::OK, "invites: {reply:?}");
+        let invites = reply.body.as_array().cloned().unwrap_or_default();
+        for invite in &invites {
+            let id = invite["id"].as_str().unwrap_or_default();
+            let accepted = self.post(&format!("/me/invites/{id}/accept"), Value::Null).await?;
+            anyhow::ensure!(accepted.status == StatusCode::OK, "accept {id}: {accepted:?}");
+        }
+        Ok(invites.len())
+    }
+
     pub async fn token(&self) -> anyhow::Result<String> {
         let reply = self.post("/tokens", serde_json::json!({"name": "tests"})).await?;
         anyhow::ensure!(reply.status == StatusCode::CREATED, "token: {reply:?}");

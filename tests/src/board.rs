@@ -90,7 +90,8 @@ pub struct Fixture {
 
 /// The board, its owner (the facilitator) and members signed up with the given roles.
 pub async fn board_with(members: &[(&str, &str)]) -> anyhow::Result<(Fixture, Vec<ApiClient>)> {
-    let server = TestServer::start_with(|args| args.open_docs = Some(false)).await;
+    // In memory: the hardening tests time the server on these boards (see `start_on_tmpfs`).
+    let server = TestServer::start_on_tmpfs(|args| args.open_docs = Some(false)).await;
     let owner = ApiClient::signup(&server, "facilitator@hubs.example").await?;
     let created =
         owner.post("/projects", json!({"title": "Kick-off", "visibility": "private"})).await?;
@@ -102,6 +103,8 @@ pub async fn board_with(members: &[(&str, &str)]) -> anyhow::Result<(Fixture, Ve
             .post(&format!("/projects/{project}/members"), json!({"email": email, "role": role}))
             .await?;
         assert_eq!(added.status, StatusCode::CREATED, "{added:?}");
+        let member = clients.last().expect("just signed up");
+        anyhow::ensure!(member.accept_invites().await? == 1, "{email} joins");
     }
     let item = owner
         .post(&format!("/projects/{project}/items"), json!({"kind": "board", "title": "Ideas"}))

@@ -134,7 +134,10 @@ impl People {
                 .post(&format!("/projects/{id}/members"), json!({"email": email, "role": role}))
                 .await?;
             assert_eq!(added.status, StatusCode::CREATED, "{added:?}");
-            assert_eq!(added.body["status"], "added");
+            assert_eq!(added.body["status"], "invited");
+        }
+        for member in [&self.viewer, &self.commenter, &self.editor, &self.target] {
+            assert_eq!(member.accept_invites().await?, 1);
         }
         let item = self
             .owner
@@ -248,7 +251,11 @@ fn http_status(err: &anyhow::Error) -> Option<u16> {
 }
 
 fn access_server() -> impl FnOnce(&mut hubring::config::ServeArgs) {
-    |args| args.open_docs = Some(false)
+    |args| {
+        args.open_docs = Some(false);
+        // The role table invites four people into each of its many projects.
+        args.invites_per_hour = Some(10_000);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,4 +576,58 @@ async fn a_document_follows_its_item_through_moves_deletion_and_restarts() -> an
 /// The `host:port` of a websocket URL.
 fn server_addr(url: &str) -> String {
     url.trim_start_matches("ws://").split('/').next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adding_by_email_invites_whoever_it_is_and_only_the_person_accepts() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.invites_per_hour = Some(4);
+    })
+    .await;
+    let ana = ApiClient::signup(&server, "ana@porto.example").await?;
+    let rui = ApiClient::signup(&server, "rui@nantes.example").await?;
+    let project = ana.post("/projects", json!({"title": "Residencies", "visibility": "private"}));
+    let pid = project.await?.body["id"].as_str().unwrap_or_default().to_owned();
+    let invite = |email: &'static str| {
+        let ana = ana.clone();
+        let path = format!("/projects/{pid}/members");
+        async move { ana.post(&path, json!({"email": email, "role": "editor"})).await }
+    };
+
+    // The same answer for an address with an account and one without: nothing tells them apart.
+    let to_rui = invite("rui@nantes.example").await?;
+    let to_nobody = invite("nobody@elsewhere.example").await?;
+    for reply in [&to_rui, &to_nobody] {
+        assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+        let keys: Vec<&String> = reply.body.as_object().expect("an object").keys().collect();
+        assert_eq!(keys, ["invite_id", "status"], "{reply:?}");
+        assert_eq!(reply.body["status"], "invited");
+    }
+    // Rui is not a member until Rui accepts, not even after signing in again.
+    let path = format!("/projects/{pid}");
+    assert_eq!(rui.get(&path).await?.status, StatusCode::NOT_FOUND);
+    let again = ApiClient::anonymous(&server);
+    let login = json!({"email": "rui@nantes.example", "password": hubring_tests::PASSWORD});
+    assert_eq!(again.post("/auth/login", login).await?.status, StatusCode::OK);
+    assert_eq!(again.get(&path).await?.status, StatusCode::NOT_FOUND);
+    // Rui sees the invitation, with the project and who sent it, and may decline it.
+    let mine = rui.get("/me/invites").await?;
+    assert_eq!(mine.body[0]["project_title"], "Residencies", "{mine:?}");
+    assert_eq!(mine.body[0]["invited_by"], "ana");
+    assert_eq!(mine.body[0]["role"], "editor");
+    let id = mine.body[0]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(ana.get("/me/invites").await?.body, json!([]), "Ana is not invited");
+    assert_eq!(ana.delete(&format!("/me/invites/{id}")).await?.status, StatusCode::NOT_FOUND);
+    assert_eq!(rui.delete(&format!("/me/invites/{id}")).await?.status, StatusCode::NO_CONTENT);
+    assert_eq!(rui.get("/me/invites").await?.body, json!([]));
+    // Invited again, Rui accepts and is an editor; a member invited again is told so.
+    invite("rui@nantes.example").await?;
+    assert_eq!(rui.accept_invites().await?, 1);
+    assert_eq!(rui.get(&path).await?.body["my_role"], "editor");
+    assert_eq!(invite("rui@nantes.example").await?.status, StatusCode::CONFLICT);
+    // Invitations are rate-limited per person (4 an hour here).
+    assert_eq!(invite("eve@elsewhere.example").await?.status, StatusCode::TOO_MANY_REQUESTS);
+    server.stop().await;
+    Ok(())
 }

@@ -252,6 +252,7 @@ async fn no_route_ever_returns_a_password_hash_or_a_stored_secret() -> anyhow::R
         json!({"email": "bo@hubs.example", "role": "editor"}),
     )
     .await?;
+    bo.accept_invites().await?;
     ana.post(&format!("/projects/{pid}/items"), json!({"kind": "board", "title": "B"})).await?;
     let mut seen = Vec::new();
     for client in [&ana, &bo] {
@@ -364,6 +365,7 @@ async fn ownership_moves_members_leave_and_a_downgrade_closes_write_connections(
             json!({"email": "editor@hubs.example", "role": "editor"}),
         )
         .await?;
+    assert_eq!(editor.accept_invites().await?, 1);
     let item = owner
         .post(&format!("/projects/{pid}/items"), json!({"kind": "document", "title": "D"}))
         .await?;

@@ -7,16 +7,20 @@ use hubring_tests::{ApiClient, DocClient, TestServer, WAIT};
 use reqwest::StatusCode;
 use serde_json::json;
 
-async fn project_with(owner: &ApiClient, members: &[(&str, &str)]) -> anyhow::Result<String> {
+/// A private project of `owner` that each of `members` (a client and its role) was invited to
+/// and joined.
+async fn project_with(owner: &ApiClient, members: &[(&ApiClient, &str)]) -> anyhow::Result<String> {
     let created =
         owner.post("/projects", json!({"title": "Residencies", "visibility": "private"})).await?;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
     let id = created.body["id"].as_str().unwrap_or_default().to_owned();
-    for (email, role) in members {
+    for (member, role) in members {
+        let email = member.get("/me").await?.body["email"].clone();
         let added = owner
             .post(&format!("/projects/{id}/members"), json!({"email": email, "role": role}))
             .await?;
         assert_eq!(added.status, StatusCode::CREATED, "{added:?}");
+        assert_eq!(member.accept_invites().await?, 1);
     }
     Ok(id)
 }
@@ -31,7 +35,7 @@ async fn images_are_stored_once_and_served_to_readers_only() -> anyhow::Result<(
     let owner = ApiClient::signup(&server, "owner@hubs.example").await?;
     let viewer = ApiClient::signup(&server, "viewer@hubs.example").await?;
     let outsider = ApiClient::signup(&server, "outsider@hubs.example").await?;
-    let project = project_with(&owner, &[("viewer@hubs.example", "viewer")]).await?;
+    let project = project_with(&owner, &[(&viewer, "viewer")]).await?;
     let upload = format!("/assets?project_id={project}");
 
     let first = owner.upload(&upload, PNG.to_vec(), "image/png").await?;
@@ -101,7 +105,7 @@ async fn home_lists_recently_opened_documents_and_my_hubs() -> anyhow::Result<()
     let server = TestServer::start_with(|args| args.open_docs = Some(false)).await;
     let owner = ApiClient::signup(&server, "owner@hubs.example").await?;
     let editor = ApiClient::signup(&server, "editor@hubs.example").await?;
-    let project = project_with(&owner, &[("editor@hubs.example", "editor")]).await?;
+    let project = project_with(&owner, &[(&editor, "editor")]).await?;
     let mut docs = Vec::new();
     for title in ["Proposal", "Budget"] {
         let item = owner

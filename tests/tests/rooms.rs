@@ -85,6 +85,7 @@ async fn roles_decide_who_enters_speaks_and_moderates_and_chat_is_kept() -> anyh
         )
         .await?;
     assert_eq!(added.status, StatusCode::CREATED);
+    assert_eq!(viewer.accept_invites().await?, 1);
     let item = owner
         .post(
             &format!("/projects/{project}/items"),
@@ -241,6 +242,7 @@ async fn a_coaching_room_and_its_notes_are_the_two_peoples_alone() -> anyhow::Re
             .await?;
         assert_eq!(added.status, StatusCode::CREATED);
     }
+    assert_eq!(mentor.accept_invites().await? + member.accept_invites().await?, 2);
     let coaching = |with: &str| json!({"with": with, "title": "Coaching: Mia & Max", "notes_title": "Coaching notes"});
     let path = format!("/projects/{project}/coaching");
 
@@ -389,6 +391,7 @@ async fn chat_and_message_floods_are_bounded_and_a_silent_socket_is_closed() -> 
         )
         .await?;
     assert_eq!(added.status, StatusCode::CREATED);
+    assert_eq!(viewer.accept_invites().await?, 1);
     let item = owner
         .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": "Session"}))
         .await?;

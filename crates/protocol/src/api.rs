@@ -245,13 +245,28 @@ pub struct MemberAdd {
     pub role: ProjectRole,
 }
 
-/// The answer to [`MemberAdd`].
+/// The answer to [`MemberAdd`]: an invitation, whether or not the address has an account (the
+/// answer never tells), which the person accepts (`POST /api/v1/me/invites/{id}/accept`) or
+/// which signing up with the address accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum MemberAdded {
-    Added { user_id: UserId },
     Invited { invite_id: InviteId },
+}
+
+/// One of the caller's pending invitations by email, in `GET /api/v1/me/invites`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyInvite {
+    pub id: InviteId,
+    pub project_id: ProjectId,
+    pub project_title: String,
+    pub role: ProjectRole,
+    /// The display name of who invited them.
+    pub invited_by: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
 }
 
 /// `PATCH /api/v1/projects/{id}/members/{user_id}`.

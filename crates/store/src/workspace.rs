@@ -776,25 +776,34 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Turns every invitation of `email` into a membership of `user_id` (keeping a role they
-    /// already have) and deletes the invitations. Returns the projects joined.
+    /// Turns the invitations of `email` (every one, or only `only`) into memberships of
+    /// `user_id` (keeping a role they already have) and deletes them. Returns the projects
+    /// joined.
     pub async fn accept_email_invites(
         &self,
         user_id: &UserId,
         email: String,
+        only: Option<&InviteId>,
     ) -> Result<Vec<ProjectId>, StoreError> {
         let user_id = user_id.clone();
+        let only = only.map(|id| id.as_str().to_owned());
         self.write(move |conn| {
             Box::pin(async move {
-                let rows = sqlx::query("SELECT project_id, role FROM invites WHERE email = ?")
-                    .bind(&email)
-                    .fetch_all(&mut *conn)
-                    .await?;
+                let rows = sqlx::query(
+                    "SELECT id, project_id, role FROM invites \
+                     WHERE email = ? AND (? IS NULL OR id = ?)",
+                )
+                .bind(&email)
+                .bind(only.as_deref())
+                .bind(only.as_deref())
+                .fetch_all(&mut *conn)
+                .await?;
                 let mut joined = Vec::new();
                 for row in &rows {
+                    let id: String = row.try_get("id")?;
                     let project_id = ProjectId(row.try_get("project_id")?);
                     let role = role(row.try_get("role")?)?;
-                    let n = sqlx::query(
+                    sqlx::query(
                         "INSERT INTO project_members (project_id, user_id, role, added_at) \
                          VALUES (?, ?, ?, ?) ON CONFLICT (project_id, user_id) DO NOTHING",
                     )
@@ -803,17 +812,75 @@ impl Store {
                     .bind(role.as_str())
                     .bind(now_ms())
                     .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                    if n == 1 {
-                        joined.push(project_id);
-                    }
+                    .await?;
+                    sqlx::query("DELETE FROM invites WHERE id = ?")
+                        .bind(&id)
+                        .execute(&mut *conn)
+                        .await?;
+                    joined.push(project_id);
                 }
-                sqlx::query("DELETE FROM invites WHERE email = ?")
+                Ok(joined)
+            })
+        })
+        .await
+    }
+
+    /// The pending invitations of `email`, newest first, with what the invited person is shown:
+    /// the project's title and who invited them.
+    pub async fn email_invites(&self, email: &str) -> Result<Vec<EmailInvite>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.id, i.project_id, p.title, i.role, u.display_name, i.created_at \
+             FROM invites i JOIN projects p ON p.id = i.project_id \
+             JOIN users u ON u.id = i.created_by \
+             WHERE i.email = ? ORDER BY i.created_at DESC, i.id",
+        )
+        .bind(email)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(EmailInvite {
+                    id: InviteId(row.try_get("id")?),
+                    project_id: ProjectId(row.try_get("project_id")?),
+                    project_title: row.try_get("title")?,
+                    role: role(row.try_get("role")?)?,
+                    invited_by: row.try_get("display_name")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The pending invitation of `email` into `project_id`, if there is one.
+    pub async fn email_invite_to(
+        &self,
+        project_id: &ProjectId,
+        email: &str,
+    ) -> Result<Option<InviteId>, StoreError> {
+        let row = sqlx::query("SELECT id FROM invites WHERE project_id = ? AND email = ? LIMIT 1")
+            .bind(project_id.as_str())
+            .bind(email)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| Ok(InviteId(row.try_get("id")?))).transpose()
+    }
+
+    /// Declines (deletes) the invitation `id` of `email`; false if there is no such invitation.
+    pub async fn decline_email_invite(
+        &self,
+        id: &InviteId,
+        email: String,
+    ) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n = sqlx::query("DELETE FROM invites WHERE id = ? AND email = ?")
+                    .bind(id.as_str())
                     .bind(&email)
                     .execute(&mut *conn)
-                    .await?;
-                Ok(joined)
+                    .await?
+                    .rows_affected();
+                Ok(n == 1)
             })
         })
         .await
@@ -1136,6 +1203,18 @@ async fn project_docs(
             DocId::parse(&raw).map_err(|err| StoreError::Corrupt(err.to_string()))
         })
         .collect()
+}
+
+/// An invitation by email, as the invited person sees it.
+#[derive(Debug, Clone)]
+pub struct EmailInvite {
+    pub id: InviteId,
+    pub project_id: ProjectId,
+    pub project_title: String,
+    pub role: ProjectRole,
+    /// The display name of who invited them.
+    pub invited_by: String,
+    pub created_at: i64,
 }
 
 /// A pending invitation as stored.

@@ -89,7 +89,8 @@ impl Workspace {
             }
             err => err.into(),
         })?;
-        self.store.accept_email_invites(&user.id, email).await?;
+        // Creating an account at the invited address is accepting what it was invited to.
+        self.store.accept_email_invites(&user.id, email, None).await?;
         let session = self.start_session(&user.id).await?;
         Ok(Signup { user, session })
     }
@@ -156,7 +157,6 @@ impl Workspace {
             Some(user) if ok => user,
             _ => return Err(WorkspaceError::BadCredentials),
         };
-        self.store.accept_email_invites(&user.id, user.email.clone()).await?;
         let session = self.start_session(&user.id).await?;
         Ok((user, session))
     }

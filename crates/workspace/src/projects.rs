@@ -6,8 +6,9 @@
 
 use hubring_protocol::api::{
     InviteAccepted, InviteLinkCreate, InviteLinkCreated, InviteView, ItemCreate, ItemCreated,
-    ItemKind, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, PersonRef, ProjectCreate,
-    ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView, RecentItem,
+    ItemKind, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, MyInvite, PersonRef,
+    ProjectCreate, ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
+    RecentItem,
 };
 use std::collections::HashMap;
 
@@ -212,7 +213,10 @@ impl Workspace {
         Ok(docs)
     }
 
-    /// Adds an existing account at once, or invites an address that has none yet.
+    /// Invites an address into the project. The answer is the same whether or not the address
+    /// has an account, so it tells no one who has one; nobody becomes a member without
+    /// accepting (an account at the address accepts in the app, a new one by signing up with
+    /// it). Inviting an address again answers the pending invitation.
     pub async fn add_member(
         &self,
         caller: &Caller,
@@ -229,21 +233,67 @@ impl Workspace {
             checks.fail("role", "you cannot grant a role above your own");
         }
         checks.done()?;
-        match self.store.user_by_email(&email).await? {
-            Some(user) => {
-                self.store.add_member(id, &user.id, req.role).await.map_err(|err| match err {
-                    StoreError::Conflict(_) => WorkspaceError::Conflict("already a member"),
-                    err => err.into(),
-                })?;
-                Ok(MemberAdded::Added { user_id: user.id })
-            }
-            None => {
-                let invite_id = InviteId(new_id());
-                self.store
-                    .create_email_invite(&invite_id, id, email, req.role, &inviter.id)
-                    .await?;
-                Ok(MemberAdded::Invited { invite_id })
-            }
+        // Members are listed to whoever may invite, so saying so reveals nothing.
+        if let Some(user) = self.store.user_by_email(&email).await?
+            && self.store.project_role(id, &user.id).await?.is_some()
+        {
+            return Err(WorkspaceError::Conflict("already a member"));
+        }
+        if let Some(invite_id) = self.store.email_invite_to(id, &email).await? {
+            return Ok(MemberAdded::Invited { invite_id });
+        }
+        let invite_id = InviteId(new_id());
+        self.store.create_email_invite(&invite_id, id, email, req.role, &inviter.id).await?;
+        Ok(MemberAdded::Invited { invite_id })
+    }
+
+    /// The caller's pending invitations by email.
+    pub async fn my_invites(&self, caller: &Caller) -> Result<Vec<MyInvite>, WorkspaceError> {
+        let user = caller.signed_in()?;
+        let invites = self.store.email_invites(&user.email).await?;
+        Ok(invites
+            .into_iter()
+            .map(|i| MyInvite {
+                id: i.id,
+                project_id: i.project_id,
+                project_title: i.project_title,
+                role: i.role,
+                invited_by: i.invited_by,
+                created_at: i.created_at,
+            })
+            .collect())
+    }
+
+    /// Accepts one of the caller's invitations: they become a member with its role (or keep
+    /// the role they have).
+    pub async fn accept_email_invite(
+        &self,
+        caller: &Caller,
+        invite_id: &InviteId,
+    ) -> Result<InviteAccepted, WorkspaceError> {
+        let user = caller.signed_in()?;
+        let joined =
+            self.store.accept_email_invites(&user.id, user.email.clone(), Some(invite_id)).await?;
+        let project_id = joined.into_iter().next().ok_or(WorkspaceError::NotFound("invitation"))?;
+        let role = self
+            .store
+            .project_role(&project_id, &user.id)
+            .await?
+            .ok_or(WorkspaceError::NotFound("invitation"))?;
+        Ok(InviteAccepted { project_id, role })
+    }
+
+    /// Declines one of the caller's invitations.
+    pub async fn decline_email_invite(
+        &self,
+        caller: &Caller,
+        invite_id: &InviteId,
+    ) -> Result<(), WorkspaceError> {
+        let user = caller.signed_in()?;
+        if self.store.decline_email_invite(invite_id, user.email.clone()).await? {
+            Ok(())
+        } else {
+            Err(WorkspaceError::NotFound("invitation"))
         }
     }
 

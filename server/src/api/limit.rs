@@ -29,16 +29,24 @@ const FORGET_PAST: usize = 10_000;
 #[derive(Debug)]
 pub(crate) struct AuthLimiter {
     by_address: DefaultKeyedRateLimiter<ClientKey>,
+    invites: DefaultKeyedRateLimiter<String>,
     /// Per account, a leaky bucket of wrong passwords: its level and when it was last drained.
     /// Hand-written: `governor` counts every attempt and cannot give one back when it succeeds.
     failures: Mutex<HashMap<String, (f32, Instant)>>,
 }
 
 impl AuthLimiter {
-    /// `per_minute` attempts per address, which may all come at once.
-    pub(crate) fn new(per_minute: u32) -> Self {
+    /// `per_minute` attempts per address, which may all come at once; `invites_per_hour`
+    /// invitations by email per person, likewise (`--invites-per-hour`: a hub manager inviting
+    /// a whole partner network at once fits, a script probing addresses or spamming does not).
+    pub(crate) fn new(per_minute: u32, invites_per_hour: u32) -> Self {
         let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-        Self { by_address: RateLimiter::keyed(Quota::per_minute(n)), failures: Mutex::default() }
+        let invites = NonZeroU32::new(invites_per_hour).unwrap_or(NonZeroU32::MIN);
+        Self {
+            by_address: RateLimiter::keyed(Quota::per_minute(n)),
+            failures: Mutex::default(),
+            invites: RateLimiter::keyed(Quota::per_hour(invites)),
+        }
     }
 
     /// Counts an attempt from `ip`; 429 once the address (or its /64) is over its limit.
@@ -72,6 +80,21 @@ impl AuthLimiter {
         Ok(())
     }
 
+    /// Counts an invitation sent by the user `user_id`; 429 once they are over the limit.
+    pub(crate) fn check_invites(&self, user_id: &str) -> Result<(), ApiError> {
+        self.invites.check_key(&user_id.to_owned()).map_err(|_| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "you have sent many invitations; wait a while before sending more",
+            )
+        })?;
+        if self.invites.len() > FORGET_PAST {
+            self.invites.retain_recent();
+        }
+        Ok(())
+    }
+
     /// Counts a wrong password on the account `key`.
     pub(crate) fn failed(&self, key: &str) {
         let now = Instant::now();
@@ -96,7 +119,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_64_is_one_client_and_an_account_is_limited_across_addresses() {
-        let limiter = AuthLimiter::new(3);
+        let limiter = AuthLimiter::new(3, 10);
         for n in 0..3 {
             let ip: IpAddr = format!("2001:db8:5:6::{n:x}").parse().unwrap();
             assert!(limiter.check_address(ip).is_ok(), "attempt {n}");

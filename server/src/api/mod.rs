@@ -22,7 +22,7 @@ use hubring_protocol::api::{
 };
 use hubring_protocol::api::{
     HubCreated, HubJoined, HubSummary, HubView, InviteAccepted, InviteLinkCreated, InviteView,
-    ItemCreated, ItemView, MemberAdded, PeoplePage, PersonView, Profile, ProjectCreated,
+    ItemCreated, ItemView, MemberAdded, MyInvite, PeoplePage, PersonView, Profile, ProjectCreated,
     ProjectSummary, ProjectView, RecentItem, TokenCreated, TokenView,
 };
 use hubring_protocol::{ErrorBody, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
@@ -102,6 +102,9 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(create_invite, invites))
         .routes(routes!(revoke_invite))
         .routes(routes!(accept_invite))
+        .routes(routes!(my_invites))
+        .routes(routes!(accept_my_invite))
+        .routes(routes!(decline_my_invite))
         .routes(routes!(create_item, items))
         .routes(routes!(create_coaching))
         .routes(routes!(item, update_item, delete_item))
@@ -335,13 +338,16 @@ async fn delete_project(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(post, path = "/projects/{id}/members", tag = "projects", summary = "Add an account, or invite an address", params(("id" = String, Path)), request_body = MemberAdd, responses((status = 201, body = MemberAdded), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+#[utoipa::path(post, path = "/projects/{id}/members", tag = "projects", summary = "Invite an address (the same answer whether or not it has an account; the person accepts)", params(("id" = String, Path)), request_body = MemberAdd, responses((status = 201, body = MemberAdded), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn add_member(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<MemberAdd>,
 ) -> Result<Response, ApiError> {
+    if let Some(user) = &caller.user {
+        app.auth_limiter.check_invites(user.id.as_str())?;
+    }
     let added = app.workspace.add_member(&caller, &ProjectId(id), req).await?;
     Ok((StatusCode::CREATED, Json(added)).into_response())
 }
@@ -631,6 +637,33 @@ async fn revoke_invite(
     Path((id, invite_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     app.workspace.revoke_invite(&caller, &ProjectId(id), &InviteId(invite_id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/me/invites", tag = "projects", summary = "My pending invitations by email", responses((status = 200, body = Vec<MyInvite>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn my_invites(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<Vec<MyInvite>>, ApiError> {
+    Ok(Json(app.workspace.my_invites(&caller).await?))
+}
+
+#[utoipa::path(post, path = "/me/invites/{id}/accept", tag = "projects", summary = "Accept one of my invitations: join its project", params(("id" = String, Path)), responses((status = 200, body = InviteAccepted), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn accept_my_invite(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Json<InviteAccepted>, ApiError> {
+    Ok(Json(app.workspace.accept_email_invite(&caller, &InviteId(id)).await?))
+}
+
+#[utoipa::path(delete, path = "/me/invites/{id}", tag = "projects", summary = "Decline one of my invitations", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn decline_my_invite(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.workspace.decline_email_invite(&caller, &InviteId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -401,6 +401,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My pending invitations by email */
+        get: operations["my_invites"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/invites/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Decline one of my invitations */
+        delete: operations["decline_my_invite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/invites/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept one of my invitations: join its project */
+        post: operations["accept_my_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/profile": {
         parameters: {
             query?: never;
@@ -586,7 +637,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add an account, or invite an address */
+        /** Invite an address (the same answer whether or not it has an account; the person accepts) */
         post: operations["add_member"];
         delete?: never;
         options?: never;
@@ -1128,12 +1179,12 @@ export interface components {
             email: string;
             role: components["schemas"]["ProjectRole"];
         };
-        /** @description The answer to [`MemberAdd`]. */
+        /**
+         * @description The answer to [`MemberAdd`]: an invitation, whether or not the address has an account (the
+         *     answer never tells), which the person accepts (`POST /api/v1/me/invites/{id}/accept`) or
+         *     which signing up with the address accepts.
+         */
         MemberAdded: {
-            /** @enum {string} */
-            status: "added";
-            user_id: components["schemas"]["UserId"];
-        } | {
             invite_id: components["schemas"]["InviteId"];
             /** @enum {string} */
             status: "invited";
@@ -1149,6 +1200,20 @@ export interface components {
             display_name: string;
             role: components["schemas"]["ProjectRole"];
             user_id: components["schemas"]["UserId"];
+        };
+        /** @description One of the caller's pending invitations by email, in `GET /api/v1/me/invites`. */
+        MyInvite: {
+            /**
+             * Format: int64
+             * @description Milliseconds since the Unix epoch.
+             */
+            created_at: number;
+            id: components["schemas"]["InviteId"];
+            /** @description The display name of who invited them. */
+            invited_by: string;
+            project_id: components["schemas"]["ProjectId"];
+            project_title: string;
+            role: components["schemas"]["ProjectRole"];
         };
         /**
          * @description What a person is open to.
@@ -2385,6 +2450,92 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HubSummary"][];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_invites: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyInvite"][];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decline_my_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    accept_my_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteAccepted"];
                 };
             };
             /** @description Refused; the body says why */

@@ -1,14 +1,14 @@
-// Home: my projects, my hubs, and the documents I opened last.
-import { useQuery } from "@tanstack/react-query";
+// Home: invitations waiting for me, my projects, my hubs, and the documents I opened last.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { Link } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { api, call } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import { useSignedIn } from "../auth/session";
 import { HubList } from "../hubs/HubsPage";
 import { timeAgo } from "../i18n";
 import { itemPath, projectPath } from "../projects/paths";
-import { ErrorNotice, Loading } from "../ui/Status";
+import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
 
 export function Home() {
   const { t } = useTranslation();
@@ -21,6 +21,7 @@ export function Home() {
   return (
     <div className="page home">
       <h1>{t("home.welcome", { name: me.display_name })}</h1>
+      <Invitations />
       <div className="columns">
         <section aria-labelledby="home-projects" className="panel">
           <div className="panel-head">
@@ -87,5 +88,71 @@ export function Home() {
         </section>
       </div>
     </div>
+  );
+}
+
+/// Invitations by email waiting for me: nobody joins a project without saying yes here.
+function Invitations() {
+  const { t } = useTranslation();
+  const message = useErrorMessage();
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const invites = useQuery({
+    queryKey: ["my-invites"],
+    queryFn: () => call(api.GET("/me/invites")),
+  });
+  const refresh = () => client.invalidateQueries({ queryKey: ["my-invites"] });
+  const accept = useMutation({
+    mutationFn: (id: string) =>
+      call(api.POST("/me/invites/{id}/accept", { params: { path: { id } } })),
+    onSuccess: async (joined) => {
+      await Promise.all([refresh(), client.invalidateQueries({ queryKey: ["projects"] })]);
+      navigate(projectPath(joined.project_id));
+    },
+  });
+  const decline = useMutation({
+    mutationFn: (id: string) => call(api.DELETE("/me/invites/{id}", { params: { path: { id } } })),
+    onSettled: refresh,
+  });
+  if (!invites.data || invites.data.length === 0) return null;
+  const busy = accept.isPending || decline.isPending;
+  const error = accept.error ?? decline.error;
+  return (
+    <section aria-labelledby="home-invites" className="panel invitations">
+      <h2 id="home-invites">{t("home.invitations")}</h2>
+      <Flash message={error ? message(error) : null} tone="error" />
+      <ul className="cards">
+        {invites.data.map((i) => (
+          <li key={i.id}>
+            <span>
+              {t("home.invitedTo", {
+                name: i.invited_by,
+                project: i.project_title,
+                role: t(`role.${i.role}`),
+              })}
+            </span>
+            <span className="meta">{timeAgo(i.created_at)}</span>
+            <span className="actions">
+              <button
+                type="button"
+                className="button primary"
+                disabled={busy}
+                onClick={() => accept.mutate(i.id)}
+              >
+                {t("home.accept")}
+              </button>
+              <button
+                type="button"
+                className="button"
+                disabled={busy}
+                onClick={() => decline.mutate(i.id)}
+              >
+                {t("home.decline")}
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

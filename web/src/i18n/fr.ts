@@ -57,6 +57,10 @@ export const fr: Messages = {
   "home.newHub": "Nouveau hub",
   "home.findHubs": "Parcourir les hubs",
   "home.archived": "archivé",
+  "home.invitations": "Invitations",
+  "home.invitedTo": "{{name}} vous invite dans {{project}} en tant que {{role}}",
+  "home.accept": "Rejoindre",
+  "home.decline": "Refuser",
   "home.inProject": "dans {{project}}",
 
   "project.title": "Titre",
@@ -77,7 +81,8 @@ export const fr: Messages = {
   "project.noHubs": "Aucun hub partenaire pour l’instant.",
   "project.addHub": "Ajouter un hub partenaire",
   "project.invite": "Inviter par e-mail",
-  "project.inviteSent": "{{email}} a été ajouté·e ou invité·e.",
+  "project.inviteSent":
+    "{{email}} a été invité·e : la personne rejoint le projet une fois l’invitation acceptée.",
   "project.inviteLinks": "Liens d’invitation",
   "project.createLink": "Créer un lien",
   "project.linkUses": "Nombre d’utilisations",

@@ -147,3 +147,169 @@ fn leaving_clears_hands_and_the_speaker() {
     )));
     assert!(r.leave(&pid("ed"), LeaveReason::Left).is_empty());
 }
+
+/// Property-based fuzzing of the room's signaling: any JSON text a client may send is parsed as
+/// the server parses it, and whatever parses is handled by a room of moderators, editors and
+/// viewers joining and leaving in between. Nothing panics, no message makes the room hold more
+/// than it was asked to (breakout rooms, lobby), and every participant can still be shown the
+/// room. Long run: `PROPTEST_CASES=20000 cargo test -p hubring-rtc --release --lib fuzz`.
+mod fuzz {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const TAGS: [&str; 22] = [
+        "join",
+        "offer",
+        "answer",
+        "candidate",
+        "publish",
+        "unpublish",
+        "mute",
+        "view",
+        "hand",
+        "chat",
+        "mute_participant",
+        "mute_all",
+        "allow_publish",
+        "lower_hand",
+        "remove",
+        "lock",
+        "admit",
+        "deny",
+        "open_breakouts",
+        "close_breakouts",
+        "nope",
+        "",
+    ];
+    const PEOPLE: [&str; 6] = ["mo", "ed", "vi", "a", "b", ""];
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u32>().prop_map(Value::from),
+            Just(json!(u32::MAX)),
+            any::<f64>().prop_map(|f| json!(f)),
+            prop::sample::select(&PEOPLE[..]).prop_map(Value::from),
+            prop::sample::select(
+                &["camera", "microphone", "screen", "cam", "random", "manual"][..]
+            )
+            .prop_map(Value::from),
+            ".{0,30}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop::sample::select(
+                        &["rooms", "participants", "name", "mode", "candidate", "x"][..]
+                    ),
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    /// A message as JSON text: a known or unknown tag with fields of any type, or any text.
+    fn message() -> impl Strategy<Value = String> {
+        let fields = prop::collection::btree_map(
+            prop::sample::select(
+                &[
+                    "name",
+                    "sdp",
+                    "candidate",
+                    "track_id",
+                    "source",
+                    "muted",
+                    "width",
+                    "height",
+                    "raised",
+                    "text",
+                    "participant",
+                    "allowed",
+                    "locked",
+                    "plan",
+                    "minutes",
+                ][..],
+            ),
+            value(),
+            0..4,
+        );
+        prop_oneof![
+            8 => (prop::sample::select(&TAGS[..]), fields).prop_map(|(tag, fields)| {
+                let mut object: serde_json::Map<String, Value> =
+                    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+                object.insert("type".into(), Value::from(tag));
+                Value::Object(object).to_string()
+            }),
+            1 => ".{0,60}",
+        ]
+    }
+
+    /// Something that happens to the room: a message from someone, a join or a leave.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Says(usize, String),
+        Joins(usize, bool, bool),
+        Leaves(usize),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let who = 0..PEOPLE.len();
+        prop_oneof![
+            8 => (who.clone(), message()).prop_map(|(w, m)| Step::Says(w, m)),
+            1 => (who.clone(), any::<bool>(), any::<bool>()).prop_map(|(w, p, m)| Step::Joins(w, p, m)),
+            1 => who.prop_map(Step::Leaves),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_signaling_is_handled_without_panic_or_growth(steps in prop::collection::vec(step(), 1..40)) {
+            let mut r = room();
+            // The SFU names every join afresh, so an id joins at most once.
+            let mut used: std::collections::HashSet<&str> = ["mo", "ed", "vi"].into();
+            let mut now = 1_000u64;
+            for step in steps {
+                now += 250;
+                match step {
+                    Step::Says(who, text) => {
+                        let Ok(msg) = serde_json::from_str::<ClientMsg>(&text) else { continue };
+                        let _ = r.handle(&pid(PEOPLE[who]), &msg, now);
+                    }
+                    Step::Joins(who, may_publish, moderator) => {
+                        if !used.insert(PEOPLE[who]) {
+                            continue;
+                        }
+                        let _ = r.request_join(pid(PEOPLE[who]), member(PEOPLE[who], may_publish, moderator));
+                    }
+                    Step::Leaves(who) => {
+                        let _ = r.leave(&pid(PEOPLE[who]), LeaveReason::Left);
+                    }
+                }
+                if r.breakouts_end().is_some_and(|end| end <= now) {
+                    let _ = r.close_breakouts();
+                }
+                let ids: Vec<ParticipantId> = r.participant_ids().cloned().collect();
+                prop_assert!(ids.len() <= PEOPLE.len(), "{} participants", ids.len());
+                for id in &ids {
+                    let snapshot = r.snapshot(id);
+                    prop_assert!(snapshot.participants.len() <= PEOPLE.len());
+                    prop_assert!(snapshot.lobby.len() <= PEOPLE.len());
+                    if let Some(breakouts) = &snapshot.breakouts {
+                        prop_assert!(breakouts.rooms.len() <= PEOPLE.len(), "{} breakout rooms", breakouts.rooms.len());
+                    }
+                }
+            }
+        }
+    }
+}
