@@ -447,7 +447,7 @@ impl Connection {
     }
 
     fn socket_gone(&self) -> Ended {
-        self.conn.close.close(close::GOING_AWAY, "client gone");
+        self.conn.close.departed("client gone");
         Ended::SocketGone
     }
 
@@ -463,7 +463,7 @@ impl Connection {
                 return;
             }
             Some(Ok(Message::Close(_))) | None => {
-                close.close(close::GOING_AWAY, "client left");
+                close.departed("client left");
                 return;
             }
             Some(Err(err)) => {
@@ -472,7 +472,7 @@ impl Connection {
                     tracing::warn!(max_frame_bytes = max, "frame too large, closing");
                     close.close(close::TOO_BIG, format!("frame larger than {max} bytes"));
                 } else {
-                    close.close(close::GOING_AWAY, "connection error");
+                    close.departed("connection error");
                 }
                 return;
             }

@@ -484,3 +484,66 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<Stri
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut response)).await??;
     Ok(response)
 }
+
+/// Three clients write at once into one document, as the interop test's two npm providers and
+/// its Rust client do, in many orders and timings, and each leaves as soon as it holds every
+/// edit: every client ends with every edit. This found that an edit sent just before its
+/// client left was dropped when the client's departure reached the document first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_each_receive_every_other_edit() -> anyhow::Result<()> {
+    let server = TestServer::start().await;
+    for round in 0..60 {
+        let url = server.doc_url(&format!("three-{round}"));
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            clients.push(DocClient::connect_synced(&url).await?);
+        }
+        // Stagger the writes by a little more each round, so their turns fall differently.
+        let pause = std::time::Duration::from_micros((round % 6) * 150);
+        let mut tasks = Vec::new();
+        for (i, mut client) in clients.into_iter().enumerate() {
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep(pause * u32::try_from(i).unwrap_or(0)).await;
+                let marker = format!("[{i}]");
+                client.edit(|txn| txn.get_or_insert_text("t").insert(txn, 0, &marker)).await?;
+                let all = client
+                    .wait_until(|c| {
+                        let text = text_of(c, "t");
+                        (0..3).all(|j| text.contains(&format!("[{j}]")))
+                    })
+                    .await;
+                if let Err(err) = all {
+                    anyhow::bail!(
+                        "round {round}, client {i}: {err}; it holds {:?}",
+                        text_of(&client, "t")
+                    );
+                }
+                anyhow::Ok(())
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+    }
+    server.stop().await;
+    Ok(())
+}
+
+/// A client that sends an edit and goes away at once (a tab closed right after typing) still
+/// has its edit kept and sent to everyone, whichever reaches the document first: the edit or
+/// the news that the socket is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_sent_just_before_leaving_is_kept() -> anyhow::Result<()> {
+    let server = TestServer::start().await;
+    let url = server.doc_url("leaving");
+    let mut watcher = DocClient::connect_synced(&url).await?;
+    for i in 0..40 {
+        let mut leaver = DocClient::connect_synced(&url).await?;
+        let marker = format!("<{i}>");
+        leaver.edit(|txn| txn.get_or_insert_text("t").push(txn, &marker)).await?;
+        drop(leaver);
+        watcher.wait_until(|c| text_of(c, "t").contains(&marker)).await?;
+    }
+    server.stop().await;
+    Ok(())
+}

@@ -65,6 +65,30 @@ impl RoomClient {
     }
 }
 
+/// A private project of `owner` that `viewer` joined as a viewer, with a room titled `title`:
+/// the project's, the room's and the room document's ids.
+async fn room_with_viewer(
+    owner: &ApiClient,
+    viewer: &ApiClient,
+    title: &str,
+) -> anyhow::Result<(String, String, String)> {
+    let project =
+        owner.post("/projects", json!({"title": "Peer learning", "visibility": "private"})).await?;
+    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
+    let email = viewer.get("/me").await?.body["email"].clone();
+    let added = owner
+        .post(&format!("/projects/{project}/members"), json!({"email": email, "role": "viewer"}))
+        .await?;
+    assert_eq!(added.status, StatusCode::CREATED);
+    assert_eq!(viewer.accept_invites().await?, 1);
+    let item = owner
+        .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": title}))
+        .await?;
+    let room = item.body["id"].as_str().unwrap_or_default().to_owned();
+    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    Ok((project, room, doc))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_decide_who_enters_speaks_and_moderates_and_chat_is_kept() -> anyhow::Result<()> {
     let server = TestServer::start_with(|args| {
@@ -75,25 +99,7 @@ async fn roles_decide_who_enters_speaks_and_moderates_and_chat_is_kept() -> anyh
     let owner = ApiClient::signup(&server, "host@hubs.example").await?;
     let viewer = ApiClient::signup(&server, "guest@hubs.example").await?;
     let outsider = ApiClient::signup(&server, "outsider@hubs.example").await?;
-    let project =
-        owner.post("/projects", json!({"title": "Peer learning", "visibility": "private"})).await?;
-    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
-    let added = owner
-        .post(
-            &format!("/projects/{project}/members"),
-            json!({"email": "guest@hubs.example", "role": "viewer"}),
-        )
-        .await?;
-    assert_eq!(added.status, StatusCode::CREATED);
-    assert_eq!(viewer.accept_invites().await?, 1);
-    let item = owner
-        .post(
-            &format!("/projects/{project}/items"),
-            json!({"kind": "room", "title": "Thursday session"}),
-        )
-        .await?;
-    let room = item.body["id"].as_str().unwrap_or_default().to_owned();
-    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let (project, room, doc) = room_with_viewer(&owner, &viewer, "Thursday session").await?;
 
     // Someone outside a private project cannot tell the room exists.
     let refused = RoomClient::connect(&server, &room, &outsider).await;
@@ -380,23 +386,8 @@ async fn chat_and_message_floods_are_bounded_and_a_silent_socket_is_closed() -> 
     })
     .await;
     let owner = ApiClient::signup(&server, "host@hubs.example").await?;
-    let project =
-        owner.post("/projects", json!({"title": "Peer learning", "visibility": "private"})).await?;
-    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
     let viewer = ApiClient::signup(&server, "guest@hubs.example").await?;
-    let added = owner
-        .post(
-            &format!("/projects/{project}/members"),
-            json!({"email": "guest@hubs.example", "role": "viewer"}),
-        )
-        .await?;
-    assert_eq!(added.status, StatusCode::CREATED);
-    assert_eq!(viewer.accept_invites().await?, 1);
-    let item = owner
-        .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": "Session"}))
-        .await?;
-    let room = item.body["id"].as_str().unwrap_or_default().to_owned();
-    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let (_, room, doc) = room_with_viewer(&owner, &viewer, "Session").await?;
     let token = owner.token().await?;
     let chat_len = |reader: &DocClient| {
         let txn = reader.doc().transact();

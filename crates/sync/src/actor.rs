@@ -318,10 +318,13 @@ impl DocActor {
                 push(&self.id, conn, link, Bytes::from(message::saved(n_saved)));
             }
         }
+        // Connections the server closed leave now; one whose client went away leaves when its
+        // `Leave` arrives, after whatever it sent before going (a client that typed and closed
+        // its tab at once lost the edit when it was dropped here first).
         let closed: Vec<ConnId> = live
             .conns
             .iter()
-            .filter(|(_, l)| l.close.reason().is_some())
+            .filter(|(_, l)| l.close.reason().is_some_and(|r| !r.departed))
             .map(|(c, _)| *c)
             .collect();
         for conn in closed {
@@ -334,7 +337,9 @@ impl DocActor {
 
     fn inbound(&self, live: &mut Live, turn: &mut Turn, conn: ConnId, msg: Inbound) {
         let Some(link) = live.conns.get_mut(&conn) else { return };
-        if link.close.reason().is_some() {
+        // Closed by the server (refused, revoked, too slow): nothing more of it is taken. Gone
+        // of its own accord: what it sent before going still counts.
+        if link.close.reason().is_some_and(|r| !r.departed) {
             return;
         }
         match msg {
@@ -508,7 +513,7 @@ fn push(doc: &DocId, conn: ConnId, link: &ConnLink, frame: Bytes) {
             }
         }
         Err(PushError::Closed) => {
-            link.close.close(close::GOING_AWAY, "connection gone");
+            link.close.departed("connection gone");
         }
     }
 }

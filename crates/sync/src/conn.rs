@@ -27,6 +27,9 @@ impl std::fmt::Display for ConnId {
 pub struct CloseReason {
     pub code: u16,
     pub reason: String,
+    /// The client went away (closed, reset, stopped reading): nothing was refused, so what it
+    /// sent before going is still applied, in order, until its `Leave` arrives.
+    pub departed: bool,
 }
 
 /// Raised once to close a connection; the first reason wins. One task, the connection's own,
@@ -41,7 +44,18 @@ impl CloseSignal {
     /// Asks for the connection to close with `code`. Later calls change nothing; returns
     /// whether this call was the first.
     pub fn close(&self, code: u16, reason: impl Into<String>) -> bool {
-        let first = self.reason.set(CloseReason { code, reason: reason.into() }).is_ok();
+        self.raise(CloseReason { code, reason: reason.into(), departed: false })
+    }
+
+    /// Records that the client went away (1001). Unlike [`CloseSignal::close`], this refuses
+    /// nothing: frames the connection already handed to the document are still applied.
+    pub fn departed(&self, reason: impl Into<String>) -> bool {
+        let code = hubring_protocol::ws::close::GOING_AWAY;
+        self.raise(CloseReason { code, reason: reason.into(), departed: true })
+    }
+
+    fn raise(&self, reason: CloseReason) -> bool {
+        let first = self.reason.set(reason).is_ok();
         self.waiter.wake();
         first
     }
