@@ -34,8 +34,8 @@ pub use boards::{DotOutcome, VoteRecord};
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use workspace::{
-    CoachingRecord, Credential, EmailInvite, InviteRecord, ItemDoc, ItemRecord, MemberRecord,
-    NewUser, ProjectChanges, ProjectRecord, Redeemed, TokenRecord, UserRecord,
+    CoachingRecord, Credential, InviteRecord, ItemDoc, ItemRecord, MemberRecord, NewUser,
+    ProjectChanges, ProjectRecord, Redeemed, TokenRecord, UserRecord,
 };
 
 /// Errors of the store.

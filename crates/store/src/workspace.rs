@@ -3,7 +3,7 @@
 //! Plain storage: no rule about who may do what lives here (that is `hubring-workspace`). Reads
 //! use the pool; every write is one [`Store::write`] job on the single writer.
 
-use hubring_protocol::api::{ItemKind, ProjectRole, Visibility};
+use hubring_protocol::api::{ItemKind, MyInvite, ProjectRole, Visibility};
 use hubring_protocol::{DocId, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -827,7 +827,7 @@ impl Store {
 
     /// The pending invitations of `email`, newest first, with what the invited person is shown:
     /// the project's title and who invited them.
-    pub async fn email_invites(&self, email: &str) -> Result<Vec<EmailInvite>, StoreError> {
+    pub async fn email_invites(&self, email: &str) -> Result<Vec<MyInvite>, StoreError> {
         let rows = sqlx::query(
             "SELECT i.id, i.project_id, p.title, i.role, u.display_name, i.created_at \
              FROM invites i JOIN projects p ON p.id = i.project_id \
@@ -839,7 +839,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                Ok(EmailInvite {
+                Ok(MyInvite {
                     id: InviteId(row.try_get("id")?),
                     project_id: ProjectId(row.try_get("project_id")?),
                     project_title: row.try_get("title")?,
@@ -1203,18 +1203,6 @@ async fn project_docs(
             DocId::parse(&raw).map_err(|err| StoreError::Corrupt(err.to_string()))
         })
         .collect()
-}
-
-/// An invitation by email, as the invited person sees it.
-#[derive(Debug, Clone)]
-pub struct EmailInvite {
-    pub id: InviteId,
-    pub project_id: ProjectId,
-    pub project_title: String,
-    pub role: ProjectRole,
-    /// The display name of who invited them.
-    pub invited_by: String,
-    pub created_at: i64,
 }
 
 /// A pending invitation as stored.

@@ -250,18 +250,7 @@ impl Workspace {
     /// The caller's pending invitations by email.
     pub async fn my_invites(&self, caller: &Caller) -> Result<Vec<MyInvite>, WorkspaceError> {
         let user = caller.signed_in()?;
-        let invites = self.store.email_invites(&user.email).await?;
-        Ok(invites
-            .into_iter()
-            .map(|i| MyInvite {
-                id: i.id,
-                project_id: i.project_id,
-                project_title: i.project_title,
-                role: i.role,
-                invited_by: i.invited_by,
-                created_at: i.created_at,
-            })
-            .collect())
+        Ok(self.store.email_invites(&user.email).await?)
     }
 
     /// Accepts one of the caller's invitations: they become a member with its role (or keep
