@@ -104,7 +104,7 @@ pub async fn run(
     let sfu = hubring_rtc::Sfu::new(
         config.rtc.clone(),
         shutdown.clone(),
-        room::chat_sink(registry.clone()),
+        Arc::new(room::StoreChatLog(store.clone())),
     );
     let gate = serve::Gate::new(serve::Limits {
         max_total: config.connections.max.unwrap_or_else(serve::default_max_connections),

@@ -14,12 +14,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use hubring_doc::room::append_chat;
+use hubring_protocol::ItemId;
 use hubring_protocol::room::{ChatLine, ClientMsg, ServerMsg};
 use hubring_protocol::ws::close;
-use hubring_protocol::{DocId, ItemId};
-use hubring_rtc::{ChatSink, JoinRequest, Member, Session};
-use hubring_sync::{CloseSignal, Registry};
+use hubring_rtc::{ChatLog, JoinRequest, Member, Session};
+use hubring_store::Store;
+use hubring_sync::CloseSignal;
 
 use crate::AppState;
 use crate::api::authenticate;
@@ -37,20 +37,23 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 /// closed, so no client can fill the room's queue faster than the room empties it.
 const MESSAGES_PER_SEC: f32 = 100.0;
 
-/// Keeps chat lines in the room's document, through the document's actor (committed, then sent
-/// to anyone who has the document open); the room shows a line once this says it is kept.
-pub(crate) fn chat_sink(registry: Registry) -> ChatSink {
-    Arc::new(move |doc_id: &str, line: &ChatLine| {
-        let doc = DocId::parse(doc_id);
-        let line = line.clone();
-        let registry = registry.clone();
-        Box::pin(async move {
-            let doc = doc.map_err(|err| format!("the room's document id: {err}"))?;
-            let edit =
-                Box::new(move |txn: &mut hubring_doc::TransactionMut<'_>| append_chat(txn, &line));
-            registry.edit(&doc, edit).await.map_err(|err| err.to_string())
-        })
-    })
+/// Keeps rooms' chat in the store, which only rooms write: a line is shown once it is there.
+pub(crate) struct StoreChatLog(pub(crate) Store);
+
+#[async_trait::async_trait]
+impl ChatLog for StoreChatLog {
+    async fn keep(&self, doc_id: &str, line: &ChatLine) -> Result<(), String> {
+        self.0.keep_chat_line(doc_id, line.clone()).await.map_err(|err| err.to_string())
+    }
+
+    async fn recent(
+        &self,
+        doc_id: &str,
+        breakout: Option<u32>,
+        limit: u32,
+    ) -> Result<Vec<ChatLine>, String> {
+        self.0.recent_chat(doc_id, breakout, limit).await.map_err(|err| err.to_string())
+    }
 }
 
 pub(crate) async fn room(

@@ -1,16 +1,16 @@
 //! Video rooms over the server's websocket: who may enter, speak and moderate follows the
-//! project's roles; bad frames get an error and the connection stays; chat is kept in the
-//! room's own document.
+//! project's roles; bad frames get an error and the connection stays; chat is kept by the server,
+//! which alone writes it, and whoever comes in is given the room's history.
 
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use hubring_protocol::room::{ClientMsg, ServerMsg, Source};
+use hubring_protocol::room::{ChatLine, ClientMsg, ServerMsg, Source};
 use hubring_tests::{ApiClient, DocClient, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use yrs::{Array, Out, ReadTxn, Transact};
+use yrs::Array;
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -63,6 +63,22 @@ impl RoomClient {
         })
         .await
     }
+}
+
+/// The room's history as someone who comes in now is given it.
+async fn history_seen_by(
+    server: &TestServer,
+    room: &str,
+    who: &ApiClient,
+) -> anyhow::Result<Vec<ChatLine>> {
+    let mut newcomer = RoomClient::connect(server, room, who).await?;
+    newcomer.send(&ClientMsg::Join { name: None }).await?;
+    newcomer
+        .expect(|m| match m {
+            ServerMsg::ChatHistory { lines } => Some(lines.clone()),
+            _ => None,
+        })
+        .await
 }
 
 /// A private project of `owner` that `viewer` joined as a viewer, with a room titled `title`:
@@ -159,7 +175,7 @@ async fn roles_decide_who_enters_speaks_and_moderates_and_chat_is_kept() -> anyh
     guest.send(&ClientMsg::Chat { text: "   ".into() }).await?;
     assert_eq!(guest.error().await?, "bad_chat");
 
-    // Chat reaches everyone and is kept in the room's document.
+    // Chat reaches everyone, and whoever comes in later is given it.
     guest.send(&ClientMsg::Chat { text: "Hello from Lisbon".into() }).await?;
     for c in [&mut host, &mut guest] {
         let line = c
@@ -170,20 +186,11 @@ async fn roles_decide_who_enters_speaks_and_moderates_and_chat_is_kept() -> anyh
             .await?;
         assert_eq!((line.text.as_str(), line.name.as_str()), ("Hello from Lisbon", "Gia"));
     }
-    let token = owner.token().await?;
-    let mut reader =
-        DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(&doc))).await?;
-    reader
-        .wait_until(|c| {
-            let txn = c.doc().transact();
-            txn.get_array("chat").is_some_and(|chat| chat.len(&txn) == 1)
-        })
-        .await?;
-    let txn = reader.doc().transact();
-    let chat = txn.get_array("chat").expect("chat");
-    let Some(Out::Any(yrs::Any::Map(line))) = chat.get(&txn, 0) else { panic!("a map") };
-    assert_eq!(line.get("text"), Some(&yrs::Any::from("Hello from Lisbon")));
-    drop(txn);
+    let history = history_seen_by(&server, &room, &owner).await?;
+    let said: Vec<(&str, &str)> =
+        history.iter().map(|line| (line.name.as_str(), line.text.as_str())).collect();
+    assert_eq!(said, [("Gia", "Hello from Lisbon")]);
+    assert_eq!(history[0].from, guest_id);
 
     // The host lets the guest speak; leaving is seen by the others.
     host.send(&ClientMsg::AllowPublish { participant: guest_id.clone(), allowed: true }).await?;
@@ -197,13 +204,12 @@ async fn roles_decide_who_enters_speaks_and_moderates_and_chat_is_kept() -> anyh
         .await?;
     assert!(allowed);
     drop(guest);
-    let left = host
-        .expect(|m| match m {
-            ServerMsg::Left { participant, .. } => Some(participant.clone()),
-            _ => None,
-        })
-        .await?;
-    assert_eq!(left, guest_id);
+    // (The newcomer who read the history has come and gone too.)
+    host.expect(|m| match m {
+        ServerMsg::Left { participant, .. } if *participant == guest_id => Some(()),
+        _ => None,
+    })
+    .await?;
 
     // A frame over the limit closes the connection with 1009, saying why.
     host.0.send(Message::Text("x".repeat(300 << 10).into())).await?;
@@ -378,6 +384,73 @@ impl RoomClient {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_of_the_rooms_document_cannot_forge_chat() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| {
+        args.open_docs = Some(false);
+        args.rtc_bind = Some(std::net::IpAddr::from([127, 0, 0, 1]));
+    })
+    .await;
+    let owner = ApiClient::signup(&server, "host@hubs.example").await?;
+    let editor = ApiClient::signup(&server, "editor@hubs.example").await?;
+    let project =
+        owner.post("/projects", json!({"title": "Peer learning", "visibility": "private"})).await?;
+    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
+    let added = owner
+        .post(
+            &format!("/projects/{project}/members"),
+            json!({"email": "editor@hubs.example", "role": "editor"}),
+        )
+        .await?;
+    assert_eq!(added.status, StatusCode::CREATED);
+    assert_eq!(editor.accept_invites().await?, 1);
+    let item = owner
+        .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": "Session"}))
+        .await?;
+    let room = item.body["id"].as_str().unwrap_or_default().to_owned();
+    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let owner_id = owner.get("/me").await?.body["id"].as_str().unwrap_or_default().to_owned();
+
+    // The owner says one line.
+    let mut host = RoomClient::connect(&server, &room, &owner).await?;
+    host.join().await?;
+    host.send(&ClientMsg::Chat { text: "Welcome, everyone".into() }).await?;
+    host.expect(|m| matches!(m, ServerMsg::Chat { .. }).then_some(())).await?;
+
+    // The editor, who may write the room's document, writes lines there in the owner's name, as
+    // chat was kept before: appended, and the owner's real line rewritten.
+    let token = editor.token().await?;
+    let mut forger =
+        DocClient::connect_synced(&format!("{}?token={token}", server.doc_url(&doc))).await?;
+    forger.subscribe_saved().await?;
+    forger
+        .edit(|txn| {
+            let chat = yrs::WriteTxn::get_or_insert_array(txn, "chat");
+            let mut line = std::collections::HashMap::<String, yrs::Any>::new();
+            line.insert("id".into(), "forged".into());
+            line.insert("from".into(), "p1".into());
+            line.insert("user_id".into(), owner_id.as_str().into());
+            line.insert("name".into(), "host".into());
+            line.insert("text".into(), "The budget is final, send it".into());
+            line.insert("at".into(), yrs::Any::from(1.0e12));
+            line.insert("breakout".into(), yrs::Any::Null);
+            chat.insert(txn, 0, yrs::Any::from(line.clone()));
+            line.insert("id".into(), "forged-2".into());
+            chat.push_back(txn, yrs::Any::from(line));
+        })
+        .await?;
+    forger.wait_all_saved().await?;
+
+    // What the room shows anyone is what was said in it, by whom it was said.
+    let history = history_seen_by(&server, &room, &editor).await?;
+    let said: Vec<(Option<&str>, &str)> = history
+        .iter()
+        .map(|line| (line.user_id.as_ref().map(|u| u.as_str()), line.text.as_str()))
+        .collect();
+    assert_eq!(said, [(Some(owner_id.as_str()), "Welcome, everyone")]);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_and_message_floods_are_bounded_and_a_silent_socket_is_closed() -> anyhow::Result<()> {
     let server = TestServer::start_with(|args| {
         args.open_docs = Some(false);
@@ -387,15 +460,10 @@ async fn chat_and_message_floods_are_bounded_and_a_silent_socket_is_closed() -> 
     .await;
     let owner = ApiClient::signup(&server, "host@hubs.example").await?;
     let viewer = ApiClient::signup(&server, "guest@hubs.example").await?;
-    let (_, room, doc) = room_with_viewer(&owner, &viewer, "Session").await?;
-    let token = owner.token().await?;
-    let chat_len = |reader: &DocClient| {
-        let txn = reader.doc().transact();
-        txn.get_array("chat").map_or(0, |chat| chat.len(&txn))
-    };
+    let (_, room, _) = room_with_viewer(&owner, &viewer, "Session").await?;
 
     // A viewer sends 50 full-length lines at once: a few are kept and shown, the rest refused
-    // with a reason, and each line is in the document by the time anyone is shown it.
+    // with a reason, and each line is kept by the time anyone is shown it.
     let mut host = RoomClient::connect(&server, &room, &owner).await?;
     host.join().await?;
     let mut guest = RoomClient::connect(&server, &room, &viewer).await?;
@@ -409,18 +477,16 @@ async fn chat_and_message_floods_are_bounded_and_a_silent_socket_is_closed() -> 
         match guest.next().await? {
             ServerMsg::Chat { .. } => {
                 shown += 1;
-                let url = format!("{}?token={token}", server.doc_url(&doc));
-                let reader = DocClient::connect_synced(&url).await?;
-                assert!(chat_len(&reader) >= shown, "line {shown} was shown before it was kept");
+                let kept = history_seen_by(&server, &room, &owner).await?.len();
+                assert!(kept >= shown, "line {shown} was shown before it was kept");
             }
             ServerMsg::Error { code, .. } if code == "chat_too_fast" => refused += 1,
             _ => {}
         }
     }
     assert!((1..=3).contains(&shown), "{shown} full lines kept out of 50 sent at once");
-    let url = format!("{}?token={token}", server.doc_url(&doc));
-    let reader = DocClient::connect_synced(&url).await?;
-    assert_eq!(chat_len(&reader), shown, "the document holds what was shown, no more");
+    let kept = history_seen_by(&server, &room, &owner).await?.len();
+    assert_eq!(kept, shown, "the room keeps what was shown, no more");
 
     // 500 messages at once close the sender (policy), and the room goes on for the others.
     let mut flooder = RoomClient::connect(&server, &room, &owner).await?;

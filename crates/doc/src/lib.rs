@@ -16,7 +16,6 @@
 pub mod board;
 mod error;
 pub mod message;
-pub mod room;
 pub mod scan;
 mod session;
 mod state;

@@ -251,7 +251,7 @@ pub enum LeaveReason {
     Closed,
 }
 
-/// A chat line, as kept in the room's document.
+/// A chat line, as the room kept it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatLine {
@@ -278,7 +278,7 @@ pub enum ServerMsg {
         you: ParticipantId,
         room: RoomSnapshot,
         ice_servers: Vec<IceServer>,
-        /// The room's own document (chat, and a coaching room's notes).
+        /// The room's own document.
         doc_id: String,
     },
     Offer {
@@ -310,6 +310,11 @@ pub enum ServerMsg {
     },
     Chat {
         line: ChatLine,
+    },
+    /// The last lines said in your room before you came in, oldest first: sent once after
+    /// `welcome`, even when empty. A line may arrive both here and as `chat`: merge by `id`.
+    ChatHistory {
+        lines: Vec<ChatLine>,
     },
     Locked {
         locked: bool,

@@ -374,7 +374,11 @@ fn main() {
         ice_servers: Vec::new(),
     };
     let sfu = server.block_on(async {
-        Sfu::new(config, CancellationToken::new(), hubring_rtc::chat_kept_nowhere())
+        Sfu::new(
+            config,
+            CancellationToken::new(),
+            std::sync::Arc::new(hubring_rtc::MemoryChatLog::default()),
+        )
     });
     let handle = server.handle().clone();
     clients.block_on(async {

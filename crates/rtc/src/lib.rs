@@ -21,5 +21,7 @@ mod state;
 
 pub use config::RtcConfig;
 pub use outbound::OUTBOUND_QUEUE;
-pub use sfu::{ChatSink, JoinRequest, Session, SessionHandle, Sfu, SfuStats, chat_kept_nowhere};
+pub use sfu::{
+    CHAT_HISTORY, ChatLog, JoinRequest, MemoryChatLog, Session, SessionHandle, Sfu, SfuStats,
+};
 pub use state::{MAX_BREAKOUTS, MAX_CHAT_CHARS, Member};

@@ -29,18 +29,58 @@ use crate::state::{Effect, MAX_CHAT_CHARS, Member, RoomState};
 /// How often the active speaker is reconsidered.
 const SPEAKER_EVERY: Duration = Duration::from_millis(300);
 
-/// Called with the room's document id and every chat line, to keep it in the document; the line
-/// is shown to the room only once the returned future says it is kept, and its author is told
-/// if it could not be.
-pub type ChatSink = Arc<
-    dyn Fn(&str, &ChatLine) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
-        + Send
-        + Sync,
->;
+/// Where rooms keep their chat: the server's store, which only the room writes. A line is shown
+/// to the room only once `keep` says it is kept, and its author is told if it could not be;
+/// whoever is admitted gets the last [`CHAT_HISTORY`] lines of their room from `recent`.
+#[async_trait::async_trait]
+pub trait ChatLog: Send + Sync {
+    /// Keeps a line said in the room whose document is `doc_id`.
+    async fn keep(&self, doc_id: &str, line: &ChatLine) -> Result<(), String>;
+    /// The last `limit` lines said in `breakout` (or the main room), oldest first.
+    async fn recent(
+        &self,
+        doc_id: &str,
+        breakout: Option<u32>,
+        limit: u32,
+    ) -> Result<Vec<ChatLine>, String>;
+}
 
-/// A chat sink that keeps nothing and says every line is kept (tests and benchmarks).
-pub fn chat_kept_nowhere() -> ChatSink {
-    Arc::new(|_, _| Box::pin(std::future::ready(Ok(()))))
+/// Lines of history sent to whoever is admitted.
+pub const CHAT_HISTORY: u32 = 200;
+
+/// A chat log in memory, per room document (tests and benchmarks).
+#[derive(Debug, Default)]
+pub struct MemoryChatLog {
+    lines: Mutex<HashMap<String, Vec<ChatLine>>>,
+}
+
+#[async_trait::async_trait]
+impl ChatLog for MemoryChatLog {
+    async fn keep(&self, doc_id: &str, line: &ChatLine) -> Result<(), String> {
+        let mut lines = self.lines.lock().map_err(|_| "poisoned".to_owned())?;
+        lines.entry(doc_id.to_owned()).or_default().push(line.clone());
+        Ok(())
+    }
+
+    async fn recent(
+        &self,
+        doc_id: &str,
+        breakout: Option<u32>,
+        limit: u32,
+    ) -> Result<Vec<ChatLine>, String> {
+        let lines = self.lines.lock().map_err(|_| "poisoned".to_owned())?;
+        let mut said: Vec<ChatLine> = lines
+            .get(doc_id)
+            .into_iter()
+            .flatten()
+            .rev()
+            .filter(|line| line.breakout == breakout)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        said.reverse();
+        Ok(said)
+    }
 }
 
 /// Chat messages one participant may send at once, and then per second.
@@ -126,7 +166,7 @@ struct Inner {
     next_id: AtomicU64,
     forwarded: Arc<AtomicU64>,
     connections: AtomicUsize,
-    chat: ChatSink,
+    chat: Arc<dyn ChatLog>,
 }
 
 enum RoomCmd {
@@ -200,7 +240,7 @@ impl Drop for SessionHandle {
 }
 
 impl Sfu {
-    pub fn new(config: RtcConfig, shutdown: CancellationToken, chat: ChatSink) -> Self {
+    pub fn new(config: RtcConfig, shutdown: CancellationToken, chat: Arc<dyn ChatLog>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -467,10 +507,10 @@ impl Room {
             breakout,
         };
         // Kept first, shown after: the room hears of a line only once it is in the document.
-        let keeping = (self.sfu.chat)(&self.doc_id, &line);
+        let (log, doc_id) = (self.sfu.chat.clone(), self.doc_id.clone());
         let me = self.me.clone();
         self.sfu.tracker.spawn(async move {
-            let kept = keeping.await;
+            let kept = log.keep(&doc_id, &line).await;
             let _ = me.send(RoomCmd::ChatKept { line, kept });
         });
     }
@@ -610,6 +650,17 @@ impl Room {
             room: self.state.snapshot(id),
             ice_servers: self.sfu.config.ice_servers.clone(),
             doc_id: self.doc_id.clone(),
+        });
+        // The room's history follows the welcome, empty or not, so a client knows it has it. A
+        // line kept while it is read may also arrive live: clients merge by line id.
+        let (log, doc_id, breakout) =
+            (self.sfu.chat.clone(), self.doc_id.clone(), self.state.breakout_of(id));
+        let history_out = out.clone();
+        self.sfu.tracker.spawn(async move {
+            match log.recent(&doc_id, breakout, CHAT_HISTORY).await {
+                Ok(lines) => history_out.send(ServerMsg::ChatHistory { lines }),
+                Err(err) => tracing::warn!(%doc_id, %err, "chat history not read"),
+            }
         });
         let (cmds, mut cmd_rx) = mpsc::unbounded_channel();
         let audio_level_id = Arc::new(AtomicU8::new(0));

@@ -23,7 +23,11 @@ fn sfu() -> Sfu {
         public_ip: None,
         ice_servers: Vec::new(),
     };
-    Sfu::new(config, CancellationToken::new(), hubring_rtc::chat_kept_nowhere())
+    Sfu::new(
+        config,
+        CancellationToken::new(),
+        std::sync::Arc::new(hubring_rtc::MemoryChatLog::default()),
+    )
 }
 
 /// Waits for a subscriber's first track and reads it in the background.

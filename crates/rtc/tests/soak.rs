@@ -93,7 +93,11 @@ async fn two_hundred_join_leave_cycles_leave_nothing_behind() -> anyhow::Result<
         public_ip: None,
         ice_servers: Vec::new(),
     };
-    let sfu = Sfu::new(config, CancellationToken::new(), hubring_rtc::chat_kept_nowhere());
+    let sfu = Sfu::new(
+        config,
+        CancellationToken::new(),
+        std::sync::Arc::new(hubring_rtc::MemoryChatLog::default()),
+    );
     let (ana, _) = Client::join(&sfu, "soak", member("Ana", true, true)).await?;
     let track = ana.publish_video("ana-camera").await?;
     let stop = CancellationToken::new();

@@ -9,6 +9,7 @@
 
 mod assets;
 mod boards;
+mod chat;
 mod codec;
 mod directory;
 mod hubs;
@@ -31,6 +32,7 @@ use writer::WriteReq;
 
 pub use assets::AssetRecord;
 pub use boards::{DotOutcome, VoteRecord};
+pub use chat::ChatError;
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use workspace::{

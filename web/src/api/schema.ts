@@ -820,7 +820,7 @@ export interface components {
             current_password: string;
             new_password: string;
         };
-        /** @description A chat line, as kept in the room's document. */
+        /** @description A chat line, as the room kept it. */
         ChatLine: {
             /**
              * Format: int64
@@ -1387,7 +1387,7 @@ export interface components {
             /** @enum {string} */
             type: "lobby";
         } | {
-            /** @description The room's own document (chat, and a coaching room's notes). */
+            /** @description The room's own document. */
             doc_id: string;
             ice_servers: components["schemas"]["IceServer"][];
             room: components["schemas"]["RoomSnapshot"];
@@ -1431,6 +1431,10 @@ export interface components {
             line: components["schemas"]["ChatLine"];
             /** @enum {string} */
             type: "chat";
+        } | {
+            lines: components["schemas"]["ChatLine"][];
+            /** @enum {string} */
+            type: "chat_history";
         } | {
             locked: boolean;
             /** @enum {string} */

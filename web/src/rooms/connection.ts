@@ -177,7 +177,10 @@ export class RoomConnection {
         this.set({ hands: msg.order });
         break;
       case "chat":
-        this.set({ chat: [...this.view.chat, msg.line] });
+        this.set({ chat: mergeChat(this.view.chat, [msg.line]) });
+        break;
+      case "chat_history":
+        this.set({ chat: mergeChat(msg.lines, this.view.chat) });
         break;
       case "locked":
         this.set({ locked: msg.locked });
@@ -330,4 +333,18 @@ export class RoomConnection {
     this.pc = null;
     if (this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000);
   }
+}
+
+/** Lines from both lists, each once (the history and a live line may carry the same one), in the
+ * order they were said. */
+export function mergeChat(a: ChatLine[], b: ChatLine[]): ChatLine[] {
+  const seen = new Set<string>();
+  const merged: ChatLine[] = [];
+  for (const line of [...a, ...b]) {
+    if (!seen.has(line.id)) {
+      seen.add(line.id);
+      merged.push(line);
+    }
+  }
+  return merged.sort((x, y) => x.at - y.at);
 }
