@@ -47,7 +47,15 @@ async function rises(page, direction, kind, field, by, ms) {
       const state = await page.evaluate(async () => {
         const room = window.__hubringRoom;
         const pc = room?.peerConnection();
-        const stats = pc ? [...(await pc.getStats()).values()].filter((s) => s.type.endsWith("rtp")).map((s) => `${s.type}/${s.kind}/${s.rid ?? ""}:${s.packetsReceived ?? s.packetsSent}`) : [];
+        const stats = pc
+          ? [...(await pc.getStats()).values()]
+              .filter((s) => s.type === "inbound-rtp" || s.type === "outbound-rtp")
+              .map((s) =>
+                s.type === "inbound-rtp"
+                  ? `in/${s.kind}/${s.mid}: packets ${s.packetsReceived} lost ${s.packetsLost} frames ${s.framesReceived}/${s.framesDecoded} dropped ${s.framesDropped} keyframes ${s.keyFramesDecoded} pli ${s.pliCount} nack ${s.nackCount} freezes ${s.freezeCount}`
+                  : `out/${s.kind}/${s.rid ?? ""}: packets ${s.packetsSent} frames ${s.framesEncoded} fps ${s.framesPerSecond} limit ${s.qualityLimitationReason} pli ${s.pliCount}`,
+              )
+          : [];
         return {
           connection: pc?.connectionState,
           ice: pc?.iceConnectionState,

@@ -307,6 +307,8 @@ pub(crate) struct Negotiator {
     early_candidates: Vec<RTCIceCandidateInit>,
     /// The server's offer is out and not yet answered.
     offering: bool,
+    /// An offer of the client's has been answered: ours may follow (see `renegotiate`).
+    client_offered: bool,
     /// Something changed while an offer was out: offer again after it.
     again: bool,
     /// The audio level extension's id, learned from the client's offers (0: none yet); the
@@ -334,6 +336,7 @@ impl Negotiator {
             senders: HashMap::new(),
             early_candidates: Vec::new(),
             offering: false,
+            client_offered: false,
             again: false,
             audio_level_id,
         }
@@ -433,6 +436,7 @@ impl Negotiator {
             return self.refuse("negotiation", err.to_string());
         }
         self.out.send(ServerMsg::Answer { sdp });
+        self.client_offered = true;
         self.negotiated().await;
     }
 
@@ -484,7 +488,15 @@ impl Negotiator {
 
     async fn renegotiate(&mut self) {
         // A client offer is answered within one command, so only our own can be outstanding.
-        if self.offering {
+        // Nor do we offer before the client has: the client's first offer names the header
+        // extension ids its browser uses (Chrome: mid 4, rid 10; Firefox: mid 3), and every
+        // later offer of ours reuses them. An offer of ours first would number them in our
+        // registration order (mid 2), and the browser's next offer would then bind id 2 to its
+        // own abs-send-time in the same bundle, which Chrome refuses ("BUNDLE group contains a
+        // codec collision for header extension id=2"): the second person into a room then saw
+        // and was seen by no one. Clients always offer audio and video first, so both kinds
+        // are negotiated by then.
+        if self.offering || !self.client_offered {
             self.again = true;
             return;
         }

@@ -138,6 +138,7 @@ export const en = {
   "room.lobby": "The room is locked. A moderator will let you in.",
   "room.closed": "You are no longer in the room ({{reason}}).",
   "room.connecting": "Connecting…",
+  "room.reconnecting": "The video connection failed; connecting again (attempt {{attempt}})…",
   "room.leave": "Leave",
   "room.mic": "Microphone",
   "room.cam": "Camera",

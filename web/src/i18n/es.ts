@@ -141,6 +141,8 @@ export const es: Messages = {
   "room.lobby": "La sala está cerrada. Un moderador te dejará entrar.",
   "room.closed": "Ya no estás en la sala ({{reason}}).",
   "room.connecting": "Conectando…",
+  "room.reconnecting":
+    "La conexión de vídeo ha fallado; volviendo a conectar (intento {{attempt}})…",
   "room.leave": "Salir",
   "room.mic": "Micrófono",
   "room.cam": "Cámara",

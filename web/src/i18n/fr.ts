@@ -141,6 +141,7 @@ export const fr: Messages = {
   "room.lobby": "La salle est verrouillée. Un modérateur va vous faire entrer.",
   "room.closed": "Vous n'êtes plus dans la salle ({{reason}}).",
   "room.connecting": "Connexion…",
+  "room.reconnecting": "La connexion vidéo a échoué ; nouvelle tentative (essai {{attempt}})…",
   "room.leave": "Quitter",
   "room.mic": "Micro",
   "room.cam": "Caméra",

@@ -141,6 +141,7 @@ export const pt: Messages = {
   "room.lobby": "A sala está trancada. Um moderador vai deixá-lo entrar.",
   "room.closed": "Já não está na sala ({{reason}}).",
   "room.connecting": "A ligar…",
+  "room.reconnecting": "A ligação de vídeo falhou; a ligar de novo (tentativa {{attempt}})…",
   "room.leave": "Sair",
   "room.mic": "Microfone",
   "room.cam": "Câmara",

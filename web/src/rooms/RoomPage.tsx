@@ -240,6 +240,11 @@ function InRoom(props: {
           <p className="notice">{t("room.inBreakout", { room: breakout.name })}</p>
         ) : null}
         {me && !me.can_publish ? <p className="notice">{t("room.listenOnly")}</p> : null}
+        {view.reconnecting !== null ? (
+          <p className="notice" role="alert" data-testid="room-reconnecting">
+            {t("room.reconnecting", { attempt: String(view.reconnecting) })}
+          </p>
+        ) : null}
         {view.error ? (
           <p className="notice" role="alert">
             {view.error}

@@ -2,7 +2,12 @@
 // crates/protocol through the OpenAPI document) and the one RTCPeerConnection that publishes and
 // receives. Negotiation follows the W3C "perfect negotiation" pattern with this side polite:
 // the server never yields in a collision, so a client offer caught by a server offer is rolled
-// back (setRemoteDescription does it) and offered again by `negotiationneeded`.
+// back (setRemoteDescription does it) and offered again by `negotiationneeded`. The client
+// always offers first, audio and video (receive-only when it sends neither), so the header
+// extension ids of the bundle are its browser's own (see `renegotiate` in crates/rtc/src/peer.rs).
+// Messages are handled one at a time, in order. A negotiation that fails (a description refused,
+// an exchange not stable within NEGOTIATION_TIMEOUT_MS, the connection failed) is shown on the
+// page and the connection is made again from scratch, after a growing pause.
 import type { Schemas } from "../api/client";
 
 export type ClientMsg = Schemas["ClientMsg"];
@@ -33,6 +38,8 @@ export interface RoomView {
   localStream: MediaStream | null;
   screenStream: MediaStream | null;
   error: string | null;
+  /** The media connection failed and is being made again: which attempt this is. */
+  reconnecting: number | null;
 }
 
 type Listener = () => void;
@@ -49,8 +56,19 @@ export function roomSocketUrl(roomId: string): string {
   return `${scheme}://${location.host}/ws/room/${encodeURIComponent(roomId)}`;
 }
 
+/** How long an offer may wait for its answer before the connection is made again. */
+const NEGOTIATION_TIMEOUT_MS = 15_000;
+/** Pauses before each new attempt after a failure, the last repeated. */
+const RETRY_PAUSES_MS = [500, 1_000, 2_000, 5_000, 10_000];
+
 export class RoomConnection {
-  private ws: WebSocket;
+  private ws: WebSocket | null = null;
+  /** Messages are handled in turn: an offer's answer is set before the next candidate. */
+  private inbox: Promise<void> = Promise.resolve();
+  private failures = 0;
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private left = false;
   private pc: RTCPeerConnection | null = null;
   private earlyCandidates: RTCIceCandidateInit[] = [];
   private senders = new Map<Source, RTCRtpSender>();
@@ -70,20 +88,77 @@ export class RoomConnection {
     localStream: null,
     screenStream: null,
     error: null,
+    reconnecting: null,
   };
 
   constructor(
-    roomId: string,
+    private readonly roomId: string,
     private readonly media: MediaStream | null,
-    name?: string,
+    private readonly name?: string,
   ) {
-    this.ws = new WebSocket(roomSocketUrl(roomId));
-    this.ws.onopen = () => this.send({ type: "join", name: name ?? null });
-    this.ws.onmessage = (e) => {
-      void this.receive(JSON.parse(String(e.data)) as ServerMsg);
+    this.open();
+  }
+
+  private open(): void {
+    const ws = new WebSocket(roomSocketUrl(this.roomId));
+    this.ws = ws;
+    this.inbox = Promise.resolve();
+    ws.onopen = () => this.send({ type: "join", name: this.name ?? null });
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(String(e.data)) as ServerMsg;
+      this.inbox = this.inbox
+        .then(() => (ws === this.ws ? this.receive(msg) : undefined))
+        .catch((err: unknown) => this.failed(err));
     };
-    this.ws.onclose = () =>
+    ws.onclose = () => {
+      if (ws !== this.ws) return;
       this.set({ status: "closed", closedReason: this.view.closedReason ?? "left" });
+    };
+  }
+
+  /** A negotiation failed: say so, and make the connection again from scratch after a pause. */
+  private failed(err: unknown): void {
+    if (this.left || this.retryTimer) return;
+    console.warn("room media connection failed; connecting again", err);
+    this.failures += 1;
+    this.set({ reconnecting: this.failures });
+    this.teardown();
+    const old = this.ws;
+    this.ws = null;
+    old?.close(1000);
+    const pause = RETRY_PAUSES_MS[Math.min(this.failures, RETRY_PAUSES_MS.length) - 1];
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.left) this.open();
+    }, pause);
+  }
+
+  /** Checks, a while after an offer, that the exchange it began has ended. */
+  private watchNegotiation(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    const pc = this.pc;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      if (pc && pc === this.pc && pc.signalingState !== "stable")
+        this.failed(new Error(`signaling still ${pc.signalingState}`));
+    }, NEGOTIATION_TIMEOUT_MS);
+  }
+
+  /** Lets go of the peer connection and what was sent on it (camera and microphone stay on). */
+  private teardown(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = null;
+    this.pc?.close();
+    this.pc = null;
+    this.earlyCandidates = [];
+    this.senders.clear();
+    this.tracks.get("screen")?.stop();
+    this.tracks.delete("screen");
+    this.set({
+      streams: new Map(),
+      screenStream: null,
+      local: { ...this.view.local, screen: false },
+    });
   }
 
   subscribe(listener: Listener): () => void {
@@ -97,7 +172,7 @@ export class RoomConnection {
   }
 
   send(msg: ClientMsg): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
   }
 
   private upsert(p: ParticipantInfo): void {
@@ -138,12 +213,14 @@ export class RoomConnection {
         await pc.setLocalDescription();
         this.send({ type: "answer", sdp: pc.localDescription?.sdp ?? "" });
         await this.flushCandidates();
+        this.negotiated();
         break;
       }
       case "answer":
         if (this.pc?.signalingState === "have-local-offer") {
           await this.pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
           await this.flushCandidates();
+          this.negotiated();
         }
         break;
       case "candidate": {
@@ -199,9 +276,17 @@ export class RoomConnection {
         this.leave();
         break;
       case "error":
+        // The server could not take our description: start again rather than stay silent.
+        if (msg.code === "bad_sdp" || msg.code === "negotiation") throw new Error(msg.message);
         this.set({ error: `${msg.code}: ${msg.message}` });
         break;
     }
+  }
+
+  /** An exchange completed: the connection works again, whatever failed before. */
+  private negotiated(): void {
+    if (this.pc?.signalingState !== "stable") return;
+    if (this.view.reconnecting !== null) this.set({ reconnecting: null });
   }
 
   private async flushCandidates(): Promise<void> {
@@ -230,9 +315,21 @@ export class RoomConnection {
         },
       });
     };
-    pc.onnegotiationneeded = async () => {
-      await pc.setLocalDescription();
-      this.send({ type: "offer", sdp: pc.localDescription?.sdp ?? "" });
+    pc.onnegotiationneeded = () => {
+      // In turn with the messages, so an offer is never made in the middle of answering one.
+      this.inbox = this.inbox
+        .then(async () => {
+          if (pc !== this.pc || pc.signalingState !== "stable") return;
+          await pc.setLocalDescription();
+          this.send({ type: "offer", sdp: pc.localDescription?.sdp ?? "" });
+          this.watchNegotiation();
+        })
+        .catch((err: unknown) => this.failed(err));
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc === this.pc && pc.connectionState === "failed")
+        this.failed(new Error("the media connection failed"));
+      if (pc === this.pc && pc.connectionState === "connected") this.failures = 0;
     };
     pc.ontrack = ({ streams, track }) => {
       const stream = streams[0];
@@ -249,7 +346,19 @@ export class RoomConnection {
       };
     };
     const me = this.view.participants.find((p) => p.id === this.view.you);
-    if (this.media && me?.can_publish) this.publish(this.media);
+    const before = this.view.local;
+    if (this.media && me?.can_publish) {
+      this.publish(this.media);
+      // Made again after a failure: what was muted stays muted.
+      if (this.view.reconnecting !== null) {
+        if (!before.microphone) this.setMuted("microphone", true);
+        if (!before.camera) this.setMuted("camera", true);
+      }
+    }
+    // The first offer is ours and holds audio and video, whatever we send.
+    const kinds = new Set(pc.getTransceivers().map((t) => t.receiver.track.kind));
+    for (const kind of ["audio", "video"])
+      if (!kinds.has(kind)) pc.addTransceiver(kind, { direction: "recvonly" });
   }
 
   /** Starts sending the microphone and camera of `stream`. */
@@ -328,10 +437,13 @@ export class RoomConnection {
   }
 
   leave(): void {
+    this.left = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.watchdog) clearTimeout(this.watchdog);
     for (const track of this.tracks.values()) track.stop();
     this.pc?.close();
     this.pc = null;
-    if (this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000);
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000);
   }
 }
 
