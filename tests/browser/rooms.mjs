@@ -3,7 +3,9 @@
 // Ana (owner, moderator) and Ben (editor) join one room from two Chromium contexts with fake
 // camera and microphone. Each decodes the other's video and receives audio (getStats rising),
 // Ana's raised hand shows on Ben's page, a chat line arrives, when Ana mutes Ben his
-// outgoing audio stops, and Ana sends Ben to a breakout room by hand and brings him back.
+// outgoing audio stops, Ben's camera off shows his initials on Ana's page, Ana decodes Ben's
+// shared screen beside his camera, and Ana sends Ben to a breakout room by hand and brings him
+// back.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -81,6 +83,8 @@ const browser = await chromium.launch({
     "--disable-background-networking",
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
+    // Screen sharing picks the (fake) screen without asking.
+    "--auto-select-desktop-capture-source=Entire screen",
   ],
 });
 let current = "setup";
@@ -168,6 +172,47 @@ try {
   if (sent1 - sent0 > 5) fail(`Ben still sends audio after being muted: ${sent1 - sent0} packets`);
   // Video keeps flowing.
   await rises(pageA, "inbound", "video", "framesDecoded", 10, 3_000);
+
+  current = "Ben turns his camera off: Ana sees his initials, not a frozen frame";
+  step(current);
+  const benTile = pageA.locator('[data-testid="tile"]', { hasText: "Ben" });
+  await pageB.getByTestId("cam").click();
+  await benTile.getByTestId("camera-off").waitFor({ timeout: 5_000 });
+  if ((await benTile.getByTestId("camera-off").innerText()).trim() !== "B\nCamera off") {
+    fail(`Ben's tile shows ${JSON.stringify(await benTile.getByTestId("camera-off").innerText())}`);
+  }
+  if (await benTile.locator("video").isVisible()) fail("Ben's last frame is still shown");
+  await pageB.getByTestId("cam").click();
+  await benTile.getByTestId("camera-off").waitFor({ state: "detached", timeout: 5_000 });
+  await rises(pageA, "inbound", "video", "framesDecoded", 10, 5_000);
+
+  current = "Ben shares his screen; Ana decodes it beside his camera";
+  step(current);
+  await pageB.getByRole("button", { name: "Share screen" }).click();
+  await pageA.locator(".tile.screen video").waitFor({ timeout: 10_000 });
+  const perVideo = (page) =>
+    page.evaluate(async () => {
+      const pc = window.__hubringRoom?.peerConnection();
+      const frames = {};
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type === "inbound-rtp" && s.kind === "video") frames[s.mid] = s.framesDecoded ?? 0;
+      }
+      return frames;
+    });
+  const deadline = Date.now() + 15_000;
+  let screenFrames = [];
+  for (;;) {
+    const before = await perVideo(pageA);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = await perVideo(pageA);
+    screenFrames = Object.keys(after).map((mid) => after[mid] - (before[mid] ?? 0));
+    // Two videos of Ben's arrive and decode: his camera and his screen.
+    if (screenFrames.filter((n) => n >= 5).length >= 2) break;
+    if (Date.now() > deadline) fail(`Ana decodes Ben's videos: ${JSON.stringify(screenFrames)} frames in 2 s`);
+  }
+  measured["frames in 2 s of Ben's camera and screen on Ana's page"] = screenFrames;
+  await pageB.getByRole("button", { name: "Share screen" }).click();
+  await pageA.locator(".tile.screen").waitFor({ state: "detached", timeout: 10_000 });
 
   current = "Ana sends Ben to a breakout room by hand, then brings him back";
   step(current);

@@ -60,8 +60,15 @@ async fn sessions_sign_in_out_and_the_first_account_is_admin() -> anyhow::Result
         .await?;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(browser.get("/me").await?.status, StatusCode::OK);
+    let session = browser.get("/session").await?;
+    assert_eq!(session.body["user"]["email"], "second@hubs.example");
     assert_eq!(browser.post("/auth/logout", json!({})).await?.status, StatusCode::NO_CONTENT);
     assert_eq!(browser.get("/me").await?.status, StatusCode::UNAUTHORIZED);
+    // Asking who is signed in is never an error: the web app asks on every page.
+    let session = browser.get("/session").await?;
+    assert_eq!((session.status, &session.body), (StatusCode::OK, &json!({"user": null})));
+    let visitor = ApiClient::anonymous(&server).get("/session").await?;
+    assert_eq!((visitor.status, &visitor.body), (StatusCode::OK, &json!({"user": null})));
     server.stop().await;
     Ok(())
 }
@@ -88,6 +95,9 @@ async fn a_password_change_signs_out_other_sessions_but_not_this_one() -> anyhow
     assert_eq!(changed.status, StatusCode::NO_CONTENT, "{changed:?}");
     assert_eq!(here.get("/me").await?.status, StatusCode::OK);
     assert_eq!(elsewhere.get("/me").await?.status, StatusCode::UNAUTHORIZED);
+    // A revoked session is a signed-out visitor there, not an error.
+    let session = elsewhere.get("/session").await?;
+    assert_eq!((session.status, &session.body), (StatusCode::OK, &json!({"user": null})));
     server.stop().await;
     Ok(())
 }

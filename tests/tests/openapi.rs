@@ -46,6 +46,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/projects/{id}/items"),
     ("POST", "/projects/{id}/coaching"),
     ("GET", "/projects/{id}/items"),
+    ("GET", "/session"),
     ("GET", "/items/{id}"),
     ("PATCH", "/items/{id}"),
     ("DELETE", "/items/{id}"),

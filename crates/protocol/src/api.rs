@@ -117,6 +117,14 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+/// `GET /api/v1/session`: who is signed in, if anyone (asking is never an error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// `null` for a visitor who is not signed in.
+    pub user: Option<Me>,
+}
+
 /// `GET /api/v1/me`: the signed-in person, with what only they (and admins) see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

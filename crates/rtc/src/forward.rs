@@ -312,8 +312,13 @@ impl DownTrack {
         }?;
         let rates: Vec<u64> = layers.rates.iter().map(RateMeter::bps).collect();
         let fitted = fit_layer(wanted, &rates, self.link.budget_bps());
-        // Skip down to a layer that is actually arriving.
-        (0..=fitted).rev().find(|&l| active[usize::from(l)]).or(Some(fitted))
+        // Skip down to a layer that is actually arriving; when none below is (the publisher
+        // stopped sending the small ones), up to the nearest that is: a target nobody sends
+        // would leave the subscriber with no picture at all.
+        (0..=fitted)
+            .rev()
+            .find(|&l| active[usize::from(l)])
+            .or_else(|| (fitted + 1..=highest).find(|&l| active[usize::from(l)]))
     }
 }
 
@@ -543,6 +548,25 @@ mod tests {
         assert!(
             d.decide(&packet(12, 9002, 783_000, false), 2, codec, &l, t1 + REEVALUATE).0.is_none()
         );
+    }
+
+    #[test]
+    fn a_small_tile_gets_the_nearest_layer_still_arriving() {
+        let t0 = Instant::now();
+        let mut l = layers(t0);
+        let d = down();
+        d.set_view(120);
+        let st = d.state.lock().expect("not poisoned");
+        assert_eq!(d.choose(&st, &l, t0), Some(0), "the small layer for a small tile");
+        // The publisher stops sending the small layer: the next one up, never nothing.
+        let t1 = t0 + LAYER_IDLE + Duration::from_millis(10);
+        l.seen(1, 100, t1);
+        l.seen(2, 100, t1);
+        assert_eq!(d.choose(&st, &l, t1), Some(1));
+        // Only the full layer is left.
+        let t2 = t1 + LAYER_IDLE + Duration::from_millis(10);
+        l.seen(2, 100, t2);
+        assert_eq!(d.choose(&st, &l, t2), Some(2));
     }
 
     #[test]

@@ -628,6 +628,12 @@ impl Room {
                     self.drop_media_of(&id);
                 }
                 Effect::Regroup => self.regroup(),
+                Effect::Unpublished { participant, source } => {
+                    if let Some(forwarder) = self.forwarders.remove(&(participant, source)) {
+                        forwarder.set_on(false);
+                        self.unsubscribe_all(&forwarder);
+                    }
+                }
                 Effect::Forwarding { participant, source, on } => {
                     if let Some(forwarder) = self.forwarders.get(&(participant, source)) {
                         forwarder.set_on(on);

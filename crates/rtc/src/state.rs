@@ -36,8 +36,11 @@ pub(crate) enum Effect {
     Close(ParticipantId, LeaveReason),
     /// Who sees whom changed (breakouts opened or closed): recompute subscriptions.
     Regroup,
-    /// A source stopped or started being forwarded (muted, unpublished, permission taken).
+    /// A source stopped or started being forwarded (muted, permission taken).
     Forwarding { participant: ParticipantId, source: Source, on: bool },
+    /// A source is no longer published (a screen share ended): nobody receives it any more, so
+    /// no one is left with its last frame.
+    Unpublished { participant: ParticipantId, source: Source },
 }
 
 /// A request the room refuses; the connection stays open.
@@ -304,7 +307,7 @@ impl RoomState {
                     return Ok(Vec::new());
                 }
                 Ok(vec![
-                    Effect::Forwarding { participant: from.clone(), source: *source, on: false },
+                    Effect::Unpublished { participant: from.clone(), source: *source },
                     self.updated(from),
                 ])
             }

@@ -23,7 +23,7 @@ use hubring_protocol::api::{
 use hubring_protocol::api::{
     HubCreated, HubJoined, HubSummary, HubView, InviteAccepted, InviteLinkCreated, InviteView,
     ItemCreated, ItemView, MemberAdded, MyInvite, PeoplePage, PersonView, Profile, ProjectCreated,
-    ProjectSummary, ProjectView, RecentItem, TokenCreated, TokenView,
+    ProjectSummary, ProjectView, RecentItem, SessionView, TokenCreated, TokenView,
 };
 use hubring_protocol::{ErrorBody, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use hubring_store::UserRecord;
@@ -85,6 +85,7 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(logout))
         .routes(routes!(change_password))
         .routes(routes!(me))
+        .routes(routes!(session))
         .routes(routes!(my_profile, update_profile))
         .routes(routes!(people))
         .routes(routes!(person))
@@ -257,6 +258,13 @@ async fn change_password(
 #[utoipa::path(get, path = "/me", tag = "accounts", summary = "The signed-in account", responses((status = 200, body = Me), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn me(Auth(caller): Auth) -> Result<Json<Me>, ApiError> {
     Ok(Json(me_view(caller.signed_in()?)))
+}
+
+/// What the web app asks on every page: a visitor who is not signed in is an answer, not an
+/// error (`/me` stays 401 for them, as API clients expect).
+#[utoipa::path(get, path = "/session", tag = "accounts", summary = "Who is signed in, if anyone", responses((status = 200, body = SessionView), (status = "4XX", body = ErrorBody, description = "Refused (too many requests, or a malformed credential); the body says why")))]
+async fn session(Auth(caller): Auth) -> Json<SessionView> {
+    Json(SessionView { user: caller.user.as_ref().map(me_view) })
 }
 
 #[utoipa::path(post, path = "/tokens", tag = "accounts", summary = "Create a personal API token (its secret is shown once)", request_body = TokenCreate, responses((status = 201, body = TokenCreated), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]

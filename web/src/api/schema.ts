@@ -680,6 +680,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is signed in, if anyone */
+        get: operations["session"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tokens": {
         parameters: {
             query?: never;
@@ -1461,6 +1478,10 @@ export interface components {
             message: string;
             /** @enum {string} */
             type: "error";
+        };
+        /** @description `GET /api/v1/session`: who is signed in, if anyone (asking is never an error). */
+        SessionView: {
+            user?: null | components["schemas"]["Me"];
         };
         /** @description Dots on one shape. */
         ShapeDots: {
@@ -3168,6 +3189,34 @@ export interface operations {
                 content?: never;
             };
             /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionView"];
+                };
+            };
+            /** @description Refused (too many requests, or a malformed credential); the body says why */
             "4XX": {
                 headers: {
                     [name: string]: unknown;

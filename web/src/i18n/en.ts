@@ -142,6 +142,7 @@ export const en = {
   "room.leave": "Leave",
   "room.mic": "Microphone",
   "room.cam": "Camera",
+  "room.cameraOff": "Camera off",
   "room.screen": "Share screen",
   "room.hand": "Raise hand",
   "room.lowerHand": "Lower hand",

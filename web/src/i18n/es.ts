@@ -146,6 +146,7 @@ export const es: Messages = {
   "room.leave": "Salir",
   "room.mic": "Micrófono",
   "room.cam": "Cámara",
+  "room.cameraOff": "Cámara apagada",
   "room.screen": "Compartir pantalla",
   "room.hand": "Levantar la mano",
   "room.lowerHand": "Bajar la mano",

@@ -145,6 +145,7 @@ export const fr: Messages = {
   "room.leave": "Quitter",
   "room.mic": "Micro",
   "room.cam": "Caméra",
+  "room.cameraOff": "Caméra coupée",
   "room.screen": "Partager l'écran",
   "room.hand": "Lever la main",
   "room.lowerHand": "Baisser la main",

@@ -145,6 +145,7 @@ export const pt: Messages = {
   "room.leave": "Sair",
   "room.mic": "Microfone",
   "room.cam": "Câmara",
+  "room.cameraOff": "Câmara desligada",
   "room.screen": "Partilhar ecrã",
   "room.hand": "Levantar a mão",
   "room.lowerHand": "Baixar a mão",

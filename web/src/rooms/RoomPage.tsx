@@ -166,6 +166,8 @@ function Video(props: {
   stream: MediaStream;
   muted?: boolean;
   mirrored?: boolean;
+  /** Kept playing (its sound) but not shown: the camera is off. */
+  hidden?: boolean;
   onSize?: (w: number, h: number) => void;
 }) {
   const ref = useRef<HTMLVideoElement>(null);
@@ -189,6 +191,7 @@ function Video(props: {
       autoPlay
       playsInline
       muted={props.muted}
+      hidden={props.hidden}
       className={props.mirrored ? "mirrored" : undefined}
     />
   );
@@ -253,7 +256,8 @@ function InRoom(props: {
         <div className={`room-grid ${layout}`} data-testid="tiles">
           {view.localStream ? (
             <figure className="tile self" data-testid="tile-self">
-              <Video stream={view.localStream} muted mirrored />
+              <Video stream={view.localStream} muted mirrored hidden={!view.local.camera} />
+              {view.local.camera ? null : <CameraOff name={me?.name ?? ""} />}
               <figcaption>{t("room.you", { name: me?.name ?? "" })}</figcaption>
             </figure>
           ) : null}
@@ -274,6 +278,7 @@ function InRoom(props: {
                 type="button"
                 aria-pressed={view.local.microphone}
                 data-testid="mic"
+                data-off={!view.local.microphone || undefined}
                 onClick={() => conn.setMuted("microphone", view.local.microphone)}
               >
                 {t("room.mic")}
@@ -282,6 +287,7 @@ function InRoom(props: {
                 type="button"
                 aria-pressed={view.local.camera}
                 data-testid="cam"
+                data-off={!view.local.camera || undefined}
                 onClick={() => conn.setMuted("camera", view.local.camera)}
               >
                 {t("room.cam")}
@@ -349,6 +355,8 @@ function Tile(props: { conn: RoomConnection; participant: ParticipantInfo; view:
     report.current = window.setTimeout(() => conn.reportView(camera.track_id, w, h), 200);
   };
   const speaking = view.activeSpeaker === p.id;
+  // Off when not published or muted: the last frame would stay frozen on the video.
+  const cameraOff = !camera || camera.muted;
   return (
     <figure
       className={`tile${speaking ? " speaking" : ""}`}
@@ -356,10 +364,9 @@ function Tile(props: { conn: RoomConnection; participant: ParticipantInfo; view:
       data-participant={p.id}
     >
       {stream ? (
-        <Video stream={stream} onSize={camera ? onSize : undefined} />
-      ) : (
-        <div className="tile-avatar">{p.name.slice(0, 1)}</div>
-      )}
+        <Video stream={stream} hidden={cameraOff} onSize={camera ? onSize : undefined} />
+      ) : null}
+      {!stream || cameraOff ? <CameraOff name={p.name} /> : null}
       <figcaption>
         {p.name}
         {mic?.muted ? " · 🔇" : ""}
@@ -371,6 +378,27 @@ function Tile(props: { conn: RoomConnection; participant: ParticipantInfo; view:
         ) : null}
       </figcaption>
     </figure>
+  );
+}
+
+/** Up to two initials of a name, as avatars show them. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const first = words[0]?.[0] ?? "?";
+  const last = words.length > 1 ? (words[words.length - 1]?.[0] ?? "") : "";
+  return (first + last).toUpperCase();
+}
+
+/** What a tile shows when the camera is off: the person's initials and a mark saying so. */
+function CameraOff(props: { name: string }) {
+  const { t } = useTranslation();
+  return (
+    <div className="tile-avatar" data-testid="camera-off">
+      <span className="tile-initials" aria-hidden="true">
+        {initials(props.name)}
+      </span>
+      <span className="tile-camera-off">{t("room.cameraOff")}</span>
+    </div>
   );
 }
 

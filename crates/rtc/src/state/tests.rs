@@ -313,3 +313,19 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn an_ended_screen_share_is_unpublished_for_everyone() {
+    let mut r = room();
+    let share = ClientMsg::Publish { track_id: "s".into(), source: Source::Screen };
+    r.handle(&pid("ed"), &share, 0).unwrap();
+    let ended = r.handle(&pid("ed"), &ClientMsg::Unpublish { source: Source::Screen }, 0).unwrap();
+    // Not merely paused: the forwarder goes, so nobody keeps its last frame.
+    assert!(
+        ended.contains(&Effect::Unpublished { participant: pid("ed"), source: Source::Screen })
+    );
+    assert!(r.tracks(&pid("ed")).iter().all(|t| t.source != Source::Screen));
+    // Twice is nothing.
+    let again = r.handle(&pid("ed"), &ClientMsg::Unpublish { source: Source::Screen }, 0).unwrap();
+    assert!(again.is_empty());
+}
