@@ -17,6 +17,23 @@ export async function launch() {
   });
 }
 
+/** Chromium with a fake camera and microphone, granted without asking, and a fake screen that
+ * screen sharing picks without asking. */
+export async function launchWithFakeMedia() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      "--auto-select-desktop-capture-source=Entire screen",
+    ],
+  });
+}
+
 export function fail(message) {
   throw new Error(message);
 }

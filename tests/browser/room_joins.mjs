@@ -7,8 +7,7 @@
 // README says how to run 20).
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { CHROMIUM, acceptInvites, apiCall, assertNoProblems, fail, newContext, signupByApi } from "./lib.mjs";
+import { acceptInvites, apiCall, assertNoProblems, fail, launchWithFakeMedia, newContext, signupByApi } from "./lib.mjs";
 
 const [base, shots, roundsArg] = process.argv.slice(2);
 if (!base || !shots) fail("usage: node room_joins.mjs BASE_URL SCREENSHOT_DIR [ROUNDS]");
@@ -114,17 +113,7 @@ async function openRoom(context, path) {
   return page;
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-  ],
-});
+const browser = await launchWithFakeMedia();
 let current = "setup";
 let open = [];
 const measured = {};

@@ -8,8 +8,7 @@
 // back.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { CHROMIUM, acceptInvites, apiCall, assertNoProblems, fail, newContext, signupByApi } from "./lib.mjs";
+import { acceptInvites, apiCall, assertNoProblems, fail, launchWithFakeMedia, newContext, signupByApi } from "./lib.mjs";
 
 const [base, shots] = process.argv.slice(2);
 if (!base || !shots) fail("usage: node rooms.mjs BASE_URL SCREENSHOT_DIR");
@@ -74,19 +73,7 @@ async function rises(page, direction, kind, field, by, ms) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    // Screen sharing picks the (fake) screen without asking.
-    "--auto-select-desktop-capture-source=Entire screen",
-  ],
-});
+const browser = await launchWithFakeMedia();
 let current = "setup";
 const pages = [];
 try {

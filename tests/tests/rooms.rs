@@ -88,15 +88,26 @@ async fn room_with_viewer(
     viewer: &ApiClient,
     title: &str,
 ) -> anyhow::Result<(String, String, String)> {
+    room_with_member(owner, viewer, "viewer", title).await
+}
+
+/// A private project of `owner` that `member` joined with `role`, with a room titled `title`:
+/// the project's, the room's and the room document's ids.
+async fn room_with_member(
+    owner: &ApiClient,
+    member: &ApiClient,
+    role: &str,
+    title: &str,
+) -> anyhow::Result<(String, String, String)> {
     let project =
         owner.post("/projects", json!({"title": "Peer learning", "visibility": "private"})).await?;
     let project = project.body["id"].as_str().unwrap_or_default().to_owned();
-    let email = viewer.get("/me").await?.body["email"].clone();
+    let email = member.get("/me").await?.body["email"].clone();
     let added = owner
-        .post(&format!("/projects/{project}/members"), json!({"email": email, "role": "viewer"}))
+        .post(&format!("/projects/{project}/members"), json!({"email": email, "role": role}))
         .await?;
     assert_eq!(added.status, StatusCode::CREATED);
-    assert_eq!(viewer.accept_invites().await?, 1);
+    assert_eq!(member.accept_invites().await?, 1);
     let item = owner
         .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": title}))
         .await?;
@@ -392,22 +403,7 @@ async fn a_writer_of_the_rooms_document_cannot_forge_chat() -> anyhow::Result<()
     .await;
     let owner = ApiClient::signup(&server, "host@hubs.example").await?;
     let editor = ApiClient::signup(&server, "editor@hubs.example").await?;
-    let project =
-        owner.post("/projects", json!({"title": "Peer learning", "visibility": "private"})).await?;
-    let project = project.body["id"].as_str().unwrap_or_default().to_owned();
-    let added = owner
-        .post(
-            &format!("/projects/{project}/members"),
-            json!({"email": "editor@hubs.example", "role": "editor"}),
-        )
-        .await?;
-    assert_eq!(added.status, StatusCode::CREATED);
-    assert_eq!(editor.accept_invites().await?, 1);
-    let item = owner
-        .post(&format!("/projects/{project}/items"), json!({"kind": "room", "title": "Session"}))
-        .await?;
-    let room = item.body["id"].as_str().unwrap_or_default().to_owned();
-    let doc = item.body["doc_id"].as_str().unwrap_or_default().to_owned();
+    let (_, room, doc) = room_with_member(&owner, &editor, "editor", "Session").await?;
     let owner_id = owner.get("/me").await?.body["id"].as_str().unwrap_or_default().to_owned();
 
     // The owner says one line.
