@@ -22,6 +22,7 @@ async fn a_thousand_shape_board_exports_every_shape() -> anyhow::Result<()> {
     let svg = viewer.get_raw(&format!("/boards/{}/export.svg", f.board), &[]).await?;
     assert_eq!(svg.status(), StatusCode::OK);
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg_disposition = svg.headers()["content-disposition"].to_str()?.to_owned();
     let text = svg.text().await?;
     let parsed = roxmltree::Document::parse(&text)?;
     let drawn: Vec<(&str, &str)> = parsed
@@ -44,9 +45,28 @@ async fn a_thousand_shape_board_exports_every_shape() -> anyhow::Result<()> {
     let first_other = drawn.iter().position(|(_, k)| *k != "frame").unwrap();
     assert!(drawn[first_other..].iter().all(|(_, k)| *k != "frame"));
 
+    assert_eq!(
+        svg_disposition, "attachment; filename=\"Ideas.svg\"; filename*=UTF-8''Ideas.svg",
+        "saved under the board's title"
+    );
+    // A title of any language names the file exactly; old clients get an ASCII stand-in.
+    let renamed = f
+        .owner
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/items/{}", f.board),
+            Some(json!({"title": "Atelier café / plan \"B\""})),
+        )
+        .await?;
+    assert_eq!(renamed.status, StatusCode::NO_CONTENT, "{:?}", renamed.body);
     let png = viewer.get_raw(&format!("/boards/{}/export.png", f.board), &[]).await?;
     assert_eq!(png.status(), StatusCode::OK);
     assert_eq!(png.headers()["content-type"], "image/png");
+    assert_eq!(
+        png.headers()["content-disposition"],
+        "attachment; filename=\"Atelier caf_ _ plan _B_.png\"; \
+         filename*=UTF-8''Atelier%20caf%C3%A9%20%2F%20plan%20%22B%22.png"
+    );
     let bytes = png.bytes().await?;
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     let (w, h) = png_size(&bytes);

@@ -26,6 +26,8 @@ pub struct BoardAccess {
     pub project_id: ProjectId,
     pub doc_id: DocId,
     pub role: ProjectRole,
+    /// The board's title, for the names of its exports.
+    pub title: String,
 }
 
 impl BoardAccess {
@@ -47,7 +49,13 @@ impl Workspace {
         if item.kind != ItemKind::Board {
             return Err(WorkspaceError::NotFound("board"));
         }
-        Ok(BoardAccess { item_id: item.id, project_id: item.project_id, doc_id: item.doc_id, role })
+        Ok(BoardAccess {
+            item_id: item.id,
+            project_id: item.project_id,
+            doc_id: item.doc_id,
+            role,
+            title: item.title,
+        })
     }
 
     /// What the server keeps of a board beside its document, as the caller may see it.

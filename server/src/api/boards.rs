@@ -302,8 +302,30 @@ fn params(query: Result<Query<ExportParams>, QueryRejection>) -> Result<ExportPa
     Ok(params)
 }
 
+/// How a browser is to take a file: `inline` or `attachment`, named `stem.ext`. The name is given
+/// twice (RFC 6266): in ASCII, with anything else, quotes and path separators replaced, for old
+/// clients, and exactly, percent-encoded as UTF-8, for the rest ("Atelier café.png").
+fn disposition(kind: &str, stem: &str, ext: &str) -> Option<HeaderValue> {
+    let stem = stem.trim();
+    let stem = if stem.is_empty() { "board" } else { stem };
+    let ascii: String = stem
+        .chars()
+        .map(|c| {
+            let plain = c == ' ' || (c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '/'));
+            if plain { c } else { '_' }
+        })
+        .collect();
+    // RFC 5987's attr-char, unescaped; everything else percent-encoded.
+    const ESCAPED: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    let name = format!("{stem}.{ext}");
+    let exact = percent_encoding::utf8_percent_encode(&name, ESCAPED);
+    HeaderValue::from_str(&format!("{kind}; filename=\"{ascii}.{ext}\"; filename*=UTF-8''{exact}"))
+        .ok()
+}
+
 /// Headers of an exported file: it is ours and holds no script, but it is still locked down.
-fn export_headers(mime: &'static str, filename: &str) -> HeaderMap {
+fn export_headers(mime: &'static str, disposition: Option<HeaderValue>) -> HeaderMap {
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
@@ -312,7 +334,7 @@ fn export_headers(mime: &'static str, filename: &str) -> HeaderMap {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; img-src data:; style-src 'unsafe-inline'"),
     );
-    if let Ok(value) = HeaderValue::from_str(&format!("inline; filename=\"{filename}\"")) {
+    if let Some(value) = disposition {
         out.insert(header::CONTENT_DISPOSITION, value);
     }
     out
@@ -329,7 +351,8 @@ pub(crate) async fn export_svg(
     let (access, drawn) = load(&app, &caller, id).await?;
     let options = SvgOptions { frame: params.frame, ..SvgOptions::default() };
     let svg = draw(&app, &access, drawn, options, Output::Svg).await?;
-    Ok((export_headers("image/svg+xml", "board.svg"), svg).into_response())
+    let named = disposition("attachment", &access.title, "svg");
+    Ok((export_headers("image/svg+xml", named), svg).into_response())
 }
 
 #[utoipa::path(get, path = "/boards/{id}/export.png", tag = "boards", summary = "The board (or one frame) as a PNG", params(("id" = String, Path), ExportParams), responses((status = 200, description = "The image", content_type = "image/png"), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
@@ -347,7 +370,8 @@ pub(crate) async fn export_png(
         max: (render::MAX_SIDE, render::MAX_SIDE),
     };
     let png = draw(&app, &access, drawn, options, output).await?;
-    Ok((export_headers("image/png", "board.png"), png).into_response())
+    let named = disposition("attachment", &access.title, "png");
+    Ok((export_headers("image/png", named), png).into_response())
 }
 
 #[utoipa::path(get, path = "/boards/{id}/thumbnail.png", tag = "boards", summary = "A small picture of the board, for the project page", params(("id" = String, Path)), responses((status = 200, description = "The image", content_type = "image/png"), (status = 304, description = "The copy the client holds is current"), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
@@ -360,7 +384,7 @@ pub(crate) async fn thumbnail(
     let access = app.workspace.board(&caller, &ItemId(id), Action::OpenDocument).await?;
     let (state, version) = snapshot(&app, &access.doc_id).await?;
     let etag = format!("\"{version:016x}\"");
-    let mut out = export_headers("image/png", "thumbnail.png");
+    let mut out = export_headers("image/png", disposition("inline", "thumbnail", "png"));
     out.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
     if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());

@@ -724,8 +724,8 @@ function VotePanel(props: {
         <>
           <p data-testid="vote-status">
             {t("board.voteOpen", {
-              n: props.copy?.n_cast ?? vote.n_cast,
-              people: props.copy?.n_voters ?? vote.n_voters,
+              dots: t("board.dotsCount", { count: props.copy?.n_cast ?? vote.n_cast }),
+              voters: t("board.votersCount", { count: props.copy?.n_voters ?? vote.n_voters }),
             })}
           </p>
           {props.canVote && (

@@ -313,7 +313,11 @@ export const en = {
   "board.startTimer": "Start",
   "board.stopTimer": "Stop",
   "board.vote": "Dot vote",
-  "board.voteOpen": "Vote open: {{n}} dots placed by {{people}} people so far.",
+  "board.voteOpen": "Vote open: {{dots}} from {{voters}} so far.",
+  "board.dotsCount_one": "{{count}} dot",
+  "board.dotsCount_other": "{{count}} dots",
+  "board.votersCount_one": "{{count}} person",
+  "board.votersCount_other": "{{count}} people",
   "board.dotsLeft_one":
     "You have {{count}} dot left. Click a shape to place it; Alt-click takes one back.",
   "board.dotsLeft_other":

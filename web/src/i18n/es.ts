@@ -317,7 +317,11 @@ export const es: Messages = {
   "board.startTimer": "Iniciar",
   "board.stopTimer": "Detener",
   "board.vote": "Votación con puntos",
-  "board.voteOpen": "Votación abierta: {{people}} personas han puesto {{n}} puntos.",
+  "board.voteOpen": "Votación abierta: {{dots}} de {{voters}} por ahora.",
+  "board.dotsCount_one": "{{count}} punto",
+  "board.dotsCount_other": "{{count}} puntos",
+  "board.votersCount_one": "{{count}} persona",
+  "board.votersCount_other": "{{count}} personas",
   "board.dotsLeft_one":
     "Te queda {{count}} punto. Haz clic en una forma para ponerlo; Alt-clic lo retira.",
   "board.dotsLeft_other":

@@ -317,7 +317,11 @@ export const fr: Messages = {
   "board.startTimer": "Démarrer",
   "board.stopTimer": "Arrêter",
   "board.vote": "Vote par gommettes",
-  "board.voteOpen": "Vote ouvert : {{n}} gommettes posées par {{people}} personnes.",
+  "board.voteOpen": "Vote ouvert : {{dots}} de {{voters}} pour l’instant.",
+  "board.dotsCount_one": "{{count}} gommette",
+  "board.dotsCount_other": "{{count}} gommettes",
+  "board.votersCount_one": "{{count}} personne",
+  "board.votersCount_other": "{{count}} personnes",
   "board.dotsLeft_one":
     "Il vous reste {{count}} gommette. Cliquez sur une forme pour la poser ; Alt-clic la retire.",
   "board.dotsLeft_other":

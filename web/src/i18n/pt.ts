@@ -317,7 +317,11 @@ export const pt: Messages = {
   "board.startTimer": "Iniciar",
   "board.stopTimer": "Parar",
   "board.vote": "Votação por pontos",
-  "board.voteOpen": "Votação aberta: {{people}} pessoas colocaram {{n}} pontos.",
+  "board.voteOpen": "Votação aberta: {{dots}} de {{voters}} até agora.",
+  "board.dotsCount_one": "{{count}} ponto",
+  "board.dotsCount_other": "{{count}} pontos",
+  "board.votersCount_one": "{{count}} pessoa",
+  "board.votersCount_other": "{{count}} pessoas",
   "board.dotsLeft_one":
     "Resta-lhe {{count}} ponto. Clique numa forma para o colocar; Alt-clique retira-o.",
   "board.dotsLeft_other":
