@@ -111,6 +111,20 @@ try {
   await pageA.keyboard.press("Escape");
   const [sticky] = await shapeIds(pageA, "sticky");
   if (!sticky) fail("no sticky note was made");
+  // Double-clicking a note edits it, as in every whiteboard (not only select, then Enter).
+  await pageB.waitForSelector(`[data-shape-id="${sticky}"]`, { timeout: 5_000 });
+  const [sx, sy] = await centerOf(pageB, sticky);
+  await pageB.mouse.dblclick(sx, sy);
+  await pageB.getByTestId("text-editor").waitFor({ timeout: 5_000 });
+  await pageB.keyboard.press("Control+End");
+  await pageB.keyboard.type(" 2027");
+  await pageB.keyboard.press("Escape");
+  await pageA.waitForFunction(
+    (id) => document.querySelector(`[data-shape-id="${id}"]`)?.textContent?.includes("Porto 2027"),
+    sticky,
+    { timeout: 5_000 },
+  );
+  step("a double-click edits a note");
   // Two rectangles and a connector dragged from one to the other.
   for (const fx of [0.5, 0.75]) {
     await pageA.locator('[data-tool="rect"]').click();

@@ -762,7 +762,10 @@ export function Canvas(props: CanvasProps) {
       onPointerCancel={() => update(null)}
       onPointerLeave={() => awareness.setLocalStateField("cursor", null)}
       onDoubleClick={(e) => {
-        const hit = shapeAt(e.target);
+        // The canvas captures the pointer on pointerdown, so the click's target is the canvas
+        // itself: the shape is the one under the pointer.
+        const hit =
+          shapeAt(e.target) ?? shapeAt(document.elementFromPoint(e.clientX, e.clientY));
         if (hit && editable && !hit.locked && hit.kind !== "pen" && hit.kind !== "image")
           setEditing(hit.id);
       }}
