@@ -764,8 +764,7 @@ export function Canvas(props: CanvasProps) {
       onDoubleClick={(e) => {
         // The canvas captures the pointer on pointerdown, so the click's target is the canvas
         // itself: the shape is the one under the pointer.
-        const hit =
-          shapeAt(e.target) ?? shapeAt(document.elementFromPoint(e.clientX, e.clientY));
+        const hit = shapeAt(e.target) ?? shapeAt(document.elementFromPoint(e.clientX, e.clientY));
         if (hit && editable && !hit.locked && hit.kind !== "pen" && hit.kind !== "image")
           setEditing(hit.id);
       }}
