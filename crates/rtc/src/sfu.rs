@@ -814,6 +814,25 @@ impl Room {
             // A listen-only participant's media is never forwarded.
             return;
         }
+        // The same track again: a simulcast layer that started late (a browser sends its full
+        // layer once its bandwidth estimate allows, seconds in) is announced as a track of its
+        // own. The forwarder already reading this track receives that layer too; replacing it
+        // would cut every subscriber's video of this person for good.
+        if let Some(existing) = self.forwarders.get(&(publisher.clone(), source))
+            && existing.remote.track_id().await == track_id
+        {
+            tracing::debug!(%publisher, ?source, "a late layer, forwarded with the others");
+            let audio_level_id = self.peers.get(&publisher).map(|p| p.audio_level_id.clone());
+            self.sfu.tracker.spawn(forward_loop(
+                existing.clone(),
+                track,
+                false,
+                self.me.clone(),
+                self.speaker.clone(),
+                audio_level_id,
+            ));
+            return;
+        }
         let ssrcs = track.ssrcs().await;
         let Some(&first) = ssrcs.first() else { return };
         let Some(codec) = track.codec(first).await else { return };
@@ -837,6 +856,8 @@ impl Room {
         let audio_level_id = self.peers.get(&publisher).map(|p| p.audio_level_id.clone());
         self.sfu.tracker.spawn(forward_loop(
             forwarder.clone(),
+            track.clone(),
+            true,
             self.me.clone(),
             self.speaker.clone(),
             audio_level_id,
@@ -860,14 +881,19 @@ pub(crate) fn stream_id(publisher: &ParticipantId, source: Source) -> String {
 }
 
 /// Reads a published track until it ends, forwarding every packet.
+///
+/// `remote` is the forwarder's own track (`primary`), or a late layer of it announced as a track
+/// of its own, whose packets join the others'; only the primary's end ends the forwarder.
 async fn forward_loop(
     forwarder: Arc<Forwarder>,
+    remote: Arc<dyn TrackRemote>,
+    primary: bool,
     room: mpsc::UnboundedSender<RoomCmd>,
     speaker: Arc<Mutex<SpeakerDetector<ParticipantId>>>,
     audio_level_id: Option<Arc<AtomicU8>>,
 ) {
     let mut next_unnamed_layer = 0u8;
-    while let Some(event) = forwarder.remote.poll().await {
+    while let Some(event) = remote.poll().await {
         match event {
             TrackRemoteEvent::OnOpen(init) => {
                 let mut layers = forwarder.layers.lock().expect("not poisoned");
@@ -905,6 +931,9 @@ async fn forward_loop(
             TrackRemoteEvent::OnEnded => break,
             _ => {}
         }
+    }
+    if !primary {
+        return;
     }
     let _ = room.send(RoomCmd::TrackEnded {
         publisher: forwarder.publisher.clone(),
