@@ -814,12 +814,14 @@ impl Room {
             // A listen-only participant's media is never forwarded.
             return;
         }
-        // The same track again: a simulcast layer that started late (a browser sends its full
-        // layer once its bandwidth estimate allows, seconds in) is announced as a track of its
-        // own. The forwarder already reading this track receives that layer too; replacing it
-        // would cut every subscriber's video of this person for good.
+        // A second track for a source already forwarded: a simulcast layer that started late (a
+        // browser sends its full layer once its bandwidth estimate allows, seconds in) comes
+        // as a track of its own, not always under the first one's id. Its packets join the
+        // forwarder already there; replacing that would cut every subscriber's video of this
+        // person for good. (A source published anew after ending has no forwarder left: an
+        // unpublish or the track's end removes it.)
         if let Some(existing) = self.forwarders.get(&(publisher.clone(), source))
-            && existing.remote.track_id().await == track_id
+            && existing.video.is_some() != is_audio
         {
             tracing::debug!(%publisher, ?source, "a late layer, forwarded with the others");
             let audio_level_id = self.peers.get(&publisher).map(|p| p.audio_level_id.clone());
