@@ -327,6 +327,9 @@ pub(crate) struct Forwarder {
     pub(crate) publisher: ParticipantId,
     pub(crate) source: Source,
     pub(crate) remote: Arc<dyn TrackRemote>,
+    /// Tracks of the same source announced after `remote` (a layer that started late): a
+    /// keyframe request goes through each, since the layer asked for may be carried by any.
+    later: Mutex<Vec<Arc<dyn TrackRemote>>>,
     /// The codec, for keyframes; `None` for audio.
     pub(crate) video: Option<VideoCodec>,
     pub(crate) codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
@@ -360,6 +363,7 @@ impl Forwarder {
             publisher,
             source,
             remote,
+            later: Mutex::new(Vec::new()),
             video: VideoCodec::from_mime(&codec.mime_type),
             codec,
             layers: Mutex::new(Layers::default()),
@@ -367,6 +371,11 @@ impl Forwarder {
             on: AtomicBool::new(on),
             forwarded,
         }
+    }
+
+    /// Another track of this source, read into this forwarder.
+    pub(crate) fn add_later(&self, remote: Arc<dyn TrackRemote>) {
+        self.later.lock().expect("not poisoned").push(remote);
     }
 
     pub(crate) fn downs(&self) -> Arc<[Arc<DownTrack>]> {
@@ -404,9 +413,12 @@ impl Forwarder {
         let ssrc =
             self.layers.lock().expect("not poisoned").may_request_keyframe(layer, Instant::now());
         if let Some(media_ssrc) = ssrc {
-            let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc };
-            if let Err(err) = self.remote.write_rtcp(vec![Box::new(pli)]).await {
-                tracing::debug!(%err, "keyframe request not sent");
+            let later: Vec<Arc<dyn TrackRemote>> = self.later.lock().expect("not poisoned").clone();
+            for remote in std::iter::once(&self.remote).chain(later.iter()) {
+                let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc };
+                if let Err(err) = remote.write_rtcp(vec![Box::new(pli)]).await {
+                    tracing::debug!(%err, "keyframe request not sent");
+                }
             }
         }
     }

@@ -824,6 +824,7 @@ impl Room {
             && existing.video.is_some() != is_audio
         {
             tracing::debug!(%publisher, ?source, "a late layer, forwarded with the others");
+            existing.add_later(track.clone());
             let audio_level_id = self.peers.get(&publisher).map(|p| p.audio_level_id.clone());
             self.sfu.tracker.spawn(forward_loop(
                 existing.clone(),
