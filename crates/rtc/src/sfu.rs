@@ -506,7 +506,7 @@ impl Room {
             at: now_ms(),
             breakout,
         };
-        // Kept first, shown after: the room hears of a line only once it is in the document.
+        // Kept first, shown after: the room hears of a line only once the store has it.
         let (log, doc_id) = (self.sfu.chat.clone(), self.doc_id.clone());
         let me = self.me.clone();
         self.sfu.tracker.spawn(async move {
