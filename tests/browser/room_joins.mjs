@@ -40,7 +40,9 @@ async function inbound(page) {
     out.sent = [];
     for (const s of (await pc.getStats()).values()) {
       if (s.type === "outbound-rtp")
-        out.sent.push(`${s.kind}/${s.rid ?? ""}: packets ${s.packetsSent} frames ${s.framesEncoded} pli ${s.pliCount}`);
+        out.sent.push(
+          `${s.kind}/${s.rid ?? ""}: packets ${s.packetsSent} frames ${s.framesEncoded} fps ${s.framesPerSecond} size ${s.frameWidth}x${s.frameHeight} limit ${s.qualityLimitationReason} pli ${s.pliCount}`,
+        );
       if (s.type !== "inbound-rtp") continue;
       out.streams[`${s.kind}/${s.mid}`] = {
         kind: s.kind,
@@ -95,7 +97,9 @@ async function everyoneSeesEveryone(pages, label) {
     for (const [key, s] of videos) {
       const fps = (s.frames - (before[i].streams[key]?.frames ?? 0)) / seconds;
       rates.push(Math.round(fps));
-      if (fps < MIN_FPS) fail(`${label}: page ${i} decodes ${key} at ${fps.toFixed(1)} frames a second (${s.detail}); ${JSON.stringify(snap)}`);
+      // Every page's side, senders included: a slow video is the publisher's encoder, the
+      // network or the SFU, and only all of them together tell which.
+      if (fps < MIN_FPS) fail(`${label}: page ${i} decodes ${key} at ${fps.toFixed(1)} frames a second (${s.detail}); ${JSON.stringify(after)}`);
     }
     for (const [key, s] of audios) {
       const gained = s.samples - (before[i].streams[key]?.samples ?? 0);

@@ -37,6 +37,32 @@ async function stat(page, direction, kind, field) {
   );
 }
 
+/** What a page's room connection is doing: its states, and every stream it sends and receives. */
+async function explain(page) {
+  return page.evaluate(async () => {
+    const room = window.__hubringRoom;
+    const pc = room?.peerConnection();
+    const stats = pc
+      ? [...(await pc.getStats()).values()]
+          .filter((s) => s.type === "inbound-rtp" || s.type === "outbound-rtp")
+          .map((s) =>
+            s.type === "inbound-rtp"
+              ? `in/${s.kind}/${s.mid}: packets ${s.packetsReceived} lost ${s.packetsLost} frames ${s.framesReceived}/${s.framesDecoded} dropped ${s.framesDropped} keyframes ${s.keyFramesDecoded} pli ${s.pliCount} nack ${s.nackCount} freezes ${s.freezeCount}`
+              : `out/${s.kind}/${s.rid ?? ""}: packets ${s.packetsSent} frames ${s.framesEncoded} fps ${s.framesPerSecond} size ${s.frameWidth}x${s.frameHeight} limit ${s.qualityLimitationReason} ${JSON.stringify(s.qualityLimitationDurations ?? {})} pli ${s.pliCount}`,
+          )
+      : [];
+    return {
+      connection: pc?.connectionState,
+      ice: pc?.iceConnectionState,
+      signaling: pc?.signalingState,
+      transceivers: pc?.getTransceivers().map((t) => `${t.mid}:${t.direction}/${t.currentDirection}`),
+      error: room?.view.error,
+      streams: [...(room?.view.streams.keys() ?? [])],
+      stats,
+    };
+  });
+}
+
 /** Waits until `field` rises by at least `by` within `ms`; returns [before, after]. */
 async function rises(page, direction, kind, field, by, ms) {
   const before = await stat(page, direction, kind, field);
@@ -45,29 +71,10 @@ async function rises(page, direction, kind, field, by, ms) {
     const now = await stat(page, direction, kind, field);
     if (now - before >= by) return [before, now];
     if (Date.now() > deadline) {
-      const state = await page.evaluate(async () => {
-        const room = window.__hubringRoom;
-        const pc = room?.peerConnection();
-        const stats = pc
-          ? [...(await pc.getStats()).values()]
-              .filter((s) => s.type === "inbound-rtp" || s.type === "outbound-rtp")
-              .map((s) =>
-                s.type === "inbound-rtp"
-                  ? `in/${s.kind}/${s.mid}: packets ${s.packetsReceived} lost ${s.packetsLost} frames ${s.framesReceived}/${s.framesDecoded} dropped ${s.framesDropped} keyframes ${s.keyFramesDecoded} pli ${s.pliCount} nack ${s.nackCount} freezes ${s.freezeCount}`
-                  : `out/${s.kind}/${s.rid ?? ""}: packets ${s.packetsSent} frames ${s.framesEncoded} fps ${s.framesPerSecond} limit ${s.qualityLimitationReason} pli ${s.pliCount}`,
-              )
-          : [];
-        return {
-          connection: pc?.connectionState,
-          ice: pc?.iceConnectionState,
-          signaling: pc?.signalingState,
-          transceivers: pc?.getTransceivers().map((t) => `${t.mid}:${t.direction}/${t.currentDirection}`),
-          error: room?.view.error,
-          streams: [...(room?.view.streams.keys() ?? [])],
-          stats,
-        };
-      });
-      fail(`${direction} ${kind} ${field} went from ${before} to ${now} in ${ms} ms: ${JSON.stringify(state)}`);
+      // Every page's side, senders included: a slow video is the publisher's encoder, the
+      // network or the SFU, and only all of them together tell which.
+      const state = await Promise.all(pages.map(explain));
+      fail(`${direction} ${kind} ${field} went from ${before} to ${now} in ${ms} ms (page ${pages.indexOf(page)}): ${JSON.stringify(state)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

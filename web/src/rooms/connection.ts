@@ -368,6 +368,10 @@ export class RoomConnection {
     this.set({ localStream: stream });
     for (const track of stream.getTracks()) {
       const source: Source = track.kind === "audio" ? "microphone" : "camera";
+      // A face keeps its frame rate when the CPU or the network is short, and loses
+      // resolution instead: a fluid picture at a lower definition reads better in a
+      // conversation than a sharp one at a few frames a second.
+      if (source === "camera") track.contentHint = "motion";
       this.send({ type: "publish", track_id: track.id, source });
       const transceiver = pc.addTransceiver(track, {
         direction: "sendonly",
@@ -404,6 +408,8 @@ export class RoomConnection {
       const stream = await navigator.mediaDevices.getDisplayMedia({ video: true });
       const track = stream.getVideoTracks()[0];
       if (!track) return;
+      // A shared screen is mostly text: it keeps its resolution and loses frames instead.
+      track.contentHint = "detail";
       this.send({ type: "publish", track_id: track.id, source: "screen" });
       const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
       this.senders.set("screen", transceiver.sender);
