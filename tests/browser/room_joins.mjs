@@ -43,6 +43,8 @@ async function inbound(page) {
         out.sent.push(
           `${s.kind}/${s.rid ?? ""}: packets ${s.packetsSent} frames ${s.framesEncoded} fps ${s.framesPerSecond} size ${s.frameWidth}x${s.frameHeight} limit ${s.qualityLimitationReason} pli ${s.pliCount}`,
         );
+      if (s.type === "candidate-pair" && s.nominated && s.availableOutgoingBitrate)
+        out.sent.push(`estimate ${Math.round(s.availableOutgoingBitrate / 1000)} kbit/s`);
       if (s.type !== "inbound-rtp") continue;
       out.streams[`${s.kind}/${s.mid}`] = {
         kind: s.kind,
@@ -161,8 +163,11 @@ try {
         await open[open.length - 1].getByTestId("join").click();
         rates = rates.concat(await everyoneSeesEveryone(open, `${current}, after coming back`));
       }
-      measured[current] = { fps: rates };
+      // What each person's browser sends: the simulcast layers, their frame rates and sizes.
+      const sent = (await Promise.all(open.map(inbound))).map((snap) => snap.sent ?? []);
+      measured[current] = { fps: rates, sent };
       console.log(`- ${current}: frames a second decoded ${rates.join(", ")}`);
+      if (process.env.ROOM_VERBOSE) console.log(JSON.stringify(sent));
       await Promise.all(open.map((p) => p.close()));
       open = [];
     }

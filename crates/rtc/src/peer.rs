@@ -32,7 +32,7 @@ use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceCandidateType, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
     RTCSessionDescription, Registry, SettingEngineBuilder, configure_nack, configure_rtcp_reports,
-    configure_simulcast_extension_headers,
+    configure_simulcast_extension_headers, configure_twcc_receiver_only,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -254,6 +254,12 @@ pub(crate) async fn connect(
         let registry = configure_nack(Registry::new(), &mut engine);
         let registry = configure_rtcp_reports(registry);
         configure_simulcast_extension_headers(&mut engine).map_err(|e| e.to_string())?;
+        // Transport-wide congestion control feedback to each publisher: a browser's bandwidth
+        // estimate grows on it (delay-based). Without it the estimate rests on loss reports
+        // alone and stays near its 300 kbit/s start, so a camera's full layer was never sent
+        // and every large tile showed the half layer, upscaled.
+        let registry =
+            configure_twcc_receiver_only(registry, &mut engine).map_err(|e| e.to_string())?;
         let registry = registry.with(
             Slot::from(14_000),
             FeedbackTap { read: VecDeque::new(), write: VecDeque::new() },
