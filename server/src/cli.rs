@@ -208,7 +208,8 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
     store.close().await;
     result.map_err(|err| match err {
         WorkspaceError::Invalid(fields) => {
-            let why: Vec<String> = fields.0.iter().map(|(f, m)| format!("{f} {m}")).collect();
+            let why: Vec<String> =
+                fields.messages().iter().map(|(f, m)| format!("{f} {m}")).collect();
             anyhow::anyhow!("{}", why.join("; "))
         }
         err => anyhow::anyhow!(err),

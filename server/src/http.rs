@@ -64,11 +64,20 @@ pub(crate) struct ApiError {
     code: &'static str,
     message: String,
     fields: BTreeMap<String, String>,
+    field_codes: BTreeMap<String, hubring_protocol::Problem>,
+    params: BTreeMap<String, u64>,
 }
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: BTreeMap::new() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: BTreeMap::new(),
+            field_codes: BTreeMap::new(),
+            params: BTreeMap::new(),
+        }
     }
 
     /// A failure of ours; its detail is logged where it happened, never sent.
@@ -78,6 +87,21 @@ impl ApiError {
 
     pub(crate) fn with_fields(mut self, fields: BTreeMap<String, String>) -> Self {
         self.fields = fields;
+        self
+    }
+
+    /// Each refused field's code and numbers, for a client to word in its language.
+    pub(crate) fn with_field_codes(
+        mut self,
+        codes: BTreeMap<String, hubring_protocol::Problem>,
+    ) -> Self {
+        self.field_codes = codes;
+        self
+    }
+
+    /// A number the message quotes, for a client to word the error in its language.
+    pub(crate) fn with_param(mut self, name: &str, value: u64) -> Self {
+        self.params.insert(name.to_owned(), value);
         self
     }
 
@@ -94,7 +118,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody::new(self.code, self.message).with_fields(self.fields);
+        let body = ErrorBody::new(self.code, self.message)
+            .with_fields(self.fields)
+            .with_field_codes(self.field_codes)
+            .with_params(self.params);
         (self.status, Json(body)).into_response()
     }
 }

@@ -87,6 +87,8 @@ try {
   await pageA.getByLabel("Email", { exact: true }).fill("ben@hub.example");
   await pageA.getByRole("button", { name: "Invite by email" }).click();
   await pageA.getByText("ben@hub.example was invited: they join once they accept.").waitFor();
+  // No email is sent yet: Ana is given the way in to pass on herself.
+  await pageA.getByText("Hubring does not send email yet: send them this link yourself.", { exact: false }).waitFor();
 
   step("Ana creates a document and opens it");
   await pageA.getByLabel("Name").fill("Proposal");
@@ -272,13 +274,29 @@ try {
   await pageP.goto("/settings");
   await pageP.waitForURL(/\/signin\?next=%2Fsettings/);
 
+  step("an invitation link is for editors unless said otherwise; revoked, it says so");
+  await pageA.goto(projectUrl);
+  await pageA.getByRole("button", { name: "Create a link" }).click();
+  const linkText = await pageA.locator(".notice code").first().textContent();
+  if (!linkText?.includes("/invite/")) fail(`no invitation link shown: ${linkText}`);
+  const pending = pageA.locator(".members li", { hasText: "Invitation links" });
+  await pending.getByText("Editor", { exact: false }).waitFor();
+  await pending.getByRole("button", { name: "Revoke" }).click();
+  await pending.waitFor({ state: "detached" });
+  const dan = await newContext(browser, base);
+  await signupByApi(dan, base, "dan@hub.example", "Dan Cork");
+  const pageD = await dan.newPage();
+  await pageD.goto(new URL(linkText).pathname);
+  await pageD.getByText("This invitation link has been revoked.").waitFor();
+  await pageD.getByText("Ask the person who invited you for a new link.").waitFor();
+
   step("the language follows the browser");
   const french = await newContext(browser, base, { locale: "fr-FR" });
   const pageF = await french.newPage();
   await pageF.goto("/signin");
   await pageF.getByRole("heading", { name: "Se connecter" }).waitFor();
 
-  assertNoProblems(ana, ben, cleo, phone, french);
+  assertNoProblems(ana, ben, cleo, phone, dan, french);
   console.log(JSON.stringify({ ok: true, steps: steps.length, a11y }));
 } catch (err) {
   // Whatever each page showed when it failed, for the person reading the CI log.

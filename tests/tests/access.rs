@@ -424,6 +424,9 @@ async fn invitations_by_email_and_by_link_with_expiry_and_uses() -> anyhow::Resu
         }
     }
     assert_eq!(statuses, [200, 200, 410], "two uses, then gone");
+    let spent = ApiClient::signup(&server, "spent@hubs.example").await?;
+    let reply = spent.post(&accept, json!({})).await?;
+    assert_eq!(reply.body["error"]["code"], "invite_used_up", "{reply:?}");
     let listed = owner.get(&format!("/projects/{pid}/invites")).await?;
     let listed_link = listed.body.as_array().into_iter().flatten().find(|i| i["email"].is_null());
     assert_eq!(listed_link.map(|i| i["uses"].clone()), Some(json!(2)));
@@ -449,6 +452,7 @@ async fn invitations_by_email_and_by_link_with_expiry_and_uses() -> anyhow::Resu
     let late = ApiClient::signup(&server, "late@hubs.example").await?;
     let reply = late.post(&format!("/invites/{token}/accept"), json!({})).await?;
     assert_eq!(reply.status, StatusCode::GONE, "{reply:?}");
+    assert_eq!(reply.body["error"]["code"], "invite_expired", "{reply:?}");
     assert_eq!(late.get(&format!("/projects/{pid}")).await?.status, StatusCode::NOT_FOUND);
 
     // Revoked, unknown, and granting above one's own role.
@@ -459,8 +463,16 @@ async fn invitations_by_email_and_by_link_with_expiry_and_uses() -> anyhow::Resu
         owner.delete(&format!("/projects/{pid}/invites/{id}")).await?.status,
         StatusCode::NO_CONTENT
     );
+    // Whoever opens it later is told it was revoked (not that it never existed), joins
+    // nothing, and the project's list no longer shows it; revoking it again finds nothing.
+    let reply = late.post(&format!("/invites/{revoked}/accept"), json!({})).await?;
+    assert_eq!(reply.status, StatusCode::GONE, "{reply:?}");
+    assert_eq!(reply.body["error"]["code"], "invite_revoked", "{reply:?}");
+    assert_eq!(late.get(&format!("/projects/{pid}")).await?.status, StatusCode::NOT_FOUND);
+    let listed = owner.get(&format!("/projects/{pid}/invites")).await?;
+    assert!(listed.body.as_array().into_iter().flatten().all(|i| i["id"] != id), "{listed:?}");
     assert_eq!(
-        late.post(&format!("/invites/{revoked}/accept"), json!({})).await?.status,
+        owner.delete(&format!("/projects/{pid}/invites/{id}")).await?.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(

@@ -224,7 +224,22 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() -> anyhow::Result<()> 
         assert_eq!(reply.status.as_u16(), status, "{body}: {reply:?}");
         assert!(reply.body["error"]["fields"][field].is_string(), "{body}: {reply:?}");
         assert!(reply.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        // A code beside each English message, for a client to word it in its language.
+        let code = &reply.body["error"]["field_codes"][field]["code"];
+        assert!(code.as_str().is_some_and(|c| !c.is_empty()), "{body}: {reply:?}");
     }
+    // The codes and their numbers, as a client words them.
+    let codes = |reply: &hubring_tests::Reply| reply.body["error"]["field_codes"].clone();
+    let empty = ana.post("/projects", json!({"title": "  ", "visibility": "private"})).await?;
+    assert_eq!(codes(&empty)["title"], json!({"code": "required"}));
+    let long_title = ana.post("/projects", json!({"title": long, "visibility": "private"})).await?;
+    assert_eq!(codes(&long_title)["title"], json!({"code": "too_long", "params": {"max": 200}}));
+    let no_hub = ana
+        .post("/projects", json!({"title": "P", "visibility": "private", "hub_ids": ["nope"]}))
+        .await?;
+    assert_eq!(codes(&no_hub)["hub_ids"], json!({"code": "unknown_hub"}));
+    let untyped = ana.post("/projects", json!({"visibility": "private"})).await?;
+    assert_eq!(codes(&untyped)["title"], json!({"code": "required"}));
     // Malformed, not JSON, too large.
     let http = reqwest::Client::new();
     let url = server.http_url("/api/v1/auth/signup");

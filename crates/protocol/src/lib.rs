@@ -12,5 +12,5 @@ pub mod room;
 pub mod ws;
 
 pub use doc_id::{DocId, DocIdError};
-pub use error::{ErrorBody, ErrorDetail};
+pub use error::{ErrorBody, ErrorDetail, Problem};
 pub use ids::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId, VoteId};

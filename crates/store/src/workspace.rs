@@ -1220,8 +1220,10 @@ pub struct InviteRecord {
 /// What redeeming an invitation link did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redeemed {
-    /// No such link (or it was revoked).
+    /// No such link.
     Unknown,
+    /// Revoked by someone who may invite (whoever was a member already stays one).
+    Revoked,
     Expired,
     UsedUp,
     /// The person joined with the link's role.
@@ -1271,7 +1273,7 @@ impl Store {
     ) -> Result<Vec<InviteRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, role, email, expires_at, max_uses, uses, created_at FROM invites \
-             WHERE project_id = ? ORDER BY created_at, id",
+             WHERE project_id = ? AND revoked_at IS NULL ORDER BY created_at, id",
         )
         .bind(project_id.as_str())
         .fetch_all(self.pool())
@@ -1300,12 +1302,29 @@ impl Store {
         let (project_id, id) = (project_id.clone(), id.clone());
         self.write(move |conn| {
             Box::pin(async move {
-                let n = sqlx::query("DELETE FROM invites WHERE id = ? AND project_id = ?")
-                    .bind(id.as_str())
-                    .bind(project_id.as_str())
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
+                // A link is kept, marked revoked, to say so to whoever opens it later; an
+                // invitation by email goes.
+                let marked = sqlx::query(
+                    "UPDATE invites SET revoked_at = ? WHERE id = ? AND project_id = ? \
+                     AND secret_hash IS NOT NULL AND revoked_at IS NULL",
+                )
+                .bind(now_ms())
+                .bind(id.as_str())
+                .bind(project_id.as_str())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if marked == 1 {
+                    return Ok(true);
+                }
+                let n = sqlx::query(
+                    "DELETE FROM invites WHERE id = ? AND project_id = ? AND secret_hash IS NULL",
+                )
+                .bind(id.as_str())
+                .bind(project_id.as_str())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
                 Ok(n == 1)
             })
         })
@@ -1323,8 +1342,8 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let Some(row) = sqlx::query(
-                    "SELECT id, project_id, role, expires_at, max_uses, uses FROM invites \
-                     WHERE secret_hash = ?",
+                    "SELECT id, project_id, role, expires_at, max_uses, uses, revoked_at \
+                     FROM invites WHERE secret_hash = ?",
                 )
                 .bind(&secret_hash)
                 .fetch_optional(&mut *conn)
@@ -1347,6 +1366,10 @@ impl Store {
                 .await?;
                 if let Some(existing) = existing {
                     return Ok(Redeemed::AlreadyMember(project_id, role(existing.try_get(0)?)?));
+                }
+                // A member keeps their way in whatever became of the link.
+                if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+                    return Ok(Redeemed::Revoked);
                 }
                 if expires_at.is_some_and(|at| at <= now_ms()) {
                     return Ok(Redeemed::Expired);

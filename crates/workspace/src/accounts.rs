@@ -84,9 +84,11 @@ impl Workspace {
             is_admin: false,
         };
         let user = self.store.create_user(new, true).await.map_err(|err| match err {
-            StoreError::Conflict(_) => {
-                WorkspaceError::invalid("email", "an account with this address exists")
-            }
+            StoreError::Conflict(_) => WorkspaceError::invalid(
+                "email",
+                "email_taken",
+                "an account with this address exists",
+            ),
             err => err.into(),
         })?;
         // Creating an account at the invited address is accepting what it was invited to.
@@ -113,7 +115,7 @@ impl Workspace {
             NewUser { id: UserId(new_id()), email, display_name, password_hash, is_admin: admin };
         self.store.create_user(new, false).await.map_err(|err| match err {
             StoreError::Conflict(_) => {
-                WorkspaceError::Conflict("an account with this address exists")
+                WorkspaceError::Conflict("email_taken", "an account with this address exists")
             }
             err => err.into(),
         })
@@ -229,7 +231,11 @@ impl Workspace {
         checks.password("new_password", &new);
         checks.done()?;
         if !verify_password(user.password_hash.clone(), current).await {
-            return Err(WorkspaceError::invalid("current_password", "is not your password"));
+            return Err(WorkspaceError::invalid(
+                "current_password",
+                "wrong_password",
+                "is not your password",
+            ));
         }
         let hash = hash_password(self.config.hash_cost, new).await?;
         let keep = match &caller.credential {

@@ -8,13 +8,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use hubring_protocol::api::{
     BoardState, BoardVote, ItemKind, PersonRef, ProjectRole, ShapeDots, VoteCreate,
 };
-use hubring_protocol::{DocId, ItemId, ProjectId, UserId, VoteId};
+use hubring_protocol::{DocId, ItemId, Problem, ProjectId, UserId, VoteId};
 use hubring_store::{DotOutcome, VoteRecord, now_ms};
 
 use crate::access::{Action, allows};
 use crate::assets::is_asset_id;
 use crate::secret::new_id;
-use crate::{Caller, Workspace, WorkspaceError};
+use crate::{Caller, FieldErrors, Workspace, WorkspaceError};
 
 /// Most dots one person may have in a vote.
 pub const MAX_DOTS: u32 = 20;
@@ -86,10 +86,11 @@ impl Workspace {
         let user = caller.signed_in()?;
         self.require(board, Action::Facilitate)?;
         if !(1..=MAX_DOTS).contains(&req.dots_per_person) {
-            return Err(WorkspaceError::invalid(
+            return Err(WorkspaceError::Invalid(FieldErrors::one(
                 "dots_per_person",
+                Problem::new("out_of_range").with("min", 1).with("max", u64::from(MAX_DOTS)),
                 format!("between 1 and {MAX_DOTS}"),
-            ));
+            )));
         }
         let vote = VoteRecord {
             id: VoteId(new_id()),
@@ -101,7 +102,7 @@ impl Workspace {
         };
         self.store.open_vote(vote.clone()).await.map_err(|err| match err {
             hubring_store::StoreError::Conflict(_) => {
-                WorkspaceError::Conflict("a vote is already open on this board")
+                WorkspaceError::Conflict("vote_open", "a vote is already open on this board")
             }
             err => err.into(),
         })?;
@@ -119,7 +120,7 @@ impl Workspace {
         self.require(board, Action::Facilitate)?;
         let vote = self.vote_of(board, vote_id).await?;
         if !self.store.close_vote(&board.item_id, vote_id).await? && vote.closed_at.is_none() {
-            return Err(WorkspaceError::Conflict("the vote was closed meanwhile"));
+            return Err(WorkspaceError::Conflict("vote_closed", "the vote was closed meanwhile"));
         }
         let closed = self.vote_of(board, vote_id).await?;
         self.vote_view(caller, closed).await
@@ -139,12 +140,20 @@ impl Workspace {
         self.require(board, Action::Vote)?;
         match self.store.change_dot(&board.item_id, vote_id, &user.id, shape, delta).await? {
             DotOutcome::Done => {}
-            DotOutcome::Closed => return Err(WorkspaceError::Gone("the vote is closed")),
+            DotOutcome::Closed => {
+                return Err(WorkspaceError::Gone("vote_closed", "the vote is closed"));
+            }
             DotOutcome::NoneLeft if delta > 0 => {
-                return Err(WorkspaceError::Conflict("you have placed all your dots"));
+                return Err(WorkspaceError::Conflict(
+                    "no_dots_left",
+                    "you have placed all your dots",
+                ));
             }
             DotOutcome::NoneLeft => {
-                return Err(WorkspaceError::Conflict("you have no dot on that shape"));
+                return Err(WorkspaceError::Conflict(
+                    "no_dot_here",
+                    "you have no dot on that shape",
+                ));
             }
             DotOutcome::NoVote => return Err(WorkspaceError::NotFound("vote")),
         }

@@ -13,7 +13,6 @@ mod rooms;
 mod secret;
 mod validate;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,13 +88,18 @@ pub enum WorkspaceError {
     Forbidden(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(&'static str),
+    /// A request that clashes with the state of things: a stable code, and a message.
+    #[error("{1}")]
+    Conflict(&'static str, &'static str),
     #[error("sign-up is by invitation only")]
     SignupClosed,
-    /// Something that existed and no longer works (an expired or used-up invitation).
-    #[error("{0}")]
-    Gone(&'static str),
+    /// Something that existed and no longer works (a closed vote): a code, and a message.
+    #[error("{1}")]
+    Gone(&'static str, &'static str),
+    /// An invitation link that worked once and no longer does, and why: the person who opens
+    /// it is told which, to ask for a new one.
+    #[error("{}", .0.message())]
+    InviteClosed(InviteClosed),
     /// An upload larger than the limit (in bytes).
     #[error("the file is larger than {0} bytes")]
     TooLarge(usize),
@@ -109,12 +113,37 @@ pub enum WorkspaceError {
     Store(#[from] StoreError),
 }
 
+/// Why an invitation link no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteClosed {
+    Revoked,
+    Expired,
+    UsedUp,
+}
+
+impl InviteClosed {
+    /// The API's error code, which the client words in the person's language.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Revoked => "invite_revoked",
+            Self::Expired => "invite_expired",
+            Self::UsedUp => "invite_used_up",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Revoked => "this invitation has been revoked",
+            Self::Expired => "this invitation has expired",
+            Self::UsedUp => "this invitation has been used up",
+        }
+    }
+}
+
 impl WorkspaceError {
-    /// One invalid field.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let mut fields = BTreeMap::new();
-        fields.insert(field.to_owned(), message.into());
-        Self::Invalid(FieldErrors(fields))
+    /// One invalid field: `code` for a client to word it, `message` in English.
+    pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(FieldErrors::one(field, hubring_protocol::Problem::new(code), message))
     }
 }
 

@@ -7,7 +7,7 @@ use hubring_protocol::api::{
     HubCreate, HubCreated, HubMemberView, HubRole, HubSummary, HubUpdate, HubView, OpenTo,
     PeoplePage, PersonView, Profile, ProfileUpdate, ProfileVisibility, ProjectSummary,
 };
-use hubring_protocol::{HubId, UserId};
+use hubring_protocol::{HubId, Problem, UserId};
 use hubring_store::{HubFields, HubRecord, PeopleQuery, ProfileChanges, ProfileRecord};
 
 use crate::access::{Standing, effective_role};
@@ -45,7 +45,7 @@ fn hub_summary(hub: &HubRecord) -> HubSummary {
 /// Checks a list of short labels (skills, languages...): at most 50, each 1 to 60 characters.
 fn labels(checks: &mut Checks, field: &str, items: &[String]) -> Vec<String> {
     if items.len() > 50 {
-        checks.fail(field, "at most 50 entries");
+        checks.fail_with(field, Problem::new("too_many").with("max", 50), "at most 50 entries");
     }
     let mut out = Vec::with_capacity(items.len());
     for item in items {
@@ -141,10 +141,14 @@ impl Workspace {
         let page = search.page.unwrap_or(1);
         let per_page = search.per_page.unwrap_or(20);
         if page == 0 {
-            checks.fail("page", "counts from 1");
+            checks.fail_with("page", Problem::new("at_least").with("min", 1), "counts from 1");
         }
         if per_page == 0 || per_page > MAX_PER_PAGE {
-            checks.fail("per_page", format!("must be 1 to {MAX_PER_PAGE}"));
+            checks.fail_with(
+                "per_page",
+                Problem::new("out_of_range").with("min", 1).with("max", MAX_PER_PAGE as u64),
+                format!("must be 1 to {MAX_PER_PAGE}"),
+            );
         }
         if let Some(q) = &search.q {
             checks.text("q", q, 0, 200);
@@ -319,7 +323,11 @@ impl Workspace {
     ) -> Result<(), WorkspaceError> {
         self.require_manager(caller, id).await?;
         if role == HubRole::Requested {
-            return Err(WorkspaceError::invalid("role", "must be member or manager"));
+            return Err(WorkspaceError::invalid(
+                "role",
+                "not_hub_role",
+                "must be member or manager",
+            ));
         }
         let current =
             self.store.hub_role(id, user).await?.ok_or(WorkspaceError::NotFound("member"))?;
@@ -357,7 +365,10 @@ impl Workspace {
             .filter(|(u, _, r)| *r == HubRole::Manager && u != leaving)
             .count();
         if others == 0 {
-            return Err(WorkspaceError::Conflict("a hub keeps at least one manager"));
+            return Err(WorkspaceError::Conflict(
+                "last_manager",
+                "a hub keeps at least one manager",
+            ));
         }
         Ok(())
     }
@@ -373,7 +384,11 @@ fn time_zone(checks: &mut Checks, value: &str) -> String {
                     && part.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
             }));
     if !shaped {
-        checks.fail("time_zone", "must be an IANA time zone such as Europe/Lisbon");
+        checks.fail(
+            "time_zone",
+            "not_time_zone",
+            "must be an IANA time zone such as Europe/Lisbon",
+        );
     }
     zone
 }
@@ -383,7 +398,7 @@ fn website(checks: &mut Checks, value: &str) -> String {
     let url = checks.text("website", value, 0, 500);
     let web = url.starts_with("https://") || url.starts_with("http://");
     if !url.is_empty() && !web {
-        checks.fail("website", "must start with https:// or http://");
+        checks.fail("website", "not_web_address", "must start with https:// or http://");
     }
     url
 }

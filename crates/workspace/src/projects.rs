@@ -12,13 +12,13 @@ use hubring_protocol::api::{
 };
 use std::collections::HashMap;
 
-use hubring_protocol::{DocId, InviteId, ItemId, ProjectId, UserId};
+use hubring_protocol::{DocId, InviteId, ItemId, Problem, ProjectId, UserId};
 use hubring_store::{ItemRecord, ProjectChanges, ProjectRecord, Redeemed, StoreError, now_ms};
 
 use crate::access::{Action, ItemAudience, Standing, allows, effective_role, item_role};
 use crate::secret::{new_id, new_secret, secret_hash};
 use crate::validate::Checks;
-use crate::{Caller, Workspace, WorkspaceError};
+use crate::{Caller, InviteClosed, Workspace, WorkspaceError};
 
 pub(crate) const TITLE_MAX: usize = 200;
 const SUMMARY_MAX: usize = 5000;
@@ -110,7 +110,7 @@ impl Workspace {
         let summary = checks.text("summary", &req.summary, 0, SUMMARY_MAX);
         let missing = self.store.missing_hubs(&req.hub_ids).await?;
         if let Some(hub) = missing.first() {
-            checks.fail("hub_ids", format!("no hub {hub}"));
+            checks.fail("hub_ids", "unknown_hub", format!("no hub {hub}"));
         }
         checks.done()?;
         let id = ProjectId(new_id());
@@ -185,7 +185,7 @@ impl Workspace {
             None => Vec::new(),
         };
         if let Some(hub) = missing.first() {
-            checks.fail("hub_ids", format!("no hub {hub}"));
+            checks.fail("hub_ids", "unknown_hub", format!("no hub {hub}"));
         }
         checks.done()?;
         let changes = ProjectChanges {
@@ -228,16 +228,16 @@ impl Workspace {
         let mut checks = Checks::default();
         let email = checks.email("email", &req.email);
         if req.role == ProjectRole::Owner {
-            checks.fail("role", "a project has one owner: transfer ownership instead");
+            checks.fail("role", "one_owner", "a project has one owner: transfer ownership instead");
         } else if req.role < my_role {
-            checks.fail("role", "you cannot grant a role above your own");
+            checks.fail("role", "above_your_role", "you cannot grant a role above your own");
         }
         checks.done()?;
         // Members are listed to whoever may invite, so saying so reveals nothing.
         if let Some(user) = self.store.user_by_email(&email).await?
             && self.store.project_role(id, &user.id).await?.is_some()
         {
-            return Err(WorkspaceError::Conflict("already a member"));
+            return Err(WorkspaceError::Conflict("already_member", "already a member"));
         }
         if let Some(invite_id) = self.store.email_invite_to(id, &email).await? {
             return Ok(MemberAdded::Invited { invite_id });
@@ -298,6 +298,7 @@ impl Workspace {
         if role == ProjectRole::Owner {
             return Err(WorkspaceError::invalid(
                 "role",
+                "one_owner",
                 "a project has one owner: transfer ownership instead",
             ));
         }
@@ -364,10 +365,14 @@ impl Workspace {
             .user_id
             .clone();
         if !members.iter().any(|m| &m.user_id == to) {
-            return Err(WorkspaceError::invalid("user_id", "must be a member of the project"));
+            return Err(WorkspaceError::invalid(
+                "user_id",
+                "not_member",
+                "must be a member of the project",
+            ));
         }
         if &owner == to {
-            return Err(WorkspaceError::invalid("user_id", "already the owner"));
+            return Err(WorkspaceError::invalid("user_id", "already_owner", "already the owner"));
         }
         self.store.transfer_ownership(id, &owner, to).await?;
         let docs = self.store.project_docs(id).await?;
@@ -463,7 +468,7 @@ impl Workspace {
         let title = req.title.map(|t| checks.text("title", &t, 1, TITLE_MAX));
         if item.audience.is_some() && req.project_id.as_ref().is_some_and(|p| *p != item.project_id)
         {
-            checks.fail("project_id", "a private item stays in its project");
+            checks.fail("project_id", "private_item_stays", "a private item stays in its project");
         }
         checks.done()?;
         if let Some(target) = &req.project_id {
@@ -497,15 +502,23 @@ impl Workspace {
         let inviter = caller.signed_in()?;
         let mut checks = Checks::default();
         if req.role == ProjectRole::Owner {
-            checks.fail("role", "a project has one owner: transfer ownership instead");
+            checks.fail("role", "one_owner", "a project has one owner: transfer ownership instead");
         } else if req.role < my_role {
-            checks.fail("role", "you cannot grant a role above your own");
+            checks.fail("role", "above_your_role", "you cannot grant a role above your own");
         }
         if req.expires_in_hours.is_some_and(|h| h == 0 || h > 24 * 365) {
-            checks.fail("expires_in_hours", "must be 1 to 8760 (a year)");
+            checks.fail_with(
+                "expires_in_hours",
+                Problem::new("out_of_range").with("min", 1).with("max", 8760),
+                "must be 1 to 8760 (a year)",
+            );
         }
         if req.max_uses.is_some_and(|n| n == 0 || n > 10_000) {
-            checks.fail("max_uses", "must be 1 to 10000");
+            checks.fail_with(
+                "max_uses",
+                Problem::new("out_of_range").with("min", 1).with("max", 10_000),
+                "must be 1 to 10000",
+            );
         }
         checks.done()?;
         let secret = new_secret(INVITE_PREFIX);
@@ -576,8 +589,9 @@ impl Workspace {
         }
         match self.store.redeem_link(secret_hash(token), &user.id).await? {
             Redeemed::Unknown => Err(WorkspaceError::NotFound("invitation")),
-            Redeemed::Expired => Err(WorkspaceError::Gone("this invitation has expired")),
-            Redeemed::UsedUp => Err(WorkspaceError::Gone("this invitation has been used up")),
+            Redeemed::Revoked => Err(WorkspaceError::InviteClosed(InviteClosed::Revoked)),
+            Redeemed::Expired => Err(WorkspaceError::InviteClosed(InviteClosed::Expired)),
+            Redeemed::UsedUp => Err(WorkspaceError::InviteClosed(InviteClosed::UsedUp)),
             Redeemed::Joined(project_id, role) | Redeemed::AlreadyMember(project_id, role) => {
                 Ok(InviteAccepted { project_id, role })
             }

@@ -60,9 +60,9 @@ impl Workspace {
         let title = checks.text("title", &req.title, 1, TITLE_MAX);
         let notes_title = checks.text("notes_title", &req.notes_title, 1, TITLE_MAX);
         if req.with == me.id {
-            checks.fail("with", "coaching takes two people: choose someone else");
+            checks.fail("with", "coach_yourself", "coaching takes two people: choose someone else");
         } else if self.store.project_role(project_id, &req.with).await?.is_none() {
-            checks.fail("with", "is not a member of this project");
+            checks.fail("with", "not_member", "is not a member of this project");
         }
         checks.done()?;
         let (room_id, room_doc) = new_item_ids(ItemKind::Room)?;

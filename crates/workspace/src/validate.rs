@@ -1,20 +1,52 @@
-//! Input checks: each refused field gets a message, and all of them are reported at once.
+//! Input checks: each refused field gets a message and a code, and all of them are reported
+//! at once.
 
 use std::collections::BTreeMap;
 
+use hubring_protocol::Problem;
+
 use crate::WorkspaceError;
 
-/// What is wrong with each refused field, by field name.
+/// What is wrong with each refused field, by field name: an English message, and the code and
+/// numbers a client words in the person's language.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(pub BTreeMap<String, String>);
+pub struct FieldErrors(pub BTreeMap<String, (String, Problem)>);
+
+impl FieldErrors {
+    /// One refused field.
+    pub fn one(field: &str, problem: Problem, message: impl Into<String>) -> Self {
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_owned(), (message.into(), problem));
+        Self(fields)
+    }
+
+    pub fn contains(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    /// The English message of each field.
+    pub fn messages(&self) -> BTreeMap<String, String> {
+        self.0.iter().map(|(field, (message, _))| (field.clone(), message.clone())).collect()
+    }
+
+    /// The code of each field.
+    pub fn problems(&self) -> BTreeMap<String, Problem> {
+        self.0.iter().map(|(field, (_, problem))| (field.clone(), problem.clone())).collect()
+    }
+}
 
 /// Collects field errors; [`Checks::done`] turns any into [`WorkspaceError::Invalid`].
 #[derive(Debug, Default)]
-pub(crate) struct Checks(BTreeMap<String, String>);
+pub(crate) struct Checks(BTreeMap<String, (String, Problem)>);
 
 impl Checks {
-    pub(crate) fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+    /// Refuses `field`: `code` for the client to word (see [`Problem`]), `message` in English.
+    pub(crate) fn fail(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.fail_with(field, Problem::new(code), message);
+    }
+
+    pub(crate) fn fail_with(&mut self, field: &str, problem: Problem, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_insert_with(|| (message.into(), problem));
     }
 
     /// Trims `value` and checks it has between `min` and `max` characters.
@@ -23,12 +55,20 @@ impl Checks {
         let n = value.chars().count();
         if n < min {
             if min == 1 {
-                self.fail(field, "must not be empty");
+                self.fail(field, "required", "must not be empty");
             } else {
-                self.fail(field, format!("must be at least {min} characters"));
+                self.fail_with(
+                    field,
+                    Problem::new("too_short").with("min", min as u64),
+                    format!("must be at least {min} characters"),
+                );
             }
         } else if n > max {
-            self.fail(field, format!("must be at most {max} characters"));
+            self.fail_with(
+                field,
+                Problem::new("too_long").with("max", max as u64),
+                format!("must be at most {max} characters"),
+            );
         }
         value.to_owned()
     }
@@ -47,7 +87,7 @@ impl Checks {
                     && !domain.ends_with('.')
             });
         if !valid {
-            self.fail(field, "must be an email address");
+            self.fail(field, "not_email", "must be an email address");
         }
         email
     }
@@ -56,9 +96,17 @@ impl Checks {
     pub(crate) fn password(&mut self, field: &str, value: &str) {
         let n = value.chars().count();
         if n < 10 {
-            self.fail(field, "must be at least 10 characters");
+            self.fail_with(
+                field,
+                Problem::new("too_short").with("min", 10),
+                "must be at least 10 characters",
+            );
         } else if n > 1024 {
-            self.fail(field, "must be at most 1024 characters");
+            self.fail_with(
+                field,
+                Problem::new("too_long").with("max", 1024),
+                "must be at most 1024 characters",
+            );
         }
     }
 
@@ -106,7 +154,11 @@ mod tests {
             panic!("expected invalid")
         };
         assert_eq!(fields.len(), 3);
-        assert_eq!(fields["title"], "must not be empty");
-        assert_eq!(fields["summary"], "must be at most 10 characters");
+        assert_eq!(fields["title"], ("must not be empty".to_owned(), Problem::new("required")));
+        assert_eq!(
+            fields["summary"],
+            ("must be at most 10 characters".to_owned(), Problem::new("too_long").with("max", 10))
+        );
+        assert_eq!(fields["password"].1, Problem::new("too_short").with("min", 10));
     }
 }

@@ -65,10 +65,21 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             None => err.path().to_string(),
         };
         let text = message.split(" at line ").next().unwrap_or(&message).to_owned();
+        // What serde says of a missing field, a wrong type or an unknown value, as a code.
+        let code = if message.starts_with("missing field") {
+            "required"
+        } else if message.starts_with("unknown field") {
+            "unknown_field"
+        } else {
+            "wrong_value"
+        };
         let mut fields = BTreeMap::new();
         fields.insert(field.clone(), text.clone());
+        let mut codes = BTreeMap::new();
+        codes.insert(field.clone(), hubring_protocol::Problem::new(code));
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("{field}: {text}"))
             .with_fields(fields)
+            .with_field_codes(codes)
     })?;
     de.end().map_err(|err| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("trailing data: {err}"))

@@ -135,14 +135,15 @@ impl From<WorkspaceError> for ApiError {
     fn from(err: WorkspaceError) -> Self {
         match err {
             WorkspaceError::Invalid(fields) => {
-                let message = fields
-                    .0
+                let messages = fields.messages();
+                let message = messages
                     .iter()
                     .map(|(field, why)| format!("{field} {why}"))
                     .collect::<Vec<_>>()
                     .join("; ");
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
-                    .with_fields(fields.0)
+                    .with_fields(messages)
+                    .with_field_codes(fields.problems())
             }
             WorkspaceError::Unauthenticated => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in first")
@@ -158,11 +159,17 @@ impl From<WorkspaceError> for ApiError {
             WorkspaceError::NotFound(what) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
             }
-            WorkspaceError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, "conflict", why),
-            WorkspaceError::Gone(why) => ApiError::new(StatusCode::GONE, "gone", why),
+            WorkspaceError::Conflict(code, why) => ApiError::new(StatusCode::CONFLICT, code, why),
+            WorkspaceError::Gone(code, why) => ApiError::new(StatusCode::GONE, code, why),
+            WorkspaceError::InviteClosed(why) => {
+                ApiError::new(StatusCode::GONE, why.code(), why.message())
+            }
             WorkspaceError::TooLarge(limit) => too_large(limit),
-            err @ WorkspaceError::TooManyPixels { .. } => {
+            err @ WorkspaceError::TooManyPixels { width, height } => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "image_too_large", err.to_string())
+                    .with_param("width", width)
+                    .with_param("height", height)
+                    .with_param("max_pixels", hubring_workspace::MAX_IMAGE_PIXELS)
             }
             WorkspaceError::UnsupportedMedia(why) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", why)
@@ -488,6 +495,7 @@ fn too_large(limit: usize) -> ApiError {
         "too_large",
         format!("the file is larger than the limit of {limit} bytes"),
     )
+    .with_param("limit", limit as u64)
 }
 
 #[utoipa::path(get, path = "/me/profile", tag = "people", summary = "The caller's profile and its settings", responses((status = 200, body = Profile), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]

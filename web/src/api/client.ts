@@ -13,13 +13,23 @@ export type OpenTo = Schemas["OpenTo"];
 
 export const api = createClient<paths>({ baseUrl: "/api/v1", credentials: "same-origin" });
 
-/** A refusal or failure from the server, with its stable code and per-field messages. */
+/** What is wrong with one field: a code the client words, and the numbers it quotes. */
+export interface Problem {
+  code: string;
+  params?: Record<string, number>;
+}
+
+/** A refusal or failure from the server: its stable code and numbers, and for refused input a
+ * message (English) and a code per field. The client words it in the person's language
+ * (`ui/Status.tsx`, `ui/Field.tsx`); the English message is the fallback. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly fields: Record<string, string> = {},
+    readonly params: Record<string, number> = {},
+    readonly fieldCodes: Record<string, Problem> = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -52,8 +62,15 @@ export async function call<T>(request: Promise<FetchResult<T>>): Promise<T> {
   const { data, error, response } = result;
   if (!response.ok) {
     if (isErrorBody(error)) {
-      const { code, message, fields } = error.error;
-      throw new ApiError(response.status, code, message, (fields ?? {}) as Record<string, string>);
+      const { code, message, fields, params, field_codes } = error.error;
+      throw new ApiError(
+        response.status,
+        code,
+        message,
+        (fields ?? {}) as Record<string, string>,
+        (params ?? {}) as Record<string, number>,
+        (field_codes ?? {}) as Record<string, Problem>,
+      );
     }
     throw new ApiError(response.status, "http", response.statusText);
   }

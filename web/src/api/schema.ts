@@ -983,11 +983,22 @@ export interface components {
         /** @description A stable machine-readable `code` and a message meant for people. Never an internal detail. */
         ErrorDetail: {
             code: string;
+            /** @description What is wrong with each refused field as a code and its numbers (422 only). */
+            field_codes?: {
+                [key: string]: components["schemas"]["Problem"];
+            };
             /** @description What is wrong with each refused field, by field name (422 only). */
             fields?: {
                 [key: string]: string;
             };
             message: string;
+            /**
+             * @description The numbers the message quotes (a size limit in bytes, say), by name, for a client to
+             *     word the error in its own language.
+             */
+            params?: {
+                [key: string]: number;
+            };
         };
         /** @description `POST /api/v1/hubs`. */
         HubCreate: {
@@ -1301,6 +1312,16 @@ export interface components {
             languages: string[];
             open_to: components["schemas"]["OpenTo"][];
             skills: string[];
+        };
+        /**
+         * @description What is wrong with one field: a stable code (`required`, `too_short`, `too_long`,
+         *     `not_email`...) and the numbers it quotes (`min`, `max`...).
+         */
+        Problem: {
+            code: string;
+            params?: {
+                [key: string]: number;
+            };
         };
         /** @description `GET /api/v1/me/profile`: the caller's whole profile, with its settings. */
         Profile: {

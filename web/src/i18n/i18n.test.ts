@@ -21,6 +21,12 @@ describe("translations", () => {
     });
   }
 
+  it("French puts a no-break space before : ; ! and ?, so a line never starts with one", () => {
+    for (const [key, text] of Object.entries(MESSAGES.fr)) {
+      expect(text, key).not.toMatch(/(^|[^\u00a0\u202f])[:;!?](\s|$)/);
+    }
+  });
+
   it("every other language is translated, not copied from English", () => {
     for (const lang of LANGUAGES.filter((l) => l !== "en")) {
       const messages: Record<string, string> = MESSAGES[lang];

@@ -298,7 +298,8 @@ function Invites({ projectId }: { projectId: string }) {
   const client = useQueryClient();
   const message = useErrorMessage();
   const [role, setRole] = useState<ProjectRole>("editor");
-  const [linkRole, setLinkRole] = useState<ProjectRole>("viewer");
+  // Both ways of inviting default to Editor: people are invited to write with the others.
+  const [linkRole, setLinkRole] = useState<ProjectRole>("editor");
   const [sent, setSent] = useState<string | null>(null);
   const [link, setLink] = useState<string | null>(null);
   const invites = useQuery({
@@ -373,6 +374,15 @@ function Invites({ projectId }: { projectId: string }) {
           {t("project.invite")}
         </button>
       </form>
+      {sent && !byEmail.error && (
+        // Hubring sends no email yet: the inviter passes the way in on themselves. The
+        // invitation waits on the invitee's home page once they sign in, or is accepted by
+        // signing up with the invited address.
+        <div className="notice" role="status">
+          <p>{t("project.inviteLinkToPass")}</p>
+          <CopyText text={`${location.origin}/`} />
+        </div>
+      )}
       <h3>{t("project.inviteLinks")}</h3>
       <form
         className="inline-form"

@@ -6,6 +6,7 @@ import {
   type TextareaHTMLAttributes,
   useId,
 } from "react";
+import i18next from "i18next";
 import { ApiError } from "../api/client";
 
 interface FieldProps {
@@ -114,8 +115,18 @@ export function SelectField({
 }
 
 /** The per-field messages of a refused request. */
+/** Each refused field's problem in the person's language (the server's English message
+ * where the code is one this client does not know). */
 export function fieldErrors(error: unknown): Record<string, string> {
-  return error instanceof ApiError ? error.fields : {};
+  if (!(error instanceof ApiError)) return {};
+  const worded: Record<string, string> = {};
+  for (const [field, message] of Object.entries(error.fields)) {
+    const problem = error.fieldCodes[field];
+    worded[field] = problem
+      ? i18next.t(`field.${problem.code}`, { ...problem.params, defaultValue: message })
+      : message;
+  }
+  return worded;
 }
 
 /** "a, b ,c" → ["a", "b", "c"]. */

@@ -12,6 +12,15 @@ export function Loading() {
   );
 }
 
+/** An error's numbers as its wording quotes them: sizes in megabytes, pixels in millions. */
+function sized(params: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = { ...params };
+  if (params.limit !== undefined) out.limit_mb = Math.floor(params.limit / (1024 * 1024));
+  if (params.max_pixels !== undefined)
+    out.max_megapixels = Math.floor(params.max_pixels / 1_000_000);
+  return out;
+}
+
 /** The message to show for a failed call, in the user's language where we know the case. */
 export function useErrorMessage() {
   const { t } = useTranslation();
@@ -22,7 +31,8 @@ export function useErrorMessage() {
       if (error.code === "signup_closed") return t("auth.signupClosed");
       if (error.status === 429) return t("auth.tooMany");
       if (error.status === 422 && Object.keys(error.fields).length > 0) return t("form.invalid");
-      return error.message;
+      // Worded from the code where this client knows it; the server's English otherwise.
+      return t(`error.${error.code}`, { ...sized(error.params), defaultValue: error.message });
     }
     return error instanceof Error ? error.message : String(error);
   };
