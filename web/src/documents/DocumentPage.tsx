@@ -2,6 +2,7 @@
 // provider, with who is here, the connection, and whether the server has saved every edit.
 import "@blocknote/mantine/style.css";
 import { en as bnEn, es as bnEs, fr as bnFr, pt as bnPt } from "@blocknote/core/locales";
+import { europeanPortuguese } from "./blocknotePt";
 import { withCollaboration } from "@blocknote/core/yjs";
 import { BlockNoteView } from "@blocknote/mantine";
 import { useCreateBlockNote } from "@blocknote/react";
@@ -19,7 +20,7 @@ import { ConnectionBadge, Presence, SaveBadge } from "./SessionBadges";
 import { useDocSession } from "./useDocSession";
 
 /** BlockNote's own strings (menus, placeholders) in each interface language. */
-const EDITOR_STRINGS = { en: bnEn, fr: bnFr, es: bnEs, pt: bnPt };
+const EDITOR_STRINGS = { en: bnEn, fr: bnFr, es: bnEs, pt: europeanPortuguese(bnPt) };
 
 /** The XML fragment BlockNote's document lives in (design §6). */
 export const FRAGMENT = "document-store";
