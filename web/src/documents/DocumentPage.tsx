@@ -2,7 +2,6 @@
 // provider, with who is here, the connection, and whether the server has saved every edit.
 import "@blocknote/mantine/style.css";
 import { en as bnEn, es as bnEs, fr as bnFr, pt as bnPt } from "@blocknote/core/locales";
-import { europeanPortuguese } from "./blocknotePt";
 import { withCollaboration } from "@blocknote/core/yjs";
 import { BlockNoteView } from "@blocknote/mantine";
 import { useCreateBlockNote } from "@blocknote/react";
@@ -13,6 +12,7 @@ import { useSignedIn } from "../auth/session";
 import { currentLanguage } from "../i18n";
 import { ItemPage } from "../projects/ItemPage";
 import { Loading } from "../ui/Status";
+import { europeanPortuguese } from "./blocknotePt";
 import { colorFor } from "./colors";
 import { renderCursor } from "./cursor";
 import type { DocSession } from "./provider";

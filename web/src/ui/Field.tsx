@@ -1,12 +1,13 @@
 // Labelled form controls: every input has a visible label, and a refused field says why next
 // to it (linked with aria-describedby so screen readers read it too).
+
+import i18next from "i18next";
 import {
   type InputHTMLAttributes,
   type ReactNode,
   type TextareaHTMLAttributes,
   useId,
 } from "react";
-import i18next from "i18next";
 import { ApiError } from "../api/client";
 
 interface FieldProps {
