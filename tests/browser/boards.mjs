@@ -272,6 +272,25 @@ try {
   });
   step(`the PNG export is a valid ${w}x${h} image; the project page shows a thumbnail`);
 
+  // A template asked for where notes already are lands beside them, covering none.
+  const boxOf = async (id) =>
+    Promise.all(["data-x", "data-y", "data-w", "data-h"].map(async (a) => Number(await attr(pageB, id, a))));
+  const there = (await pageB.$$eval("[data-shape-id][data-w]", (els) => els.map((e) => e.getAttribute("data-shape-id")))).filter(Boolean);
+  const before = await Promise.all(there.map(boxOf));
+  await pageB.locator("select", { has: pageB.locator("option", { hasText: "Insert a template" }) }).selectOption("brainstorm");
+  await pageB.waitForFunction(
+    (ids) => [...document.querySelectorAll('[data-type="frame"]')].some((e) => !ids.includes(e.getAttribute("data-shape-id"))),
+    there,
+    { timeout: 5_000 },
+  );
+  const templateFrame = (await shapeIds(pageB, "frame")).find((id) => !there.includes(id));
+  const placed = await boxOf(templateFrame);
+  for (const b of before) {
+    const overlaps = placed[0] < b[0] + b[2] && b[0] < placed[0] + placed[2] && placed[1] < b[1] + b[3] && b[1] < placed[1] + placed[3];
+    if (overlaps) fail(`the template (${placed}) covers a shape already there (${b})`);
+  }
+  step("a template lands in free space, beside the notes already there");
+
   await pageB.goto(path);
   await pageB.waitForSelector(`[data-shape-id="${sticky}"]`);
   measured.pan_baseline = await panFrames(pageB, "fit");

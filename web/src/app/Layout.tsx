@@ -29,6 +29,9 @@ export function Layout() {
               <NavLink to="/people">{t("nav.people")}</NavLink>
             </li>
             <li>
+              <NavLink to="/hubs">{t("nav.hubs")}</NavLink>
+            </li>
+            <li>
               <NavLink to="/profile">{t("nav.profile")}</NavLink>
             </li>
             <li>

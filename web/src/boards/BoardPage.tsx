@@ -26,7 +26,14 @@ import { clampZoom, type View, zoomAt } from "./geometry";
 import type { Point } from "./model";
 import type { Marks } from "./Shapes";
 import { BoardStore } from "./store";
-import { newId, STICKY_COLORS, TEMPLATES, type TemplateKind, template } from "./templates";
+import {
+  inFreeSpace,
+  newId,
+  STICKY_COLORS,
+  TEMPLATES,
+  type TemplateKind,
+  template,
+} from "./templates";
 
 type BoardVote = Schemas["BoardVote"];
 
@@ -254,9 +261,14 @@ function BoardSession({
   };
 
   const insertTemplate = (kind: TemplateKind) => {
-    const shapes = template(kind, center(), t);
+    const taken = [...board.shapes.values()].map((s) => board.absBox(s));
+    const [shapes, [x, y, w, h]] = inFreeSpace(template(kind, center(), t), taken);
     store.batch(shapes.map((shape) => ({ op: "add", shape })));
     setSelection(new Set(shapes.filter((s) => s.type === "frame").map((s) => s.id)));
+    // Show where it landed, whole.
+    const [cw, ch] = canvasSize.current;
+    const zoom = clampZoom(Math.min(cw / (w + 160), ch / (h + 160), view.zoom));
+    setView({ x: x + w / 2 - cw / 2 / zoom, y: y + h / 2 - ch / 2 / zoom, zoom }, true);
   };
 
   const selected = [...selection].flatMap((id) => {

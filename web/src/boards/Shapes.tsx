@@ -186,6 +186,8 @@ const ShapeView = memo(function ShapeView({
       data-type={shape.kind}
       data-x={Math.round(x)}
       data-y={Math.round(y)}
+      data-w={Math.round(w)}
+      data-h={Math.round(h)}
       data-locked={shape.locked || undefined}
       transform={shape.rot ? `rotate(${shape.rot} ${cx} ${cy})` : undefined}
     >

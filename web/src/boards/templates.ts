@@ -1,5 +1,6 @@
 // Workshop templates: frames and notes laid out around a point, in the interface language.
 import type { TFunction } from "i18next";
+import type { Box } from "./geometry";
 import type { NewShape, Point } from "./model";
 
 export const TEMPLATES = ["brainstorm", "retrospective", "canvas"] as const;
@@ -73,4 +74,33 @@ export function template(kind: TemplateKind, at: Point, t: TFunction): NewShape[
     }
   }
   return out;
+}
+
+/** Where a template lands: where it was asked (the middle of the view) when nothing on the
+ * board is there, otherwise just right of everything on the board, top-aligned with it, so it
+ * never covers anyone's notes. Only the template's top-level shapes move; the rest sit inside
+ * them. Returns the shapes and the box they take. */
+export function inFreeSpace(shapes: NewShape[], taken: Box[], gap = 80): [NewShape[], Box] {
+  const top = shapes.filter((s) => !s.parent);
+  if (top.length === 0) return [shapes, [0, 0, 0, 0]];
+  const xy = (s: NewShape): Point => s.xy ?? [0, 0];
+  const wh = (s: NewShape): Point => s.wh ?? [0, 0];
+  const x0 = Math.min(...top.map((s) => xy(s)[0]));
+  const y0 = Math.min(...top.map((s) => xy(s)[1]));
+  const x1 = Math.max(...top.map((s) => xy(s)[0] + wh(s)[0]));
+  const y1 = Math.max(...top.map((s) => xy(s)[1] + wh(s)[1]));
+  const [w, h] = [x1 - x0, y1 - y0];
+  const overlaps = (bx: number, by: number) =>
+    taken.some(
+      ([x, y, tw, th]) =>
+        bx < x + tw + gap && x < bx + w + gap && by < y + th + gap && y < by + h + gap,
+    );
+  if (!overlaps(x0, y0)) return [shapes, [x0, y0, w, h]];
+  const right = Math.max(...taken.map(([x, , tw]) => x + tw)) + gap;
+  const topY = Math.min(...taken.map(([, y]) => y));
+  const [dx, dy] = [right - x0, topY - y0];
+  const moved = shapes.map((s) =>
+    s.parent ? s : { ...s, xy: [xy(s)[0] + dx, xy(s)[1] + dy] as Point },
+  );
+  return [moved, [right, topY, w, h]];
 }

@@ -22,6 +22,7 @@ export const en = {
   "nav.main": "Main",
   "nav.home": "Home",
   "nav.people": "People",
+  "nav.hubs": "Hubs",
   "nav.profile": "My profile",
   "nav.settings": "Settings",
   "nav.signOut": "Sign out",

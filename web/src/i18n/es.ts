@@ -23,6 +23,7 @@ export const es: Messages = {
   "nav.main": "Navegación principal",
   "nav.home": "Inicio",
   "nav.people": "Personas",
+  "nav.hubs": "Hubs",
   "nav.profile": "Mi perfil",
   "nav.settings": "Ajustes",
   "nav.signOut": "Cerrar sesión",

@@ -22,6 +22,7 @@ export const fr: Messages = {
   "nav.main": "Navigation principale",
   "nav.home": "Accueil",
   "nav.people": "Personnes",
+  "nav.hubs": "Hubs",
   "nav.profile": "Mon profil",
   "nav.settings": "Paramètres",
   "nav.signOut": "Se déconnecter",

@@ -23,6 +23,7 @@ export const pt: Messages = {
   "nav.main": "Navegação principal",
   "nav.home": "Início",
   "nav.people": "Pessoas",
+  "nav.hubs": "Hubs",
   "nav.profile": "O meu perfil",
   "nav.settings": "Definições",
   "nav.signOut": "Terminar sessão",
