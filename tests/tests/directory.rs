@@ -142,6 +142,33 @@ async fn the_directory_finds_the_right_people_and_hides_what_it_must() -> anyhow
     assert_eq!(ids(&page.body).into_iter().collect::<BTreeSet<_>>(), want);
     assert_eq!(page.body["total"], want.len());
 
+    // The skill filter matches the start of a word, singular or plural: "ceramic" and
+    // "CERAMIC" find everyone with "ceramics", "print" finds "printmaking", "editings" finds
+    // "film editing"; a word's middle finds nothing.
+    let with = |skill: &str| -> BTreeSet<String> {
+        people
+            .iter()
+            .filter(|p| !p.hidden && p.skills.contains(&skill))
+            .map(|p| id_of(&p.email))
+            .collect()
+    };
+    for (typed, skill) in [
+        ("ceramic", "ceramics"),
+        ("CERAMIC", "ceramics"),
+        ("print", "printmaking"),
+        ("editings", "film editing"),
+        ("woodworks", "woodwork"),
+    ] {
+        let page = viewer.get(&format!("/people?skill={typed}&per_page=100")).await?;
+        let want = with(skill);
+        assert!(!want.is_empty());
+        assert_eq!(ids(&page.body).into_iter().collect::<BTreeSet<_>>(), want, "{typed}");
+    }
+    let page = viewer.get("/people?skill=eramics&per_page=100").await?;
+    assert_eq!(page.body["total"], 0, "the middle of a word is not its start");
+    let page = viewer.get("/people?skill=%25&per_page=100").await?;
+    assert_eq!(page.body["total"], 0, "a % typed matches a %, not everything");
+
     // Language, across pages: every page together is exactly the right set, no repeats.
     let want: BTreeSet<String> = people
         .iter()

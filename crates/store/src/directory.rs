@@ -114,6 +114,55 @@ fn fts_query(text: &str) -> Option<String> {
     if terms.is_empty() { None } else { Some(terms.join(" ")) }
 }
 
+/// `LIKE` patterns for a skill filter, matched against `' ' || lower(skill)`: the filter's
+/// words, each at the start of a word, the last as a prefix, in its singular as well
+/// ("galleries" also as "galler", "classes" as "class"), so a plural finds a singular and the
+/// other way round. `%`, `_` and `\` typed by people match themselves.
+fn skill_patterns(skill: &str) -> Vec<String> {
+    let term = skill.trim().to_lowercase();
+    if term.is_empty() {
+        return Vec::new();
+    }
+    let mut stems = vec![term.clone()];
+    let singular = if let Some(stem) = term.strip_suffix("ies") {
+        Some(format!("{stem}y"))
+    } else if let Some(stem) = term.strip_suffix("es") {
+        // "classes" -> "class", "sculptures" -> "sculptur(e)": the shorter stem covers both.
+        Some(stem.to_owned())
+    } else {
+        term.strip_suffix('s').map(str::to_owned)
+    };
+    if let Some(singular) = singular.filter(|s| s.chars().count() >= 3) {
+        stems.push(singular);
+    }
+    stems
+        .into_iter()
+        .map(|stem| {
+            let escaped = stem.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("% {escaped}%")
+        })
+        .collect()
+}
+
+fn push_skill_filter(qb: &mut QueryBuilder<Sqlite>, patterns: &[String]) {
+    qb.push(" AND EXISTS (");
+    for (i, column) in ["skills", "disciplines"].into_iter().enumerate() {
+        if i > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push(format_args!("SELECT 1 FROM json_each(u.{column}) j WHERE "));
+        for (k, pattern) in patterns.iter().enumerate() {
+            if k > 0 {
+                qb.push(" OR ");
+            }
+            qb.push("(' ' || lower(j.value)) LIKE ");
+            qb.push_bind(pattern.clone());
+            qb.push(" ESCAPE '\\'");
+        }
+    }
+    qb.push(")");
+}
+
 /// The `WHERE` conditions of a query, after `WHERE u.profile_visibility = 'network'`.
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, query: &PeopleQuery) {
     let json_has = |qb: &mut QueryBuilder<Sqlite>, column: &str, value: &str| {
@@ -124,15 +173,13 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, query: &PeopleQuery) {
         qb.push("))");
     };
     if let Some(skill) = &query.skill {
-        // A skill filter matches skills and disciplines alike: people file the same word under
-        // either.
-        qb.push(" AND EXISTS (SELECT 1 FROM json_each(u.skills) j WHERE lower(j.value) = lower(");
-        qb.push_bind(skill.clone());
-        qb.push(
-            ") UNION ALL SELECT 1 FROM json_each(u.disciplines) j WHERE lower(j.value) = lower(",
-        );
-        qb.push_bind(skill.clone());
-        qb.push("))");
+        // A skill filter matches skills and disciplines alike (people file the same word under
+        // either), by the start of any of their words, singular or plural: "ceramic" finds
+        // "Ceramics", "ceramics" finds "ceramic", "print" finds "3D printing".
+        let patterns = skill_patterns(skill);
+        if !patterns.is_empty() {
+            push_skill_filter(qb, &patterns);
+        }
     }
     if let Some(language) = &query.language {
         json_has(qb, "languages", language);
@@ -269,5 +316,16 @@ mod tests {
             Some("\"DROP\"* \"TABLE\"* \"users\"*")
         );
         assert_eq!(fts_query("  -- ").as_deref(), None);
+    }
+
+    #[test]
+    fn a_skill_is_matched_by_the_start_of_a_word_in_either_number() {
+        assert_eq!(skill_patterns(" Ceramic "), ["% ceramic%"]);
+        assert_eq!(skill_patterns("ceramics"), ["% ceramics%", "% ceramic%"]);
+        assert_eq!(skill_patterns("galleries"), ["% galleries%", "% gallery%"]);
+        assert_eq!(skill_patterns("classes"), ["% classes%", "% class%"]);
+        assert_eq!(skill_patterns("as"), ["% as%"], "no stem shorter than three letters");
+        assert_eq!(skill_patterns("50%_off\\"), ["% 50\\%\\_off\\\\%"]);
+        assert!(skill_patterns("   ").is_empty());
     }
 }
