@@ -283,12 +283,24 @@ try {
   await pending.getByText("Editor", { exact: false }).waitFor();
   await pending.getByRole("button", { name: "Revoke" }).click();
   await pending.waitFor({ state: "detached" });
-  const dan = await newContext(browser, base);
+  const dan = await newContext(browser, base, { timezoneId: "Europe/Dublin" });
   await signupByApi(dan, base, "dan@hub.example", "Dan Cork");
   const pageD = await dan.newPage();
   await pageD.goto(new URL(linkText).pathname);
   await pageD.getByText("This invitation link has been revoked.").waitFor();
   await pageD.getByText("Ask the person who invited you for a new link.").waitFor();
+
+  step("a hub's time zone is picked from the IANA list, the browser's own to begin with");
+  await pageD.goto("/hubs/new");
+  const zone = pageD.getByLabel("Time zone");
+  if ((await zone.inputValue()) !== "Europe/Dublin") fail(`the zone offered is ${await zone.inputValue()}`);
+  await pageD.getByLabel("Name", { exact: true }).fill("Cork Creative Hub");
+  await pageD.getByLabel("City").fill("Cork");
+  await pageD.getByLabel("Country").fill("Ireland");
+  await zone.selectOption("Europe/Lisbon");
+  await pageD.getByRole("button", { name: "Create", exact: true }).click();
+  await pageD.waitForURL(/\/hubs\/[^/]+$/);
+  await pageD.getByText("Cork, Ireland · Europe/Lisbon").waitFor();
 
   step("the language follows the browser");
   const french = await newContext(browser, base, { locale: "fr-FR" });

@@ -281,6 +281,25 @@ async fn hubs_take_requests_that_managers_approve() -> anyhow::Result<()> {
         .await?;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body["error"]["fields"]["time_zone"].is_string());
+    // Checked against the time zone database, not for its shape: a zone that looks right but
+    // does not exist is refused, and one typed in another case is kept as the database has it.
+    for zone in ["Europe/Lisbn", "Mars/Olympus_Mons"] {
+        let bad = manager
+            .post("/hubs", json!({"name": "X", "city": "Y", "country": "Z", "time_zone": zone}))
+            .await?;
+        assert_eq!(bad.body["error"]["field_codes"]["time_zone"]["code"], "not_time_zone");
+    }
+    let cork = manager
+        .post(
+            "/hubs",
+            json!({"name": "Cork Hub", "city": "Cork", "country": "Ireland",
+                   "time_zone": "europe/dublin"}),
+        )
+        .await?;
+    assert_eq!(cork.status, StatusCode::CREATED, "{cork:?}");
+    let cork_id = cork.body["id"].as_str().unwrap_or_default();
+    let cork = manager.get(&format!("/hubs/{cork_id}")).await?;
+    assert_eq!(cork.body["time_zone"], "Europe/Dublin", "{cork:?}");
 
     let joined = artist.post(&format!("/hubs/{hub}/join"), json!({})).await?;
     assert_eq!(joined.body["role"], "requested");

@@ -374,23 +374,24 @@ impl Workspace {
     }
 }
 
-/// An IANA zone name as `Area/Location` (or `UTC`): checked for shape, not against a database.
+/// An IANA zone name (`Europe/Lisbon`, `UTC`), checked against the time zone database and
+/// kept as the database spells it.
 fn time_zone(checks: &mut Checks, value: &str) -> String {
     let zone = checks.text("time_zone", value, 1, 64);
-    let shaped = zone == "UTC"
-        || (zone.contains('/')
-            && zone.split('/').all(|part| {
-                !part.is_empty()
-                    && part.chars().all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
-            }));
-    if !shaped {
-        checks.fail(
-            "time_zone",
-            "not_time_zone",
-            "must be an IANA time zone such as Europe/Lisbon",
-        );
+    if zone.is_empty() {
+        return zone;
     }
-    zone
+    match jiff::tz::db().get(&zone) {
+        Ok(tz) => tz.iana_name().map_or(zone, str::to_owned),
+        Err(_) => {
+            checks.fail(
+                "time_zone",
+                "not_time_zone",
+                "must be an IANA time zone such as Europe/Lisbon",
+            );
+            zone
+        }
+    }
 }
 
 /// An empty string or an http(s) URL.

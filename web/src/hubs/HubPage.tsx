@@ -8,7 +8,7 @@ import { api, call } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import { useSignedIn } from "../auth/session";
 import { projectPath } from "../projects/paths";
-import { fieldErrors, splitList, TextArea, TextField } from "../ui/Field";
+import { fieldErrors, SelectField, splitList, TextArea, TextField } from "../ui/Field";
 import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
 
 export function HubPage() {
@@ -157,6 +157,13 @@ export function HubPage() {
   );
 }
 
+/** The IANA time zones this browser knows, with `current` and UTC among them. */
+function timeZones(current: string): string[] {
+  const known =
+    typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  return [...new Set([...known, "UTC", current])].sort();
+}
+
 export function NewHubPage() {
   const { t } = useTranslation();
   usePageTitle(t("hub.new"));
@@ -164,6 +171,8 @@ export function NewHubPage() {
   const client = useQueryClient();
   const message = useErrorMessage();
   const [error, setError] = useState<unknown>(null);
+  // The hub's zone, from the IANA list; the browser's own zone to begin with.
+  const [zone, setZone] = useState(() => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -202,10 +211,12 @@ export function NewHubPage() {
           <TextField label={t("hub.city")} name="city" required error={fields.city} />
           <TextField label={t("hub.country")} name="country" required error={fields.country} />
         </div>
-        <TextField
+        <SelectField
           label={t("hub.timeZone")}
           name="time_zone"
-          defaultValue={Intl.DateTimeFormat().resolvedOptions().timeZone}
+          value={zone}
+          onChange={setZone}
+          options={timeZones(zone).map((z) => ({ value: z, label: z.replaceAll("_", " ") }))}
           error={fields.time_zone}
         />
         <TextArea

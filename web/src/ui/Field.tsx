@@ -92,16 +92,19 @@ export function SelectField({
   onChange,
   options,
   name,
+  error,
 }: {
   label: string;
   value: string;
   onChange: (value: string) => void;
   options: { value: string; label: string }[];
   name?: string;
+  error?: string | undefined;
 }) {
   return (
     <Field
       label={label}
+      error={error}
       render={(control) => (
         <select {...control} name={name} value={value} onChange={(e) => onChange(e.target.value)}>
           {options.map((o) => (
