@@ -274,8 +274,19 @@ try {
   await pageP.goto("/settings");
   await pageP.waitForURL(/\/signin\?next=%2Fsettings/);
 
-  step("an invitation link is for editors unless said otherwise; revoked, it says so");
+  step("an editor renames the document from its page; a viewer cannot");
+  await pageA.goto(docUrl);
+  await pageA.getByRole("button", { name: "Rename" }).click();
+  await pageA.getByLabel("Name", { exact: true }).fill("Proposal: Atlantic residencies");
+  await pageA.keyboard.press("Enter");
+  await pageA.getByRole("heading", { level: 1, name: "Proposal: Atlantic residencies" }).waitFor();
+  await pageC.goto(docUrl);
+  await pageC.getByRole("heading", { level: 1, name: "Proposal: Atlantic residencies" }).waitFor();
+  if ((await pageC.getByRole("button", { name: "Rename" }).count()) !== 0) fail("a viewer is offered to rename");
   await pageA.goto(projectUrl);
+  await pageA.getByRole("link", { name: "Proposal: Atlantic residencies" }).waitFor();
+
+  step("an invitation link is for editors unless said otherwise; revoked, it says so");
   await pageA.getByRole("button", { name: "Create a link" }).click();
   const linkText = await pageA.locator(".notice code").first().textContent();
   if (!linkText?.includes("/invite/")) fail(`no invitation link shown: ${linkText}`);

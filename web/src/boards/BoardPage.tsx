@@ -20,6 +20,7 @@ import type { DocSession } from "../documents/provider";
 import { ConnectionBadge, SaveBadge } from "../documents/SessionBadges";
 import { useDocSession, usePresence } from "../documents/useDocSession";
 import { ItemPage } from "../projects/ItemPage";
+import { ItemTitle } from "../projects/ItemTitle";
 import { Loading, useErrorMessage } from "../ui/Status";
 import { Canvas, type Tool } from "./Canvas";
 import { clampZoom, type View, zoomAt } from "./geometry";
@@ -279,7 +280,7 @@ function BoardSession({
   return (
     <div className="board-layout">
       <header className="doc-head board-head">
-        <h1>{title}</h1>
+        <ItemTitle itemId={boardId} projectId={projectId} title={title} canRename={editable} />
         <div className="doc-status">
           <Participants session={session} follow={follow} setFollow={setFollow} />
           <ConnectionBadge session={session} />

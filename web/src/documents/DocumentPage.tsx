@@ -11,6 +11,7 @@ import { uploadAsset } from "../api/client";
 import { useSignedIn } from "../auth/session";
 import { currentLanguage } from "../i18n";
 import { ItemPage } from "../projects/ItemPage";
+import { ItemTitle } from "../projects/ItemTitle";
 import { Loading } from "../ui/Status";
 import { europeanPortuguese } from "./blocknotePt";
 import { colorFor } from "./colors";
@@ -32,6 +33,7 @@ export default function DocumentPage() {
         <LiveDocument
           key={item.doc_id}
           docId={item.doc_id}
+          itemId={item.id}
           projectId={projectId}
           title={item.title}
           editable={editable}
@@ -45,6 +47,8 @@ export default function DocumentPage() {
  * (a room's notes), under that page's own heading. */
 export function LiveDocument(props: {
   docId: string;
+  /** Set where the page may rename the document (its own page, not a room's panel). */
+  itemId?: string;
   projectId: string;
   title: string;
   editable: boolean;
@@ -57,12 +61,14 @@ export function LiveDocument(props: {
 
 function SessionView({
   session,
+  itemId,
   projectId,
   title,
   editable,
   embedded,
 }: {
   session: DocSession;
+  itemId?: string;
   projectId: string;
   title: string;
   editable: boolean;
@@ -94,7 +100,15 @@ function SessionView({
   return (
     <>
       <header className="doc-head">
-        {embedded ? <h2>{title}</h2> : <h1>{title}</h1>}
+        {embedded || !itemId ? (
+          embedded ? (
+            <h2>{title}</h2>
+          ) : (
+            <h1>{title}</h1>
+          )
+        ) : (
+          <ItemTitle itemId={itemId} projectId={projectId} title={title} canRename={editable} />
+        )}
         <div className="doc-status">
           <Presence session={session} />
           <ConnectionBadge session={session} />
