@@ -274,6 +274,37 @@ try {
   await pageP.goto("/settings");
   await pageP.waitForURL(/\/signin\?next=%2Fsettings/);
 
+  step("a 50 MB image dropped in says it is too big and leaves no block, for anyone");
+  await pageA.goto(docUrl);
+  await waitForStatus(pageA, "connection", "connected");
+  await pageC.goto(docUrl);
+  await waitForStatus(pageC, "connection", "connected");
+  const textBefore = await editorText(pageA);
+  const imagesBefore = await pageA.locator('[data-content-type="image"]').count();
+  await pageA.evaluate(() => {
+    const target = document.querySelector(".bn-editor .bn-block-content");
+    const big = new File([new Uint8Array(50 * 1024 * 1024)], "poster.png", { type: "image/png" });
+    const data = new DataTransfer();
+    data.items.add(big);
+    const rect = target.getBoundingClientRect();
+    const at = { clientX: rect.left + 5, clientY: rect.top + rect.height / 2, bubbles: true, cancelable: true };
+    target.dispatchEvent(new DragEvent("dragover", { ...at, dataTransfer: data }));
+    target.dispatchEvent(new DragEvent("drop", { ...at, dataTransfer: data }));
+  });
+  await pageA.getByTestId("upload-problem").getByText("The file is larger than 10 MB.").waitFor({ timeout: 10_000 });
+  for (const page of [pageA, pageC]) {
+    await page
+      .waitForFunction((n) => document.querySelectorAll('[data-content-type="image"]').length === n, imagesBefore, {
+        timeout: 10_000,
+      })
+      .catch(async () =>
+        fail(
+          `an image block is left: ${await page.evaluate(() => [...document.querySelectorAll('[data-content-type="image"]')].map((e) => e.outerHTML.slice(0, 300)).join("\n"))}`,
+        ),
+      );
+    if ((await editorText(page)) !== textBefore) fail("the failed upload changed the document's text");
+  }
+
   step("an editor renames the document from its page; a viewer cannot");
   await pageA.goto(docUrl);
   await pageA.getByRole("button", { name: "Rename" }).click();

@@ -123,6 +123,9 @@ pub struct ChangePasswordRequest {
 pub struct SessionView {
     /// `null` for a visitor who is not signed in.
     pub user: Option<Me>,
+    /// The largest file this server accepts (`POST /assets`), in bytes: a client says so
+    /// before uploading more, rather than after.
+    pub max_upload_bytes: u64,
 }
 
 /// `GET /api/v1/me`: the signed-in person, with what only they (and admins) see.

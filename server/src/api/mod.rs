@@ -270,8 +270,11 @@ async fn me(Auth(caller): Auth) -> Result<Json<Me>, ApiError> {
 /// What the web app asks on every page: a visitor who is not signed in is an answer, not an
 /// error (`/me` stays 401 for them, as API clients expect).
 #[utoipa::path(get, path = "/session", tag = "accounts", summary = "Who is signed in, if anyone", responses((status = 200, body = SessionView), (status = "4XX", body = ErrorBody, description = "Refused (too many requests, or a malformed credential); the body says why")))]
-async fn session(Auth(caller): Auth) -> Json<SessionView> {
-    Json(SessionView { user: caller.user.as_ref().map(me_view) })
+async fn session(State(app): State<AppState>, Auth(caller): Auth) -> Json<SessionView> {
+    Json(SessionView {
+        user: caller.user.as_ref().map(me_view),
+        max_upload_bytes: app.workspace.max_asset_bytes() as u64,
+    })
 }
 
 #[utoipa::path(post, path = "/tokens", tag = "accounts", summary = "Create a personal API token (its secret is shown once)", request_body = TokenCreate, responses((status = 201, body = TokenCreated), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]

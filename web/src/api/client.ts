@@ -77,8 +77,23 @@ export async function call<T>(request: Promise<FetchResult<T>>): Promise<T> {
   return data as T;
 }
 
-/** Uploads an image into a project; resolves to the URL it is served at. */
-export async function uploadAsset(projectId: string, file: Blob): Promise<string> {
+/** Uploads an image into a project; resolves to the URL it is served at. A file over
+ * `maxBytes` (the server's limit, from `/session`) is refused here, before it is sent, with the
+ * error the server would answer. */
+export async function uploadAsset(
+  projectId: string,
+  file: Blob,
+  maxBytes?: number,
+): Promise<string> {
+  if (maxBytes !== undefined && file.size > maxBytes) {
+    throw new ApiError(
+      413,
+      "too_large",
+      `the file is larger than the limit of ${maxBytes} bytes`,
+      {},
+      { limit: maxBytes },
+    );
+  }
   const created = await call(
     api.POST("/assets", {
       params: { query: { project_id: projectId } },

@@ -1502,6 +1502,12 @@ export interface components {
         };
         /** @description `GET /api/v1/session`: who is signed in, if anyone (asking is never an error). */
         SessionView: {
+            /**
+             * Format: int64
+             * @description The largest file this server accepts (`POST /assets`), in bytes: a client says so
+             *     before uploading more, rather than after.
+             */
+            max_upload_bytes: number;
             user?: null | components["schemas"]["Me"];
         };
         /** @description Dots on one shape. */

@@ -17,6 +17,16 @@ export function useMe() {
   return useQuery({ queryKey: ME_KEY, queryFn: fetchMe, staleTime: 60_000 });
 }
 
+/** The largest file the server accepts, in bytes (`undefined` until known). */
+export function useUploadLimit(): number | undefined {
+  const { data } = useQuery({
+    queryKey: ["upload-limit"],
+    queryFn: async () => (await call(api.GET("/session"))).max_upload_bytes,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  return data;
+}
+
 /** The signed-in person; only under `RequireAuth`. */
 export function useSignedIn(): Me {
   const { data } = useMe();

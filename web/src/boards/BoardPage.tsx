@@ -14,7 +14,7 @@ import {
 } from "react";
 import { useTranslation } from "react-i18next";
 import { api, call, type Schemas, uploadAsset } from "../api/client";
-import { useSignedIn } from "../auth/session";
+import { useSignedIn, useUploadLimit } from "../auth/session";
 import { colorFor, initials } from "../documents/colors";
 import type { DocSession } from "../documents/provider";
 import { ConnectionBadge, SaveBadge } from "../documents/SessionBadges";
@@ -110,6 +110,7 @@ function BoardSession({
   const [follow, setFollow] = useState<number | null>(null);
   const [voting, setVoting] = useState(true);
   const [problem, setProblem] = useState<string | null>(null);
+  const uploadLimit = useUploadLimit();
   const touched = useRef(false);
   const setView = useCallback((next: View, byUser: boolean) => {
     if (byUser) {
@@ -245,7 +246,7 @@ function BoardSession({
 
   const addImage = async (file: File, at: Point) => {
     try {
-      const url = await uploadAsset(projectId, file);
+      const url = await uploadAsset(projectId, file, uploadLimit);
       const asset = url.split("/").pop() ?? "";
       const natural = await imageSize(url);
       const scale = Math.min(1, 480 / Math.max(natural[0], natural[1], 1));

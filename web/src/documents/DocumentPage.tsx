@@ -1,18 +1,19 @@
 // A live document: BlockNote bound to the Yjs document through the official y-websocket
 // provider, with who is here, the connection, and whether the server has saved every edit.
 import "@blocknote/mantine/style.css";
+import type { BlockNoteEditor } from "@blocknote/core";
 import { en as bnEn, es as bnEs, fr as bnFr, pt as bnPt } from "@blocknote/core/locales";
 import { withCollaboration } from "@blocknote/core/yjs";
 import { BlockNoteView } from "@blocknote/mantine";
 import { useCreateBlockNote } from "@blocknote/react";
-import { useEffect } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { uploadAsset } from "../api/client";
-import { useSignedIn } from "../auth/session";
+import { useSignedIn, useUploadLimit } from "../auth/session";
 import { currentLanguage } from "../i18n";
 import { ItemPage } from "../projects/ItemPage";
 import { ItemTitle } from "../projects/ItemTitle";
-import { Loading } from "../ui/Status";
+import { Loading, useErrorMessage } from "../ui/Status";
 import { europeanPortuguese } from "./blocknotePt";
 import { colorFor } from "./colors";
 import { renderCursor } from "./cursor";
@@ -77,6 +78,13 @@ function SessionView({
   const { t, i18n } = useTranslation();
   const me = useSignedIn();
   const color = colorFor(me.id);
+  const message = useErrorMessage();
+  const limit = useUploadLimit();
+  // Read when a file comes, not when the editor was made.
+  const current = useRef({ limit, message });
+  current.current = { limit, message };
+  const [problem, setProblem] = useState<string | null>(null);
+  const editorRef = useRef<BlockNoteEditor | null>(null);
   useEffect(() => {
     session.provider.awareness.setLocalStateField("account", { id: me.id });
   }, [session, me.id]);
@@ -85,7 +93,24 @@ function SessionView({
       dictionary: EDITOR_STRINGS[currentLanguage()],
       // The editable element is a textbox: it needs its own accessible name.
       domAttributes: { editor: { "aria-label": t("doc.editor") } },
-      uploadFile: (file: File) => uploadAsset(projectId, file),
+      uploadFile: async (file: File, blockId?: string) => {
+        try {
+          setProblem(null);
+          return await uploadAsset(projectId, file, current.current.limit);
+        } catch (err) {
+          // Say why, and leave nothing behind: the block made for the file (which everyone
+          // saw appear) goes once BlockNote is done with it.
+          setProblem(current.current.message(err));
+          if (blockId) {
+            setTimeout(() => {
+              const ed = editorRef.current;
+              const block = ed?.getBlock(blockId);
+              if (ed && block && !(block.props as { url?: string }).url) ed.removeBlocks([blockId]);
+            }, 0);
+          }
+          return "";
+        }
+      },
       collaboration: {
         provider: session.provider,
         fragment: session.doc.getXmlFragment(FRAGMENT),
@@ -97,6 +122,7 @@ function SessionView({
     // The editor's own strings follow the interface language.
     [session, i18n.resolvedLanguage],
   );
+  editorRef.current = editor;
   return (
     <>
       <header className="doc-head">
@@ -119,6 +145,14 @@ function SessionView({
         <p className="notice" role="note">
           {t("doc.readOnly")}
         </p>
+      )}
+      {problem && (
+        <div className="notice notice-error" role="alert" data-testid="upload-problem">
+          <p>{problem}</p>
+          <button type="button" className="link-button" onClick={() => setProblem(null)}>
+            {t("app.dismiss")}
+          </button>
+        </div>
       )}
       <section className="editor" aria-label={t("doc.editor")}>
         <BlockNoteView editor={editor} editable={editable} theme="light" />

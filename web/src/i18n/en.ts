@@ -9,6 +9,7 @@ export const en = {
   "app.networkError": "The server cannot be reached. Check your connection and try again.",
   "app.retry": "Try again",
   "app.save": "Save",
+  "app.dismiss": "Dismiss",
   "app.cancel": "Cancel",
   "item.rename": "Rename",
   "item.name": "Name",

@@ -10,6 +10,7 @@ export const es: Messages = {
     "No se puede contactar con el servidor. Comprueba tu conexión e inténtalo de nuevo.",
   "app.retry": "Reintentar",
   "app.save": "Guardar",
+  "app.dismiss": "Cerrar",
   "app.cancel": "Cancelar",
   "item.rename": "Cambiar el nombre",
   "item.name": "Nombre",

@@ -9,6 +9,7 @@ export const fr: Messages = {
   "app.networkError": "Le serveur est injoignable. Vérifiez votre connexion et réessayez.",
   "app.retry": "Réessayer",
   "app.save": "Enregistrer",
+  "app.dismiss": "Fermer",
   "app.cancel": "Annuler",
   "item.rename": "Renommer",
   "item.name": "Nom",

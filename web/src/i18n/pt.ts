@@ -10,6 +10,7 @@ export const pt: Messages = {
     "Não é possível contactar o servidor. Verifique a sua ligação e tente novamente.",
   "app.retry": "Tentar novamente",
   "app.save": "Guardar",
+  "app.dismiss": "Fechar",
   "app.cancel": "Cancelar",
   "item.rename": "Mudar o nome",
   "item.name": "Nome",
