@@ -305,6 +305,44 @@ try {
     if ((await editorText(page)) !== textBefore) fail("the failed upload changed the document's text");
   }
 
+  step("a PDF annex dropped in uploads, and downloads under its name; the slash menu offers File, not Video or Audio");
+  await pageA.evaluate(() => {
+    const target = document.querySelector(".bn-editor .bn-block-content");
+    const pdf = new File(["%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"], "Budget annex 2027.pdf", {
+      type: "application/pdf",
+    });
+    const data = new DataTransfer();
+    data.items.add(pdf);
+    const rect = target.getBoundingClientRect();
+    const at = { clientX: rect.left + 5, clientY: rect.top + rect.height / 2, bubbles: true, cancelable: true };
+    target.dispatchEvent(new DragEvent("dragover", { ...at, dataTransfer: data }));
+    target.dispatchEvent(new DragEvent("drop", { ...at, dataTransfer: data }));
+  });
+  const annex = pageC.locator('[data-content-type="file"][data-url*="name="]');
+  await annex.waitFor({ timeout: 10_000 });
+  const annexUrl = await annex.getAttribute("data-url");
+  await pageC.getByText("Budget annex 2027.pdf").first().waitFor();
+  const download = await cleo.request.get(annexUrl);
+  if (download.status() !== 200 || download.headers()["content-type"] !== "application/pdf") {
+    fail(`the annex downloads as ${download.status()} ${download.headers()["content-type"]}`);
+  }
+  const disposition = download.headers()["content-disposition"] ?? "";
+  if (!disposition.startsWith("attachment") || !disposition.includes("Budget%20annex%202027.pdf")) {
+    fail(`the annex is not downloaded under its name: ${disposition}`);
+  }
+  await pageA.locator(".bn-editor").click();
+  await pageA.keyboard.press("Control+End");
+  await pageA.keyboard.press("Enter");
+  await pageA.keyboard.type("/");
+  const menu = pageA.locator(".bn-suggestion-menu");
+  await menu.getByText("File", { exact: true }).waitFor();
+  for (const absent of ["Video", "Audio"]) {
+    if ((await menu.getByText(absent, { exact: true }).count()) !== 0) fail(`the slash menu offers ${absent}`);
+  }
+  await pageA.keyboard.press("Escape");
+  await pageA.keyboard.press("Backspace");
+  await pageA.keyboard.press("Backspace");
+
   step("an editor renames the document from its page; a viewer cannot");
   await pageA.goto(docUrl);
   await pageA.getByRole("button", { name: "Rename" }).click();
@@ -331,6 +369,16 @@ try {
   await pageD.goto(new URL(linkText).pathname);
   await pageD.getByText("This invitation link has been revoked.").waitFor();
   await pageD.getByText("Ask the person who invited you for a new link.").waitFor();
+
+  step("Ben (an editor) invites Dan to the project from his page in the directory, without seeing his address");
+  const danId = (await apiCall(dan, base, "GET", "/me")).id;
+  await pageB.goto(`/people/${danId}`);
+  await pageB.getByRole("heading", { name: "Invite to a project" }).waitFor();
+  if ((await pageB.getByText("dan@hub.example").count()) !== 0) fail("Dan's hidden address is shown");
+  await pageB.getByRole("button", { name: "Invite", exact: true }).click();
+  await pageB.getByText("Dan Cork is invited to Atlantic residencies 2027", { exact: false }).waitFor();
+  await pageD.goto("/");
+  await pageD.getByText("invites you to Atlantic residencies 2027 as Editor").waitFor();
 
   step("a hub's time zone is picked from the IANA list, the browser's own to begin with");
   await pageD.goto("/hubs/new");

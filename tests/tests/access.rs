@@ -405,6 +405,31 @@ async fn invitations_by_email_and_by_link_with_expiry_and_uses() -> anyhow::Resu
     let seen = newcomer.get(&format!("/projects/{pid}")).await?;
     assert_eq!(seen.body["my_role"], "editor", "{seen:?}");
 
+    // From the people directory, by id: the inviter never sees the address, the person finds
+    // the invitation waiting. Someone hidden from the directory cannot be found this way.
+    let claire = ApiClient::signup(&server, "claire@hubs.example").await?;
+    let claire_id = claire.get("/me").await?.body["id"].as_str().unwrap_or_default().to_owned();
+    let listed = claire.patch("/me/profile", json!({"profile_visibility": "network"})).await?;
+    assert_eq!(listed.status, StatusCode::OK, "{listed:?}");
+    let members = format!("/projects/{pid}/members");
+    let by_id = owner.post(&members, json!({"user_id": claire_id, "role": "editor"})).await?;
+    assert_eq!(by_id.status, StatusCode::CREATED, "{by_id:?}");
+    assert!(!by_id.body.to_string().contains("claire@"), "{by_id:?}");
+    let waiting = claire.get("/me/invites").await?;
+    assert_eq!(waiting.body.as_array().map(Vec::len), Some(1), "{waiting:?}");
+    let hidden = ApiClient::signup(&server, "hidden@hubs.example").await?;
+    let hidden_id = hidden.get("/me").await?.body["id"].as_str().unwrap_or_default().to_owned();
+    let unlisted = hidden.patch("/me/profile", json!({"profile_visibility": "hidden"})).await?;
+    assert_eq!(unlisted.status, StatusCode::OK, "{unlisted:?}");
+    // (The owner is the instance's first account, an admin, who sees everyone: an editor asks.)
+    let refused = newcomer.post(&members, json!({"user_id": hidden_id, "role": "editor"})).await?;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{refused:?}");
+    assert_eq!(hidden.get("/me/invites").await?.body.as_array().map(Vec::len), Some(0));
+    let both = owner
+        .post(&members, json!({"user_id": claire_id, "email": "x@hubs.example", "role": "editor"}))
+        .await?;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY, "{both:?}");
+
     // By link, two uses.
     let link = owner
         .post(&format!("/projects/{pid}/invites"), json!({"role": "commenter", "max_uses": 2}))

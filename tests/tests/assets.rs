@@ -89,8 +89,9 @@ async fn images_are_stored_once_and_served_to_readers_only() -> anyhow::Result<(
     let not_image = owner.upload(&upload, svg, "image/svg+xml").await?;
     assert_eq!(not_image.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{not_image:?}");
     assert_eq!(not_image.body["error"]["code"], "unsupported_media_type");
-    let pdf = owner.upload(&upload, b"%PDF-1.7\n".to_vec(), "image/png").await?;
-    assert_eq!(pdf.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let zip = b"PK\x03\x04\x14\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x08\0\0\0notes.md".to_vec();
+    let not_office = owner.upload(&upload, zip, "application/zip").await?;
+    assert_eq!(not_office.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{not_office:?}");
     let mut big = PNG.to_vec();
     big.resize(5000, 0);
     let too_big = owner.upload(&upload, big, "image/png").await?;
@@ -154,6 +155,83 @@ async fn home_lists_recently_opened_documents_and_my_hubs() -> anyhow::Result<()
     assert_eq!(mine.body.as_array().map(Vec::len), Some(1));
     assert_eq!(mine.body[0]["name"], "Lx Factory");
     assert_eq!(editor.get("/me/hubs").await?.body, json!([]));
+    server.stop().await;
+    Ok(())
+}
+
+/// A ZIP's first local file header naming `name`: enough for a DOCX (`word/...`) or an XLSX
+/// (`xl/...`) to be told by its content.
+fn office_file(name: &str) -> Vec<u8> {
+    let mut bytes = b"PK\x03\x04".to_vec();
+    bytes.extend_from_slice(&[0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.extend_from_slice(&u16::try_from(name.len()).unwrap_or(0).to_le_bytes());
+    bytes.extend_from_slice(&[0, 0]);
+    bytes.extend_from_slice(name.as_bytes());
+    bytes.extend_from_slice(&[0; 64]);
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn annexes_are_told_by_content_and_downloaded_under_their_name() -> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| args.open_docs = Some(false)).await;
+    let owner = ApiClient::signup(&server, "owner@hubs.example").await?;
+    let viewer = ApiClient::signup(&server, "viewer@hubs.example").await?;
+    let outsider = ApiClient::signup(&server, "outsider@hubs.example").await?;
+    let project = project_with(&owner, &[(&viewer, "viewer")]).await?;
+    let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+    let cases = [
+        (pdf, "Budget annex 2027.pdf", "application/pdf", "Budget%20annex%202027.pdf"),
+        (
+            office_file("word/document.xml"),
+            "Lettre d'appui.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "Lettre%20d%27appui.docx",
+        ),
+        // The extension follows the content, whatever the name said.
+        (
+            office_file("xl/workbook.xml"),
+            "budget.pdf",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "budget.xlsx",
+        ),
+    ];
+    for (bytes, name, mime, download) in cases {
+        let path = format!(
+            "/assets?project_id={project}&name={}",
+            percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let up = owner.upload(&path, bytes.clone(), "application/octet-stream").await?;
+        assert_eq!(up.status, StatusCode::CREATED, "{name}: {up:?}");
+        assert_eq!(up.body["mime"], mime, "{name}");
+        let url = up.body["url"].as_str().unwrap_or_default().to_owned();
+        assert!(url.ends_with(&format!("?name={download}")), "{name}: {url}");
+        let served = viewer.get_raw(url.trim_start_matches("/api/v1"), &[]).await?;
+        assert_eq!(served.status(), StatusCode::OK, "{name}");
+        assert_eq!(served.headers()["content-type"], mime);
+        let disposition = served.headers()["content-disposition"].to_str()?.to_owned();
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        assert!(disposition.ends_with(&format!("filename*=UTF-8''{download}")), "{disposition}");
+        assert_eq!(served.bytes().await?.as_ref(), bytes.as_slice());
+        let id = up.body["id"].as_str().unwrap_or_default();
+        let hidden = outsider.get_raw(&format!("/assets/{id}"), &[]).await?;
+        assert_eq!(hidden.status(), StatusCode::NOT_FOUND, "{name}");
+    }
+    // Without a name, a document still downloads, never shows in the app's origin.
+    let plain = owner
+        .upload(&format!("/assets?project_id={project}"), office_file("word/x.xml"), "x/y")
+        .await?;
+    let id = plain.body["id"].as_str().unwrap_or_default();
+    let served = viewer.get_raw(&format!("/assets/{id}"), &[]).await?;
+    let disposition = served.headers()["content-disposition"].to_str()?.to_owned();
+    assert!(disposition.starts_with("attachment;") && disposition.contains("annex.docx"));
+    // An image is shown, not downloaded.
+    let image = owner
+        .upload(&format!("/assets?project_id={project}&name=a.png"), PNG.to_vec(), "image/png")
+        .await?;
+    let id = image.body["id"].as_str().unwrap_or_default();
+    assert_eq!(image.body["url"], format!("/api/v1/assets/{id}"));
+    let served = viewer.get_raw(&format!("/assets/{id}"), &[]).await?;
+    assert!(served.headers().get("content-disposition").is_none());
     server.stop().await;
     Ok(())
 }

@@ -252,7 +252,12 @@ pub struct MemberView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberAdd {
-    pub email: String,
+    /// The address to invite; or
+    #[serde(default)]
+    pub email: Option<String>,
+    /// someone from the people directory, whose address the inviter never sees.
+    #[serde(default)]
+    pub user_id: Option<UserId>,
     pub role: ProjectRole,
 }
 

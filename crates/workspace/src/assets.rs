@@ -1,6 +1,7 @@
-//! Uploaded images: who may upload into a project (those who may write its documents), what is
-//! accepted (images whose type the content itself shows, within the size limit), and who may
-//! fetch one (whoever may open a document of a project it was uploaded into).
+//! Uploaded files: who may upload into a project (those who may write its documents), what is
+//! accepted (images, and the documents proposals carry as annexes, whose type the content
+//! itself shows, within the size limit), and who may fetch one (whoever may open a document of
+//! a project it was uploaded into).
 
 use hubring_protocol::ProjectId;
 use hubring_protocol::api::AssetCreated;
@@ -13,6 +14,30 @@ use crate::{Caller, Workspace, WorkspaceError};
 
 /// The image types accepted. SVG is not among them: it can carry scripts.
 const IMAGE_TYPES: [&str; 5] = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"];
+
+/// The documents accepted as annexes, each with the extension it is downloaded under: PDF,
+/// Word, Excel, PowerPoint and their OpenDocument kin. Told by content (a DOCX is a ZIP whose
+/// parts say so), never by the name a browser gives.
+const DOCUMENT_TYPES: [(&str, &str); 7] = [
+    ("application/pdf", "pdf"),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"),
+    ("application/vnd.oasis.opendocument.text", "odt"),
+    ("application/vnd.oasis.opendocument.spreadsheet", "ods"),
+    ("application/vnd.oasis.opendocument.presentation", "odp"),
+];
+
+/// The type of an accepted document, from its bytes.
+pub fn sniff_document(bytes: &[u8]) -> Option<&'static str> {
+    let kind = infer::get(bytes)?;
+    DOCUMENT_TYPES.iter().map(|(mime, _)| *mime).find(|mime| *mime == kind.mime_type())
+}
+
+/// The extension a document of type `mime` is downloaded under (`None` for an image).
+pub fn document_extension(mime: &str) -> Option<&'static str> {
+    DOCUMENT_TYPES.iter().find(|(m, _)| *m == mime).map(|(_, ext)| *ext)
+}
 
 /// Most pixels an uploaded image may have: a 24-megapixel camera photo fits; a drawing decodes
 /// an image whole (4 bytes a pixel), so this bounds what one image costs a render to 100 MB
@@ -42,7 +67,7 @@ impl Workspace {
         self.config.max_asset_bytes
     }
 
-    /// Stores an image uploaded into `project_id`.
+    /// Stores an image or a document uploaded into `project_id`.
     pub async fn upload_asset(
         &self,
         caller: &Caller,
@@ -56,14 +81,19 @@ impl Workspace {
         if bytes.len() > self.config.max_asset_bytes {
             return Err(WorkspaceError::TooLarge(self.config.max_asset_bytes));
         }
-        let mime = sniff_image(&bytes).ok_or(WorkspaceError::UnsupportedMedia(
-            "only PNG, JPEG, GIF, WebP and AVIF images may be uploaded",
-        ))?;
-        let (width, height) = image_size(&bytes)
-            .ok_or(WorkspaceError::UnsupportedMedia("the image's size cannot be read"))?;
-        if width.saturating_mul(height) > MAX_IMAGE_PIXELS {
-            return Err(WorkspaceError::TooManyPixels { width, height });
-        }
+        let mime = if let Some(mime) = sniff_image(&bytes) {
+            let (width, height) = image_size(&bytes)
+                .ok_or(WorkspaceError::UnsupportedMedia("the image's size cannot be read"))?;
+            if width.saturating_mul(height) > MAX_IMAGE_PIXELS {
+                return Err(WorkspaceError::TooManyPixels { width, height });
+            }
+            mime
+        } else {
+            sniff_document(&bytes).ok_or(WorkspaceError::UnsupportedMedia(
+                "only images (PNG, JPEG, GIF, WebP, AVIF) and documents (PDF, Word, Excel, \
+                 PowerPoint, OpenDocument) may be uploaded",
+            ))?
+        };
         let (sha256, bytes) = tokio::task::spawn_blocking(move || {
             let digest = Sha256::digest(&bytes);
             let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();

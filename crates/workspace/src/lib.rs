@@ -22,7 +22,7 @@ use hubring_protocol::UserId;
 use hubring_store::{Credential, Store, StoreError, UserRecord};
 
 pub use accounts::{Revocation, SessionCookie, Signup};
-pub use assets::{MAX_IMAGE_PIXELS, image_size, sniff_image};
+pub use assets::{MAX_IMAGE_PIXELS, document_extension, image_size, sniff_document, sniff_image};
 pub use boards::{BoardAccess, MAX_DOTS};
 pub use people::{MAX_PER_PAGE, PeopleSearch};
 pub use projects::{DocAccess, MembershipChange};

@@ -226,7 +226,16 @@ impl Workspace {
         let (_, my_role) = self.project_for(caller, id, Action::Invite).await?;
         let inviter = caller.signed_in()?;
         let mut checks = Checks::default();
-        let email = checks.email("email", &req.email);
+        let email = match (&req.email, &req.user_id) {
+            // Someone from the directory: only someone the inviter may see there, and their
+            // address stays on the server.
+            (None, Some(user_id)) => self.invitable_email(caller, user_id).await?,
+            (Some(email), None) => checks.email("email", email),
+            _ => {
+                checks.fail("email", "email_or_person", "give either an email address or a person");
+                String::new()
+            }
+        };
         if req.role == ProjectRole::Owner {
             checks.fail("role", "one_owner", "a project has one owner: transfer ownership instead");
         } else if req.role < my_role {
@@ -245,6 +254,18 @@ impl Workspace {
         let invite_id = InviteId(new_id());
         self.store.create_email_invite(&invite_id, id, email, req.role, &inviter.id).await?;
         Ok(MemberAdded::Invited { invite_id })
+    }
+
+    /// The address of a person the caller may see in the directory, to invite them.
+    async fn invitable_email(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+    ) -> Result<String, WorkspaceError> {
+        let person = self.person(caller, user_id).await?;
+        let record =
+            self.store.user_by_id(&person.id).await?.ok_or(WorkspaceError::NotFound("person"))?;
+        Ok(record.email)
     }
 
     /// The caller's pending invitations by email.

@@ -305,7 +305,7 @@ fn params(query: Result<Query<ExportParams>, QueryRejection>) -> Result<ExportPa
 /// How a browser is to take a file: `inline` or `attachment`, named `stem.ext`. The name is given
 /// twice (RFC 6266): in ASCII, with anything else, quotes and path separators replaced, for old
 /// clients, and exactly, percent-encoded as UTF-8, for the rest ("Atelier café.png").
-fn disposition(kind: &str, stem: &str, ext: &str) -> Option<HeaderValue> {
+pub(crate) fn disposition(kind: &str, stem: &str, ext: &str) -> Option<HeaderValue> {
     let stem = stem.trim();
     let stem = if stem.is_empty() { "board" } else { stem };
     let ascii: String = stem

@@ -96,7 +96,10 @@ export async function uploadAsset(
   }
   const created = await call(
     api.POST("/assets", {
-      params: { query: { project_id: projectId } },
+      // A document (an annex) is downloaded under its name.
+      params: {
+        query: { project_id: projectId, name: file instanceof File ? file.name : undefined },
+      },
       body: file as unknown as string,
       bodySerializer: (body) => body as unknown as BodyInit,
       headers: { "content-type": file.type || "application/octet-stream" },

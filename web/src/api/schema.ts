@@ -13,7 +13,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload an image into a project (the body is the file) */
+        /** Upload an image or a document into a project (the body is the file) */
         post: operations["upload"];
         delete?: never;
         options?: never;
@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An uploaded image, to the readers of a project it is in */
+        /** An uploaded file, to the readers of a project it is in: an image to show, a document to download */
         get: operations["download"];
         put?: never;
         post?: never;
@@ -1204,8 +1204,10 @@ export interface components {
          *     gets an invite, accepted when it signs up or in.
          */
         MemberAdd: {
-            email: string;
+            /** @description The address to invite; or */
+            email?: string | null;
             role: components["schemas"]["ProjectRole"];
+            user_id?: null | components["schemas"]["UserId"];
         };
         /**
          * @description The answer to [`MemberAdd`]: an invitation, whether or not the address has an account (the
@@ -1601,14 +1603,19 @@ export interface operations {
     upload: {
         parameters: {
             query: {
-                /** @description The project the image is uploaded into; its readers may fetch it. */
+                /** @description The project the file is uploaded into; its readers may fetch it. */
                 project_id: string;
+                /**
+                 * @description The file's name, for a document: it is downloaded under it (with the extension its
+                 *     content calls for), through the URL the answer gives.
+                 */
+                name?: string;
             };
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** @description The image's bytes: PNG, JPEG, GIF, WebP or AVIF */
+        /** @description The file's bytes: a PNG, JPEG, GIF, WebP or AVIF image, or a PDF, DOCX, XLSX, PPTX, ODT, ODS or ODP document */
         requestBody: {
             content: {
                 "application/octet-stream": string;
@@ -1636,7 +1643,10 @@ export interface operations {
     };
     download: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The name to download a document under (as the upload's answer put it in its URL). */
+                name?: string;
+            };
             header?: never;
             path: {
                 /** @description The SHA-256 of the content, in hex */

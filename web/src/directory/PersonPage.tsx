@@ -1,13 +1,18 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
-import { api, call } from "../api/client";
+import { api, call, type ProjectRole } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
-import { ErrorNotice, Loading } from "../ui/Status";
+import { useSignedIn } from "../auth/session";
+import { GRANTABLE } from "../projects/ProjectPage";
+import { SelectField } from "../ui/Field";
+import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
 
 export function PersonPage() {
   const { userId = "" } = useParams();
   const { t } = useTranslation();
+  const me = useSignedIn();
   const person = useQuery({
     queryKey: ["person", userId],
     queryFn: () => call(api.GET("/people/{id}", { params: { path: { id: userId } } })),
@@ -16,6 +21,7 @@ export function PersonPage() {
   if (person.isPending) return <Loading />;
   if (person.isError) return <ErrorNotice error={person.error} />;
   const p = person.data;
+  const isMe = p.id === me.id;
   const lists: [string, string[]][] = [
     [t("people.skills"), p.skills],
     [t("people.disciplines"), p.disciplines],
@@ -63,6 +69,66 @@ export function PersonPage() {
           </div>
         )}
       </dl>
+      {!isMe && <InviteToProject personId={p.id} name={p.display_name} />}
     </div>
+  );
+}
+
+/** "Invite to a project": one of the caller's projects where they may invite, and a role. The
+ * person's address stays hidden: the server invites them by id. */
+function InviteToProject({ personId, name }: { personId: string; name: string }) {
+  const { t } = useTranslation();
+  const message = useErrorMessage();
+  const projects = useQuery({ queryKey: ["projects"], queryFn: () => call(api.GET("/projects")) });
+  const mine = (projects.data ?? []).filter((p) => p.my_role === "owner" || p.my_role === "editor");
+  const [projectId, setProjectId] = useState("");
+  const [role, setRole] = useState<ProjectRole>("editor");
+  const [sent, setSent] = useState<string | null>(null);
+  const invite = useMutation({
+    mutationFn: () =>
+      call(
+        api.POST("/projects/{id}/members", {
+          params: { path: { id: projectId || (mine[0]?.id ?? "") } },
+          body: { user_id: personId, role },
+        }),
+      ),
+    onSuccess: () => {
+      const project = mine.find((p) => p.id === (projectId || mine[0]?.id));
+      setSent(t("people.invited", { name, project: project?.title ?? "" }));
+    },
+  });
+  if (mine.length === 0) return null;
+  return (
+    <section aria-labelledby="invite-person" className="panel">
+      <h2 id="invite-person">{t("people.inviteToProject")}</h2>
+      <form
+        className="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setSent(null);
+          invite.mutate();
+        }}
+      >
+        <Flash
+          message={invite.error ? message(invite.error) : sent}
+          tone={invite.error ? "error" : "ok"}
+        />
+        <SelectField
+          label={t("people.project")}
+          value={projectId || (mine[0]?.id ?? "")}
+          onChange={setProjectId}
+          options={mine.map((p) => ({ value: p.id, label: p.title }))}
+        />
+        <SelectField
+          label={t("project.role")}
+          value={role}
+          onChange={(v) => setRole(v as ProjectRole)}
+          options={GRANTABLE.map((r) => ({ value: r, label: t(`role.${r}`) }))}
+        />
+        <button type="submit" className="primary" disabled={invite.isPending}>
+          {t("people.invite")}
+        </button>
+      </form>
+    </section>
   );
 }

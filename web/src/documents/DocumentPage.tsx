@@ -2,10 +2,15 @@
 // provider, with who is here, the connection, and whether the server has saved every edit.
 import "@blocknote/mantine/style.css";
 import type { BlockNoteEditor } from "@blocknote/core";
+import { filterSuggestionItems } from "@blocknote/core/extensions";
 import { en as bnEn, es as bnEs, fr as bnFr, pt as bnPt } from "@blocknote/core/locales";
 import { withCollaboration } from "@blocknote/core/yjs";
 import { BlockNoteView } from "@blocknote/mantine";
-import { useCreateBlockNote } from "@blocknote/react";
+import {
+  getDefaultReactSlashMenuItems,
+  SuggestionMenuController,
+  useCreateBlockNote,
+} from "@blocknote/react";
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { uploadAsset } from "../api/client";
@@ -22,6 +27,12 @@ import { ConnectionBadge, Presence, SaveBadge } from "./SessionBadges";
 import { useDocSession } from "./useDocSession";
 
 /** BlockNote's own strings (menus, placeholders) in each interface language. */
+/** Slash-menu entries for blocks the server does not take, by their title in `strings`: video
+ * and audio (images and documents, the annexes proposals carry, are uploaded). */
+function unsupported(strings: (typeof EDITOR_STRINGS)[keyof typeof EDITOR_STRINGS]): Set<string> {
+  return new Set([strings.slash_menu.video.title, strings.slash_menu.audio.title]);
+}
+
 const EDITOR_STRINGS = { en: bnEn, fr: bnFr, es: bnEs, pt: europeanPortuguese(bnPt) };
 
 /** The XML fragment BlockNote's document lives in (design §6). */
@@ -155,7 +166,19 @@ function SessionView({
         </div>
       )}
       <section className="editor" aria-label={t("doc.editor")}>
-        <BlockNoteView editor={editor} editable={editable} theme="light" />
+        <BlockNoteView editor={editor} editable={editable} theme="light" slashMenu={false}>
+          <SuggestionMenuController
+            triggerCharacter="/"
+            getItems={async (query) =>
+              filterSuggestionItems(
+                getDefaultReactSlashMenuItems(editor).filter(
+                  (item) => !unsupported(EDITOR_STRINGS[currentLanguage()]).has(item.title),
+                ),
+                query,
+              )
+            }
+          />
+        </BlockNoteView>
       </section>
     </>
   );

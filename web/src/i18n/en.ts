@@ -189,6 +189,10 @@ export const en = {
   "room.moderator": "Moderator",
 
   "people.title": "People",
+  "people.inviteToProject": "Invite to a project",
+  "people.project": "Project",
+  "people.invite": "Invite",
+  "people.invited": "{{name}} is invited to {{project}}: they join once they accept.",
   "people.intro":
     "Find partners across the network by skill, city, language and what they are open to.",
   "people.search": "Search",

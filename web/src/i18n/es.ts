@@ -194,6 +194,10 @@ export const es: Messages = {
   "room.moderator": "Moderador",
 
   "people.title": "Personas",
+  "people.inviteToProject": "Invitar a un proyecto",
+  "people.project": "Proyecto",
+  "people.invite": "Invitar",
+  "people.invited": "{{name}} está invitado a {{project}}: se une cuando acepte.",
   "people.intro": "Encuentra socios en toda la red por habilidad, ciudad, idioma y disponibilidad.",
   "people.search": "Buscar",
   "people.query": "Palabras",

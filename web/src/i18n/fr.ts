@@ -194,6 +194,11 @@ export const fr: Messages = {
   "room.moderator": "Modérateur",
 
   "people.title": "Personnes",
+  "people.inviteToProject": "Inviter dans un projet",
+  "people.project": "Projet",
+  "people.invite": "Inviter",
+  "people.invited":
+    "{{name}} est invité·e dans {{project}} : la personne rejoint le projet en acceptant.",
   "people.intro":
     "Trouvez des partenaires dans tout le réseau par compétence, ville, langue et disponibilité.",
   "people.search": "Rechercher",

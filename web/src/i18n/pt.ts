@@ -194,6 +194,10 @@ export const pt: Messages = {
   "room.moderator": "Moderador",
 
   "people.title": "Pessoas",
+  "people.inviteToProject": "Convidar para um projeto",
+  "people.project": "Projeto",
+  "people.invite": "Convidar",
+  "people.invited": "{{name}} foi convidado(a) para {{project}}: entra quando aceitar.",
   "people.intro":
     "Encontre parceiros em toda a rede por competência, cidade, língua e disponibilidade.",
   "people.search": "Pesquisar",

@@ -23,7 +23,8 @@ import { itemPath } from "./paths";
 /** What the "Add" form makes: an item, or a coaching room with its notes (two private items). */
 type NewKind = ItemKind | "coaching";
 const KINDS: NewKind[] = ["document", "board", "room", "coaching"];
-const GRANTABLE: ProjectRole[] = ["editor", "commenter", "viewer"];
+/** The roles an invitation or a member may be given (the owner is one, by transfer). */
+export const GRANTABLE: ProjectRole[] = ["editor", "commenter", "viewer"];
 
 /** What a role may do here; the server decides, this only hides what would be refused. */
 export function abilities(role: ProjectRole) {
