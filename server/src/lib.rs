@@ -97,6 +97,13 @@ pub async fn run(
     let grace = config.shutdown_grace;
     let workspace = Workspace::new(store.clone(), workspace_config(&config));
     workspace.warm_up().await.context("loading the workspace's document index")?;
+    let (people, hubs) = workspace
+        .read_places_into_codes()
+        .await
+        .context("reading languages and countries into ISO codes")?;
+    if people + hubs > 0 {
+        tracing::info!(people, hubs, "languages and countries read into ISO codes");
+    }
     let auth_limiter = Arc::new(api::AuthLimiter::new(
         config.accounts.auth_per_minute,
         config.accounts.invites_per_hour,

@@ -398,6 +398,27 @@ try {
   await pageF.goto("/signin");
   await pageF.getByRole("heading", { name: "Se connecter" }).waitFor();
 
+  step("languages and countries are codes: typed by name in one language, found and shown in another");
+  await pageD.goto("/profile");
+  await pageD.getByLabel("Languages").fill("Irish, english");
+  await pageD.getByLabel("Country").fill("ireland");
+  await pageD.getByRole("button", { name: "Save" }).click();
+  await pageD.getByText("Your profile is saved.").waitFor();
+  await signupByApi(french, base, "fanny@hub.example", "Fanny Brest");
+  await pageF.goto("/people");
+  await pageF.getByLabel("Langue").fill("irlandais");
+  await pageF.getByRole("button", { name: "Rechercher" }).click();
+  await pageF.waitForURL(/language=ga/);
+  const card = pageF.locator(".person-card", { hasText: "Dan Cork" });
+  await card.waitFor();
+  await card.getByText("Irlande").waitFor();
+  // By the language's own name too.
+  await pageF.goto("/people");
+  await pageF.getByLabel("Langue").fill("Gaeilge");
+  await pageF.getByRole("button", { name: "Rechercher" }).click();
+  await pageF.waitForURL(/language=/);
+  await pageF.locator(".person-card", { hasText: "Dan Cork" }).waitFor();
+
   assertNoProblems(ana, ben, cleo, phone, dan, french);
   console.log(JSON.stringify({ ok: true, steps: steps.length, a11y }));
 } catch (err) {

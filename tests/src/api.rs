@@ -69,6 +69,21 @@ impl ApiClient {
         Ok(client)
     }
 
+    /// Signs in to an existing account (made with [`ApiClient::signup`], so with [`PASSWORD`]).
+    pub async fn signin(server: &TestServer, email: &str) -> anyhow::Result<Self> {
+        let mut client = Self::anonymous(server);
+        let reply = client
+            .send(
+                Method::POST,
+                "/auth/login",
+                Some(serde_json::json!({"email": email, "password": PASSWORD})),
+            )
+            .await?;
+        anyhow::ensure!(reply.status.is_success(), "signin {email}: {reply:?}");
+        client.user_id = reply.body["id"].as_str().map(str::to_owned);
+        Ok(client)
+    }
+
     /// The account's id.
     pub fn id(&self) -> &str {
         self.user_id.as_deref().expect("a signed-in client")

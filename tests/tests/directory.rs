@@ -344,3 +344,68 @@ async fn hubs_take_requests_that_managers_approve() -> anyhow::Result<()> {
     server.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn languages_and_countries_typed_before_codes_are_read_into_codes_and_still_found()
+-> anyhow::Result<()> {
+    let server = TestServer::start_with(|args| args.open_docs = Some(false)).await;
+    let ana = ApiClient::signup(&server, "ana@hubs.example").await?;
+    ApiClient::signup(&server, "ben@hubs.example").await?;
+    let ana_id = ana.get("/me").await?.body["id"].as_str().unwrap_or_default().to_owned();
+    let hub = ana
+        .post(
+            "/hubs",
+            json!({"name": "Casa", "city": "Porto", "country": "PT", "time_zone": "UTC"}),
+        )
+        .await?;
+    let hub_id = hub.body["id"].as_str().unwrap_or_default().to_owned();
+    // What the profile form wrote before codes: free text, in whatever words and case.
+    let data = server.data_dir.clone();
+    let dir = server.stop().await;
+    let store = hubring_store::Store::open_path(
+        &data.join("hubring.sqlite"),
+        hubring_store::StoreOptions::default(),
+    )
+    .await?;
+    let typed = ["French", "português", "Elvish", "fr"].map(str::to_owned).to_vec();
+    let changes = hubring_store::ProfileChanges {
+        languages: Some(typed),
+        country: Some("Portugal".into()),
+        ..Default::default()
+    };
+    store.update_profile(&hubring_protocol::UserId(ana_id.clone()), changes).await?;
+    let fields = hubring_store::HubFields { country: Some("Ireland".into()), ..Default::default() };
+    store.update_hub(&hubring_protocol::HubId(hub_id.clone()), fields).await?;
+    store.close().await;
+
+    // Read into codes at start; a name that is no language stays as typed.
+    let server = TestServer::start_in(&data, |args| args.open_docs = Some(false)).await;
+    let ben = ApiClient::signin(&server, "ben@hubs.example").await?;
+    let seen = ben.get(&format!("/people/{ana_id}")).await?;
+    assert_eq!(seen.body["languages"], json!(["fr", "pt", "Elvish"]), "{seen:?}");
+    assert_eq!(seen.body["country"], "PT");
+    assert_eq!(ben.get(&format!("/hubs/{hub_id}")).await?.body["country"], "IE");
+    // Found whatever the filter types: code, English name, native name, the old free text.
+    for language in ["fr", "French", "français", "Portuguese", "pt", "Elvish"] {
+        let page = ben.get(&format!("/people?language={language}")).await?;
+        assert_eq!(page.body["total"], 1, "{language}: {page:?}");
+    }
+    for country in ["PT", "Portugal", "prt"] {
+        let page = ben.get(&format!("/people?country={country}")).await?;
+        assert_eq!(page.body["total"], 1, "{country}: {page:?}");
+    }
+    // New writes take names or codes and keep codes; what is neither is refused, with a code.
+    let updated = ben
+        .patch("/me/profile", json!({"languages": ["Irish", "en", "English"], "country": "UK"}))
+        .await?;
+    assert_eq!(updated.status, StatusCode::OK, "{updated:?}");
+    assert_eq!(updated.body["languages"], json!(["ga", "en"]));
+    assert_eq!(updated.body["country"], "GB");
+    let refused = ben.patch("/me/profile", json!({"languages": ["Klingon-ish"]})).await?;
+    assert_eq!(refused.body["error"]["field_codes"]["languages"]["code"], "not_language");
+    let refused = ben.patch("/me/profile", json!({"country": "Atlantis"})).await?;
+    assert_eq!(refused.body["error"]["field_codes"]["country"]["code"], "not_country");
+    server.stop().await;
+    drop(dir);
+    Ok(())
+}

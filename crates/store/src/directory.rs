@@ -203,6 +203,23 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, query: &PeopleQuery) {
 }
 
 impl Store {
+    /// Every account's languages and country, as stored: for reading free text written before
+    /// codes into codes.
+    pub async fn places_of_people(&self) -> Result<Vec<(UserId, Vec<String>, String)>, StoreError> {
+        let rows = sqlx::query("SELECT id, languages, country FROM users ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    UserId(row.try_get("id")?),
+                    list(row.try_get("languages")?)?,
+                    row.try_get("country")?,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn profile(&self, id: &UserId) -> Result<Option<ProfileRecord>, StoreError> {
         let sql = concat!("SELECT ", profile_columns!(), " FROM users u WHERE u.id = ?");
         let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;

@@ -117,6 +117,13 @@ impl Store {
         .await
     }
 
+    /// Every hub's country, as stored: for reading free text written before codes into codes.
+    pub async fn hub_countries(&self) -> Result<Vec<(HubId, String)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, country FROM hubs ORDER BY id").fetch_all(self.pool()).await?;
+        rows.iter().map(|row| Ok((HubId(row.try_get("id")?), row.try_get("country")?))).collect()
+    }
+
     pub async fn hub(&self, id: &HubId) -> Result<Option<HubRecord>, StoreError> {
         let sql = concat!("SELECT ", hub_columns!(), " FROM hubs h WHERE h.id = ?");
         let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;

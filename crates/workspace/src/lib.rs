@@ -6,6 +6,7 @@ pub mod access;
 mod accounts;
 mod assets;
 mod boards;
+pub mod codes;
 mod doc_index;
 mod people;
 mod projects;

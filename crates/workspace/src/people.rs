@@ -11,6 +11,7 @@ use hubring_protocol::{HubId, Problem, UserId};
 use hubring_store::{HubFields, HubRecord, PeopleQuery, ProfileChanges, ProfileRecord};
 
 use crate::access::{Standing, effective_role};
+use crate::codes;
 use crate::secret::new_id;
 use crate::validate::Checks;
 use crate::{Caller, Workspace, WorkspaceError};
@@ -40,6 +41,36 @@ fn hub_summary(hub: &HubRecord) -> HubSummary {
         city: hub.city.clone(),
         country: hub.country.clone(),
     }
+}
+
+/// A country as its ISO 3166-1 alpha-2 code, from a code or a name; empty where allowed.
+fn country(checks: &mut Checks, value: &str, required: bool) -> String {
+    let typed = checks.text("country", value, usize::from(required), 100);
+    if typed.is_empty() {
+        return typed;
+    }
+    codes::country_code(&typed).unwrap_or_else(|| {
+        checks.fail("country", "not_country", "must be a country (its name or ISO code)");
+        typed
+    })
+}
+
+/// Languages as ISO 639 codes, from codes or names, each once.
+fn languages(checks: &mut Checks, items: &[String]) -> Vec<String> {
+    let typed = labels(checks, "languages", items);
+    let mut out: Vec<String> = Vec::with_capacity(typed.len());
+    for item in typed {
+        match codes::language_code(&item) {
+            Some(code) if !out.contains(&code) => out.push(code),
+            Some(_) => {}
+            None => checks.fail_with(
+                "languages",
+                Problem::new("not_language"),
+                format!("{item} is not a language (give its name or ISO 639 code)"),
+            ),
+        }
+    }
+    out
 }
 
 /// Checks a list of short labels (skills, languages...): at most 50, each 1 to 60 characters.
@@ -112,8 +143,8 @@ impl Workspace {
         let changes = ProfileChanges {
             display_name: req.display_name.map(|v| checks.text("display_name", &v, 1, 100)),
             city: req.city.map(|v| checks.text("city", &v, 0, 100)),
-            country: req.country.map(|v| checks.text("country", &v, 0, 100)),
-            languages: req.languages.map(|v| labels(&mut checks, "languages", &v)),
+            country: req.country.map(|v| country(&mut checks, &v, false)),
+            languages: req.languages.map(|v| languages(&mut checks, &v)),
             skills: req.skills.map(|v| labels(&mut checks, "skills", &v)),
             disciplines: req.disciplines.map(|v| labels(&mut checks, "disciplines", &v)),
             bio: req.bio.map(|v| checks.text("bio", &v, 0, 2000)),
@@ -159,9 +190,11 @@ impl Workspace {
             text: trimmed(search.q),
             skill: trimmed(search.skill),
             city: trimmed(search.city),
-            country: trimmed(search.country),
+            // A filter by name or code finds the codes profiles hold (and, failing that, what
+            // someone typed before codes, as it was typed).
+            country: trimmed(search.country).map(|c| codes::country_code(&c).unwrap_or(c)),
             hub: search.hub,
-            language: trimmed(search.language),
+            language: trimmed(search.language).map(|l| codes::language_code(&l).unwrap_or(l)),
             open_to: search.open_to,
             offset: (page - 1).saturating_mul(per_page),
             limit: per_page,
@@ -201,7 +234,7 @@ impl Workspace {
         let fields = HubFields {
             name: Some(checks.text("name", &req.name, 1, 200)),
             city: Some(checks.text("city", &req.city, 1, 100)),
-            country: Some(checks.text("country", &req.country, 1, 100)),
+            country: Some(country(&mut checks, &req.country, true)),
             time_zone: Some(time_zone(&mut checks, &req.time_zone)),
             description: Some(checks.text("description", &req.description, 0, 5000)),
             disciplines: Some(labels(&mut checks, "disciplines", &req.disciplines)),
@@ -287,7 +320,7 @@ impl Workspace {
         let fields = HubFields {
             name: req.name.map(|v| checks.text("name", &v, 1, 200)),
             city: req.city.map(|v| checks.text("city", &v, 1, 100)),
-            country: req.country.map(|v| checks.text("country", &v, 1, 100)),
+            country: req.country.map(|v| country(&mut checks, &v, true)),
             time_zone: req.time_zone.map(|v| time_zone(&mut checks, &v)),
             description: req.description.map(|v| checks.text("description", &v, 0, 5000)),
             disciplines: req.disciplines.map(|v| labels(&mut checks, "disciplines", &v)),

@@ -8,13 +8,16 @@ import { api, call, type OpenTo } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import { TextField } from "../ui/Field";
 import { ErrorNotice, Loading } from "../ui/Status";
+import { countryName, languageName, toCountryCode, toLanguageCode } from "./codes";
+import { Suggestions } from "./Suggestions";
 
 export const OPEN_TO: OpenTo[] = ["collaborating", "mentoring", "hosting_visitors"];
 const FILTERS = ["q", "skill", "city", "country", "language", "open_to"] as const;
 const PER_PAGE = 20;
 
 export function PeoplePage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? "en";
   usePageTitle(t("people.title"));
   const [params, setParams] = useSearchParams();
   const page = Math.max(1, Number(params.get("page") ?? "1") || 1);
@@ -45,7 +48,11 @@ export function PeoplePage() {
     const next = new URLSearchParams();
     for (const f of FILTERS) {
       const value = String(form.get(f) ?? "").trim();
-      if (value) next.set(f, value);
+      if (!value) continue;
+      // A language or a country is filtered by its code, typed by its name in any language.
+      if (f === "language") next.set(f, toLanguageCode(value, lang));
+      else if (f === "country") next.set(f, toCountryCode(value, lang));
+      else next.set(f, value);
     }
     setParams(next);
   };
@@ -73,13 +80,19 @@ export function PeoplePage() {
           <TextField
             label={t("people.country")}
             name="country"
-            defaultValue={filters.country ?? ""}
+            list="filter-country-names"
+            autoComplete="off"
+            defaultValue={filters.country ? countryName(filters.country, lang) : ""}
           />
+          <Suggestions id="filter-country-names" kind="region" />
           <TextField
             label={t("people.language")}
             name="language"
-            defaultValue={filters.language ?? ""}
+            list="filter-language-names"
+            autoComplete="off"
+            defaultValue={filters.language ? languageName(filters.language, lang) : ""}
           />
+          <Suggestions id="filter-language-names" kind="language" />
           <OpenToSelect defaultValue={filters.open_to ?? ""} />
           <button type="submit" className="primary">
             {t("people.search")}
@@ -104,7 +117,9 @@ export function PeoplePage() {
                   <Link to={`/people/${encodeURIComponent(p.id)}`} className="person-name">
                     {p.display_name}
                   </Link>
-                  <span className="meta">{[p.city, p.country].filter(Boolean).join(", ")}</span>
+                  <span className="meta">
+                    {[p.city, p.country && countryName(p.country, lang)].filter(Boolean).join(", ")}
+                  </span>
                   {p.skills.length > 0 && (
                     <ul className="tags" aria-label={t("people.skills")}>
                       {p.skills.map((s) => (

@@ -8,10 +8,12 @@ import { useSignedIn } from "../auth/session";
 import { GRANTABLE } from "../projects/ProjectPage";
 import { SelectField } from "../ui/Field";
 import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
+import { countryName, languageName } from "./codes";
 
 export function PersonPage() {
   const { userId = "" } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? "en";
   const me = useSignedIn();
   const person = useQuery({
     queryKey: ["person", userId],
@@ -25,13 +27,15 @@ export function PersonPage() {
   const lists: [string, string[]][] = [
     [t("people.skills"), p.skills],
     [t("people.disciplines"), p.disciplines],
-    [t("people.languages"), p.languages],
+    [t("people.languages"), p.languages.map((l) => languageName(l, lang))],
     [t("people.openTo"), p.open_to.map((o) => t(`openTo.${o}`))],
   ];
   return (
     <div className="page narrow">
       <h1>{p.display_name}</h1>
-      <p className="meta">{[p.city, p.country].filter(Boolean).join(", ")}</p>
+      <p className="meta">
+        {[p.city, p.country && countryName(p.country, lang)].filter(Boolean).join(", ")}
+      </p>
       {p.bio && (
         <section aria-labelledby="bio">
           <h2 id="bio">{t("people.bio")}</h2>

@@ -7,7 +7,9 @@ import { usePageTitle } from "../app/usePageTitle";
 import { ME_KEY } from "../auth/session";
 import { fieldErrors, splitList, TextArea, TextField } from "../ui/Field";
 import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
+import { countryName, languageName, toCountryCode, toLanguageCode } from "./codes";
 import { OPEN_TO } from "./PeoplePage";
+import { Suggestions } from "./Suggestions";
 
 export function ProfilePage() {
   const { t } = useTranslation();
@@ -20,7 +22,8 @@ export function ProfilePage() {
 }
 
 function ProfileForm({ profile }: { profile: Schemas["Profile"] }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? "en";
   const client = useQueryClient();
   const message = useErrorMessage();
   const [saved, setSaved] = useState(false);
@@ -40,8 +43,9 @@ function ProfileForm({ profile }: { profile: Schemas["Profile"] }) {
     save.mutate({
       display_name: text("display_name"),
       city: text("city"),
-      country: text("country"),
-      languages: splitList(text("languages")),
+      // Names in the person's language (or codes) become the ISO codes the server keeps.
+      country: text("country").trim() ? toCountryCode(text("country"), lang) : "",
+      languages: splitList(text("languages")).map((l) => toLanguageCode(l, lang)),
       skills: splitList(text("skills")),
       disciplines: splitList(text("disciplines")),
       bio: text("bio"),
@@ -77,17 +81,23 @@ function ProfileForm({ profile }: { profile: Schemas["Profile"] }) {
           <TextField
             label={t("profile.country")}
             name="country"
-            defaultValue={profile.country}
+            list="country-names"
+            autoComplete="off"
+            defaultValue={countryName(profile.country, lang)}
             error={fields.country}
           />
+          <Suggestions id="country-names" kind="region" />
         </div>
         <TextField
           label={t("profile.languages")}
           name="languages"
           hint={comma}
-          defaultValue={profile.languages.join(", ")}
+          list="language-names"
+          autoComplete="off"
+          defaultValue={profile.languages.map((l) => languageName(l, lang)).join(", ")}
           error={fields.languages}
         />
+        <Suggestions id="language-names" kind="language" />
         <TextField
           label={t("profile.skills")}
           name="skills"

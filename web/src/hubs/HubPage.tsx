@@ -7,13 +7,16 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api, call } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import { useSignedIn } from "../auth/session";
+import { countryName, toCountryCode } from "../directory/codes";
+import { Suggestions } from "../directory/Suggestions";
 import { projectPath } from "../projects/paths";
 import { fieldErrors, SelectField, splitList, TextArea, TextField } from "../ui/Field";
 import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
 
 export function HubPage() {
   const { hubId = "" } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? "en";
   const me = useSignedIn();
   const client = useQueryClient();
   const message = useErrorMessage();
@@ -61,7 +64,7 @@ export function HubPage() {
       <header className="page-head">
         <h1>{h.name}</h1>
         <p className="meta">
-          {h.city}, {h.country} · {h.time_zone}
+          {h.city}, {countryName(h.country, lang)} · {h.time_zone}
           {h.website && (
             <>
               {" · "}
@@ -165,7 +168,8 @@ function timeZones(current: string): string[] {
 }
 
 export function NewHubPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? "en";
   usePageTitle(t("hub.new"));
   const navigate = useNavigate();
   const client = useQueryClient();
@@ -183,7 +187,7 @@ export function NewHubPage() {
           body: {
             name: text("name"),
             city: text("city"),
-            country: text("country"),
+            country: text("country").trim() ? toCountryCode(text("country"), lang) : "",
             time_zone: text("time_zone"),
             description: text("description"),
             disciplines: splitList(text("disciplines")),
@@ -209,7 +213,15 @@ export function NewHubPage() {
         <TextField label={t("hub.name")} name="name" required error={fields.name} />
         <div className="row">
           <TextField label={t("hub.city")} name="city" required error={fields.city} />
-          <TextField label={t("hub.country")} name="country" required error={fields.country} />
+          <TextField
+            label={t("hub.country")}
+            name="country"
+            required
+            list="hub-country-names"
+            autoComplete="off"
+            error={fields.country}
+          />
+          <Suggestions id="hub-country-names" kind="region" />
         </div>
         <SelectField
           label={t("hub.timeZone")}

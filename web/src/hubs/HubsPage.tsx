@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { api, call, type Schemas } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
+import { countryName } from "../directory/codes";
 import { ErrorNotice, Loading } from "../ui/Status";
 
 export function HubsPage() {
@@ -32,13 +33,15 @@ export function HubsPage() {
 
 /** Hubs as cards: name, then city and country. */
 export function HubList({ hubs }: { hubs: Schemas["HubSummary"][] }) {
+  const { i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? "en";
   return (
     <ul className="cards">
       {hubs.map((h) => (
         <li key={h.id}>
           <Link to={`/hubs/${encodeURIComponent(h.id)}`}>{h.name}</Link>
           <span className="meta">
-            {h.city}, {h.country}
+            {h.city}, {countryName(h.country, lang)}
           </span>
         </li>
       ))}
