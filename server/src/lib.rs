@@ -104,6 +104,10 @@ pub async fn run(
     if people + hubs > 0 {
         tracing::info!(people, hubs, "languages and countries read into ISO codes");
     }
+    let purged = workspace.purge_expired_trash().await.context("emptying expired trash")?;
+    if purged > 0 {
+        tracing::info!(purged, "items purged from the trash after 30 days");
+    }
     let auth_limiter = Arc::new(api::AuthLimiter::new(
         config.accounts.auth_per_minute,
         config.accounts.invites_per_hour,

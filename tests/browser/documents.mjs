@@ -370,6 +370,19 @@ try {
   await pageD.getByText("This invitation link has been revoked.").waitFor();
   await pageD.getByText("Ask the person who invited you for a new link.").waitFor();
 
+  step("a deleted document waits in the trash, and comes back");
+  await apiCall(ana, base, "POST", `/projects/${projectId}/items`, { kind: "document", title: "Scratch notes" });
+  await pageA.goto(projectUrl);
+  const scratch = pageA.locator("li", { hasText: "Scratch notes" }).first();
+  pageA.once("dialog", (dialog) => dialog.accept());
+  await scratch.getByRole("button", { name: "Delete" }).click();
+  await pageA.getByText("Trash (1)").click();
+  const trashed = pageA.locator(".trash li", { hasText: "Scratch notes" });
+  await trashed.getByText("deleted by Ana Lisboa", { exact: false }).waitFor();
+  await trashed.getByRole("button", { name: "Restore" }).click();
+  await pageA.getByRole("link", { name: "Scratch notes" }).waitFor();
+  await pageA.locator(".trash").waitFor({ state: "detached" });
+
   step("Ben (an editor) invites Dan to the project from his page in the directory, without seeing his address");
   const danId = (await apiCall(dan, base, "GET", "/me")).id;
   await pageB.goto(`/people/${danId}`);

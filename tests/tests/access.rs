@@ -668,3 +668,90 @@ async fn adding_by_email_invites_whoever_it_is_and_only_the_person_accepts() -> 
     server.stop().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_item_waits_in_the_trash_for_30_days_and_comes_back_as_it_was()
+-> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = TestServer::start_in(dir.path(), access_server()).await;
+    let people = People::sign_up(&server).await?;
+    let (project, doc) = people.project("private").await?;
+    let items = format!("/projects/{project}/items");
+    let item =
+        people.owner.get(&items).await?.body[0]["id"].as_str().unwrap_or_default().to_owned();
+    let editor_url = doc_url(&server, &people.editor, &doc).await?;
+    let mut writer = DocClient::connect_synced(&editor_url).await?;
+    writer.subscribe_saved().await?;
+    writer.edit(|txn| txn.get_or_insert_text("t").push(txn, "Budget: 12,000 EUR")).await?;
+    writer.wait_all_saved().await?;
+    writer.close().await;
+
+    // An editor deletes it: gone from the project and from reach, waiting in the trash.
+    let trash = format!("/projects/{project}/trash");
+    assert_eq!(
+        people.editor.delete(&format!("/items/{item}")).await?.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(people.owner.get(&items).await?.body.as_array().map(Vec::len), Some(0));
+    assert_eq!(people.owner.get(&format!("/items/{item}")).await?.status, StatusCode::NOT_FOUND);
+    let gone = DocClient::connect(&editor_url).await.expect_err("a trashed item's document");
+    assert_eq!(http_status(&gone), Some(404));
+    let listed = people.editor.get(&trash).await?;
+    assert_eq!(listed.body[0]["item"]["id"], item.as_str(), "{listed:?}");
+    assert_eq!(listed.body[0]["deleted_by"]["display_name"], "editor");
+    let deleted_at = listed.body[0]["deleted_at"].as_i64().unwrap_or_default();
+    assert_eq!(listed.body[0]["purge_at"].as_i64(), Some(deleted_at + 30 * 24 * 3_600_000));
+    // Those who may not manage items do not see the trash; outsiders cannot tell it exists.
+    assert_eq!(people.viewer.get(&trash).await?.status, StatusCode::FORBIDDEN);
+    assert_eq!(people.outsider.get(&trash).await?.status, StatusCode::NOT_FOUND);
+    let restore = format!("/items/{item}/restore");
+    assert_eq!(people.viewer.post(&restore, json!({})).await?.status, StatusCode::FORBIDDEN);
+
+    // Restored by an editor: back as it was, content included.
+    assert_eq!(people.editor.post(&restore, json!({})).await?.status, StatusCode::NO_CONTENT);
+    assert_eq!(people.editor.post(&restore, json!({})).await?.status, StatusCode::NOT_FOUND);
+    assert_eq!(people.owner.get(&items).await?.body[0]["id"], item.as_str());
+    assert_eq!(text_as_owner(&server, &people, &doc).await?, "Budget: 12,000 EUR");
+
+    // Purging is the owner's: an editor may not; the owner may, and then it is gone for good.
+    assert_eq!(
+        people.editor.delete(&format!("/items/{item}")).await?.status,
+        StatusCode::NO_CONTENT
+    );
+    let purge = format!("/items/{item}/trash");
+    assert_eq!(people.editor.delete(&purge).await?.status, StatusCode::FORBIDDEN);
+    assert_eq!(people.editor.delete(&trash).await?.status, StatusCode::FORBIDDEN);
+    assert_eq!(people.owner.delete(&purge).await?.status, StatusCode::NO_CONTENT);
+    assert_eq!(people.owner.get(&trash).await?.body.as_array().map(Vec::len), Some(0));
+    assert_eq!(people.owner.post(&restore, json!({})).await?.status, StatusCode::NOT_FOUND);
+
+    // After 30 days in the trash, an item is purged by itself (here: at the next start).
+    let board = people.owner.post(&items, json!({"kind": "board", "title": "Old ideas"})).await?;
+    let board = board.body["id"].as_str().unwrap_or_default().to_owned();
+    people.owner.delete(&format!("/items/{board}")).await?;
+    let fresh = people.owner.post(&items, json!({"kind": "board", "title": "New ideas"})).await?;
+    let fresh = fresh.body["id"].as_str().unwrap_or_default().to_owned();
+    people.owner.delete(&format!("/items/{fresh}")).await?;
+    server.stop().await;
+    let store = hubring_store::Store::open_path(
+        &dir.path().join("hubring.sqlite"),
+        hubring_store::StoreOptions::default(),
+    )
+    .await?;
+    let month_ago = hubring_store::now_ms() - 30 * 24 * 3_600_000 - 1;
+    store.set_trashed_at(&hubring_protocol::ItemId(board.clone()), month_ago).await?;
+    store.close().await;
+    let server = TestServer::start_in(dir.path(), access_server()).await;
+    let owner = ApiClient::signin(&server, "owner@hubs.example").await?;
+    let left = owner.get(&trash).await?;
+    let ids: Vec<&str> = left
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["item"]["id"].as_str())
+        .collect();
+    assert_eq!(ids, [fresh.as_str()], "{left:?}");
+    server.stop().await;
+    Ok(())
+}

@@ -349,6 +349,18 @@ pub struct ItemUpdate {
     pub project_id: Option<ProjectId>,
 }
 
+/// `GET /api/v1/projects/{id}/trash`: an item deleted from the project, restorable until
+/// `purge_at` (30 days after its deletion), when it goes for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrashedItem {
+    pub item: ItemView,
+    pub deleted_at: i64,
+    /// `null` if that account no longer exists.
+    pub deleted_by: Option<PersonRef>,
+    pub purge_at: i64,
+}
+
 /// An item in `GET /api/v1/projects/{id}/items`, with who changed it last.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

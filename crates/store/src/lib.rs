@@ -37,7 +37,7 @@ pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use workspace::{
     CoachingRecord, Credential, InviteRecord, ItemDoc, ItemRecord, MemberRecord, NewUser,
-    ProjectChanges, ProjectRecord, Redeemed, TokenRecord, UserRecord,
+    ProjectChanges, ProjectRecord, Redeemed, TokenRecord, TrashedRecord, UserRecord,
 };
 
 /// Errors of the store.

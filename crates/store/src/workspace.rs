@@ -87,6 +87,14 @@ pub struct ItemRecord {
     pub notes_id: Option<ItemId>,
 }
 
+/// An item in its project's trash.
+#[derive(Debug, Clone)]
+pub struct TrashedRecord {
+    pub item: ItemRecord,
+    pub deleted_at: i64,
+    pub deleted_by: Option<(UserId, String)>,
+}
+
 /// An item's document, item, project and, for a private item, its audience (the workspace
 /// indexes them in memory).
 pub type ItemDoc = (DocId, ItemId, ProjectId, Option<Vec<UserId>>);
@@ -128,13 +136,21 @@ macro_rules! user_columns {
     };
 }
 
-/// The query [`item`] reads, for `concat!`.
-macro_rules! item_select {
+/// The query [`item`] reads, for `concat!`, of items in or out of the trash.
+macro_rules! item_select_any {
     () => {
         "SELECT i.id, i.project_id, i.kind, i.title, i.doc_id, i.created_at, i.created_by, \
          c.display_name AS created_by_name, i.updated_at, i.updated_by, \
          u.display_name AS updated_by_name, i.private, i.notes_id FROM items i \
          JOIN users c ON c.id = i.created_by JOIN users u ON u.id = i.updated_by"
+    };
+}
+
+/// [`item_select_any`] of the items not in the trash: every query of live items goes through
+/// it, so an item in the trash is absent everywhere but the trash.
+macro_rules! item_select {
+    () => {
+        concat!(item_select_any!(), " AND i.deleted_at IS NULL")
     };
 }
 
@@ -970,7 +986,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT i.doc_id, i.id, i.project_id, i.private, \
              (SELECT group_concat(a.user_id, ' ') FROM item_audience a WHERE a.item_id = i.id) \
-             FROM items i",
+             FROM items i WHERE i.deleted_at IS NULL",
         )
         .fetch_all(self.pool())
         .await?;
@@ -1117,6 +1133,138 @@ impl Store {
         );
         let rows = sqlx::query(sql).bind(user.as_str()).bind(limit).fetch_all(self.pool()).await?;
         self.with_audience(rows.iter().map(item).collect::<Result<_, _>>()?).await
+    }
+
+    /// Moves an item to its project's trash; false if it is not live.
+    pub async fn trash_item(&self, id: &ItemId, by: &UserId) -> Result<bool, StoreError> {
+        let (id, by) = (id.clone(), by.clone());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n = sqlx::query(
+                    "UPDATE items SET deleted_at = ?, deleted_by = ? \
+                     WHERE id = ? AND deleted_at IS NULL",
+                )
+                .bind(now_ms())
+                .bind(by.as_str())
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            })
+        })
+        .await
+    }
+
+    /// An item in the trash, with its audience.
+    pub async fn trashed_item(&self, id: &ItemId) -> Result<Option<ItemRecord>, StoreError> {
+        let sql = concat!(item_select_any!(), " WHERE i.id = ? AND i.deleted_at IS NOT NULL");
+        let Some(row) = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?
+        else {
+            return Ok(None);
+        };
+        Ok(self.with_audience(vec![item(&row)?]).await?.pop())
+    }
+
+    /// A project's trash, newest first: each item, when and by whom it was deleted.
+    pub async fn trash(&self, project_id: &ProjectId) -> Result<Vec<TrashedRecord>, StoreError> {
+        let sql = concat!(
+            item_select_any!(),
+            " WHERE i.project_id = ? AND i.deleted_at IS NOT NULL ORDER BY i.deleted_at DESC, i.id"
+        );
+        let rows = sqlx::query(sql).bind(project_id.as_str()).fetch_all(self.pool()).await?;
+        let items = self.with_audience(rows.iter().map(item).collect::<Result<_, _>>()?).await?;
+        let meta = sqlx::query(
+            "SELECT i.id, i.deleted_at, i.deleted_by, d.display_name FROM items i \
+             LEFT JOIN users d ON d.id = i.deleted_by \
+             WHERE i.project_id = ? AND i.deleted_at IS NOT NULL",
+        )
+        .bind(project_id.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        items
+            .into_iter()
+            .map(|item| {
+                let row = meta
+                    .iter()
+                    .find(|r| r.try_get::<String, _>(0).is_ok_and(|id| id == item.id.as_str()))
+                    .ok_or_else(|| StoreError::Corrupt("a trashed item vanished".into()))?;
+                let by: Option<String> = row.try_get(2)?;
+                let name: Option<String> = row.try_get(3)?;
+                Ok(TrashedRecord {
+                    deleted_at: row.try_get(1)?,
+                    deleted_by: by.map(|id| (UserId(id), name.unwrap_or_default())),
+                    item,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes an item out of the trash; false if it is not there.
+    pub async fn restore_item(&self, id: &ItemId) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n = sqlx::query(
+                    "UPDATE items SET deleted_at = NULL, deleted_by = NULL \
+                     WHERE id = ? AND deleted_at IS NOT NULL",
+                )
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            })
+        })
+        .await
+    }
+
+    /// Purges the items of the trash deleted before `before` (in `project`, or everywhere),
+    /// and those of `only` if given; returns how many.
+    pub async fn purge_trash(
+        &self,
+        project: Option<&ProjectId>,
+        before: i64,
+        only: Option<&ItemId>,
+    ) -> Result<u64, StoreError> {
+        let (project, only) = (project.cloned(), only.cloned());
+        self.write(move |conn| {
+            Box::pin(async move {
+                let n = sqlx::query(
+                    "DELETE FROM items WHERE deleted_at IS NOT NULL AND deleted_at < ? \
+                     AND (? IS NULL OR project_id = ?) AND (? IS NULL OR id = ?)",
+                )
+                .bind(before)
+                .bind(project.as_ref().map(ProjectId::as_str))
+                .bind(project.as_ref().map(ProjectId::as_str))
+                .bind(only.as_ref().map(ItemId::as_str))
+                .bind(only.as_ref().map(ItemId::as_str))
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                Ok(n)
+            })
+        })
+        .await
+    }
+
+    /// Moves an item's trash date (tests: a 30-day-old deletion without waiting 30 days).
+    /// Nothing in the server calls it.
+    pub async fn set_trashed_at(&self, id: &ItemId, at_ms: i64) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE items SET deleted_at = ? WHERE id = ? AND deleted_at IS NOT NULL",
+                )
+                .bind(at_ms)
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Deletes an item. Its document's history stays in the log, unreachable.

@@ -26,7 +26,7 @@ pub use accounts::{Revocation, SessionCookie, Signup};
 pub use assets::{MAX_IMAGE_PIXELS, document_extension, image_size, sniff_document, sniff_image};
 pub use boards::{BoardAccess, MAX_DOTS};
 pub use people::{MAX_PER_PAGE, PeopleSearch};
-pub use projects::{DocAccess, MembershipChange};
+pub use projects::{DocAccess, MembershipChange, TRASH_KEPT_MS};
 pub use rooms::RoomAccess;
 pub use validate::FieldErrors;
 

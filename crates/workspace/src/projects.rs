@@ -8,7 +8,7 @@ use hubring_protocol::api::{
     InviteAccepted, InviteLinkCreate, InviteLinkCreated, InviteView, ItemCreate, ItemCreated,
     ItemKind, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, MyInvite, PersonRef,
     ProjectCreate, ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
-    RecentItem,
+    RecentItem, TrashedItem,
 };
 use std::collections::HashMap;
 
@@ -504,12 +504,89 @@ impl Workspace {
         }))
     }
 
-    /// Deletes an item; returns its document, whose connections the server closes.
+    /// Moves an item to its project's trash (restorable for [`TRASH_KEPT_MS`]); returns its
+    /// document, whose connections the server closes.
     pub async fn delete_item(&self, caller: &Caller, id: &ItemId) -> Result<DocId, WorkspaceError> {
         let (item, _) = self.item_for(caller, id, Action::ManageItems, "item").await?;
-        self.store.delete_item(id).await?;
+        let user = caller.signed_in()?;
+        if !self.store.trash_item(id, &user.id).await? {
+            return Err(WorkspaceError::NotFound("item"));
+        }
         self.docs.remove(&item.doc_id);
         Ok(item.doc_id)
+    }
+
+    /// A project's trash, for those who may manage its items: what each may see of it (a
+    /// private item only to its audience). Items past [`TRASH_KEPT_MS`] are purged first.
+    pub async fn trash(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+    ) -> Result<Vec<TrashedItem>, WorkspaceError> {
+        let (_, role) = self.project_for(caller, id, Action::ManageItems).await?;
+        self.store.purge_trash(Some(id), now_ms() - TRASH_KEPT_MS, None).await?;
+        Ok(self
+            .store
+            .trash(id)
+            .await?
+            .into_iter()
+            .filter(|t| item_role(role, audience_of(&t.item, caller)).is_some())
+            .map(|t| TrashedItem {
+                purge_at: t.deleted_at + TRASH_KEPT_MS,
+                deleted_at: t.deleted_at,
+                deleted_by: t.deleted_by.map(|(id, display_name)| PersonRef { id, display_name }),
+                item: item_view(t.item),
+            })
+            .collect())
+    }
+
+    /// An item in the trash the caller may act on with `action` (hidden as absent otherwise).
+    async fn trashed_for(
+        &self,
+        caller: &Caller,
+        id: &ItemId,
+        action: Action,
+    ) -> Result<ItemRecord, WorkspaceError> {
+        let item = self.store.trashed_item(id).await?.ok_or(WorkspaceError::NotFound("item"))?;
+        let (_, role) = self
+            .project_for(caller, &item.project_id, Action::ListItems)
+            .await
+            .map_err(hide_as("item"))?;
+        let role =
+            item_role(role, audience_of(&item, caller)).ok_or(WorkspaceError::NotFound("item"))?;
+        require(caller, role, action)?;
+        Ok(item)
+    }
+
+    /// Takes an item out of the trash, as it was.
+    pub async fn restore_item(&self, caller: &Caller, id: &ItemId) -> Result<(), WorkspaceError> {
+        let item = self.trashed_for(caller, id, Action::ManageItems).await?;
+        if !self.store.restore_item(id).await? {
+            return Err(WorkspaceError::NotFound("item"));
+        }
+        let audience = item.audience.map(|people| people.into_iter().map(|(id, _)| id).collect());
+        self.docs.insert(item.doc_id, item.id, item.project_id, audience);
+        Ok(())
+    }
+
+    /// Purges one item of the trash for good: the project's owner only.
+    pub async fn purge_item(&self, caller: &Caller, id: &ItemId) -> Result<(), WorkspaceError> {
+        let item = self.trashed_for(caller, id, Action::ManageItems).await?;
+        self.project_for(caller, &item.project_id, Action::DeleteProject).await?;
+        self.store.purge_trash(None, i64::MAX, Some(id)).await?;
+        Ok(())
+    }
+
+    /// Purges what has been in any trash longer than [`TRASH_KEPT_MS`]; returns how much.
+    pub async fn purge_expired_trash(&self) -> Result<u64, WorkspaceError> {
+        Ok(self.store.purge_trash(None, now_ms() - TRASH_KEPT_MS, None).await?)
+    }
+
+    /// Empties a project's trash for good: its owner only.
+    pub async fn empty_trash(&self, caller: &Caller, id: &ProjectId) -> Result<(), WorkspaceError> {
+        self.project_for(caller, id, Action::DeleteProject).await?;
+        self.store.purge_trash(Some(id), i64::MAX, None).await?;
+        Ok(())
     }
 
     /// Creates an invitation link to a project.
@@ -713,6 +790,9 @@ fn sees(item: &ItemRecord, caller: &Caller) -> bool {
 }
 
 /// Who may see `item`, as far as `caller` is concerned.
+/// How long a deleted item stays in its project's trash: 30 days.
+pub const TRASH_KEPT_MS: i64 = 30 * 24 * 3_600_000;
+
 fn audience_of(item: &ItemRecord, caller: &Caller) -> ItemAudience {
     match &item.audience {
         None => ItemAudience::Project,

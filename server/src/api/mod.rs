@@ -23,7 +23,7 @@ use hubring_protocol::api::{
 use hubring_protocol::api::{
     HubCreated, HubJoined, HubSummary, HubView, InviteAccepted, InviteLinkCreated, InviteView,
     ItemCreated, ItemView, MemberAdded, MyInvite, PeoplePage, PersonView, Profile, ProjectCreated,
-    ProjectSummary, ProjectView, RecentItem, SessionView, TokenCreated, TokenView,
+    ProjectSummary, ProjectView, RecentItem, SessionView, TokenCreated, TokenView, TrashedItem,
 };
 use hubring_protocol::{ErrorBody, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use hubring_store::UserRecord;
@@ -110,6 +110,9 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(create_coaching))
         .routes(routes!(item, update_item, delete_item))
         .routes(routes!(recent))
+        .routes(routes!(trash, empty_trash))
+        .routes(routes!(restore_item))
+        .routes(routes!(purge_item))
         .routes(routes!(my_hubs))
         .routes(routes!(assets::upload))
         .routes(routes!(assets::download))
@@ -470,14 +473,53 @@ async fn update_item(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/items/{id}", tag = "items", summary = "Delete an item; its connections close", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+#[utoipa::path(delete, path = "/items/{id}", tag = "items", summary = "Move an item to its project's trash (restorable for 30 days); its connections close", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn delete_item(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let doc = app.workspace.delete_item(&caller, &ItemId(id)).await?;
-    app.live.close_all_on(std::slice::from_ref(&doc), "the item was deleted");
+    app.live.close_all_on(std::slice::from_ref(&doc), "the item was moved to the trash");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/projects/{id}/trash", tag = "items", summary = "The project's trash: deleted items, restorable for 30 days", params(("id" = String, Path)), responses((status = 200, body = Vec<TrashedItem>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn trash(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(Json(app.workspace.trash(&caller, &ProjectId(id)).await?).into_response())
+}
+
+#[utoipa::path(delete, path = "/projects/{id}/trash", tag = "items", summary = "Empty the project's trash for good (the owner)", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn empty_trash(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.workspace.empty_trash(&caller, &ProjectId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/items/{id}/restore", tag = "items", summary = "Take an item out of the trash, as it was", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn restore_item(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.workspace.restore_item(&caller, &ItemId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/items/{id}/trash", tag = "items", summary = "Purge an item of the trash for good (the owner)", params(("id" = String, Path)), responses((status = 204), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+async fn purge_item(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.workspace.purge_item(&caller, &ItemId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

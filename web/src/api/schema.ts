@@ -359,12 +359,46 @@ export interface paths {
         get: operations["item"];
         put?: never;
         post?: never;
-        /** Delete an item; its connections close */
+        /** Move an item to its project's trash (restorable for 30 days); its connections close */
         delete: operations["delete_item"];
         options?: never;
         head?: never;
         /** Rename an item or move it to another project */
         patch: operations["update_item"];
+        trace?: never;
+    };
+    "/items/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Take an item out of the trash, as it was */
+        post: operations["restore_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Purge an item of the trash for good (the owner) */
+        delete: operations["purge_item"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/me": {
@@ -675,6 +709,24 @@ export interface paths {
         /** Hand the project to another member (owner) */
         post: operations["transfer_ownership"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{id}/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's trash: deleted items, restorable for 30 days */
+        get: operations["trash"];
+        put?: never;
+        post?: never;
+        /** Empty the project's trash for good (the owner) */
+        delete: operations["empty_trash"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1574,6 +1626,18 @@ export interface components {
             source: components["schemas"]["Source"];
             track_id: string;
         };
+        /**
+         * @description `GET /api/v1/projects/{id}/trash`: an item deleted from the project, restorable until
+         *     `purge_at` (30 days after its deletion), when it goes for good.
+         */
+        TrashedItem: {
+            /** Format: int64 */
+            deleted_at: number;
+            deleted_by?: null | components["schemas"]["PersonRef"];
+            item: components["schemas"]["ItemView"];
+            /** Format: int64 */
+            purge_at: number;
+        };
         /** @description A person's account. */
         UserId: string;
         /**
@@ -2469,6 +2533,62 @@ export interface operations {
             };
         };
     };
+    restore_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    purge_item: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     me: {
         parameters: {
             query?: never;
@@ -3218,6 +3338,64 @@ export interface operations {
                 "application/json": components["schemas"]["OwnershipTransfer"];
             };
         };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashedItem"][];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    empty_trash: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             204: {
                 headers: {

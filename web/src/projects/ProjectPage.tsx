@@ -59,12 +59,99 @@ export function ProjectPage() {
       </header>
       <div className="columns">
         <Items project={p} canManage={can.manageItems} />
+        {can.manageItems && <Trash projectId={p.id} isOwner={p.my_role === "owner"} />}
         <Members project={p} canManage={can.manageMembers} />
         {can.invite && <Invites projectId={p.id} />}
         <PartnerHubs project={p} canEdit={can.editProject} />
         {can.editProject && <ProjectSettings project={p} />}
       </div>
     </div>
+  );
+}
+
+/** The project's trash: deleted items, restorable for 30 days; the owner may purge sooner. */
+function Trash({ projectId, isOwner }: { projectId: string; isOwner: boolean }) {
+  const { t } = useTranslation();
+  const client = useQueryClient();
+  const message = useErrorMessage();
+  const trash = useQuery({
+    queryKey: ["trash", projectId],
+    queryFn: () => call(api.GET("/projects/{id}/trash", { params: { path: { id: projectId } } })),
+  });
+  const refresh = async () => {
+    await client.invalidateQueries({ queryKey: ["trash", projectId] });
+    await client.invalidateQueries({ queryKey: ["items", projectId] });
+  };
+  const restore = useMutation({
+    mutationFn: (id: string) => call(api.POST("/items/{id}/restore", { params: { path: { id } } })),
+    onSuccess: refresh,
+  });
+  const purge = useMutation({
+    mutationFn: (id: string) => call(api.DELETE("/items/{id}/trash", { params: { path: { id } } })),
+    onSuccess: refresh,
+  });
+  const empty = useMutation({
+    mutationFn: () =>
+      call(api.DELETE("/projects/{id}/trash", { params: { path: { id: projectId } } })),
+    onSuccess: refresh,
+  });
+  const items = trash.data ?? [];
+  if (items.length === 0) return null;
+  const error = restore.error ?? purge.error ?? empty.error;
+  return (
+    <section aria-labelledby="trash-title" className="panel trash">
+      <details>
+        <summary>
+          <h2 id="trash-title">{t("trash.title", { count: items.length })}</h2>
+        </summary>
+        <p className="meta">{t("trash.kept")}</p>
+        <Flash message={error ? message(error) : null} tone="error" />
+        <ul className="members">
+          {items.map((entry) => (
+            <li key={entry.item.id}>
+              <span>{entry.item.title}</span>
+              <span className="meta">
+                {t(`kind.${entry.item.kind}`)} ·{" "}
+                {t("trash.deleted", {
+                  who: entry.deleted_by?.display_name ?? "?",
+                  when: timeAgo(entry.deleted_at),
+                })}
+              </span>
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => restore.mutate(entry.item.id)}
+              >
+                {t("trash.restore")}
+              </button>
+              {isOwner && (
+                <button
+                  type="button"
+                  className="link-button danger"
+                  onClick={() => {
+                    if (window.confirm(t("trash.confirmPurge", { title: entry.item.title })))
+                      purge.mutate(entry.item.id);
+                  }}
+                >
+                  {t("trash.purge")}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+        {isOwner && (
+          <button
+            type="button"
+            className="danger"
+            onClick={() => {
+              if (window.confirm(t("trash.confirmEmpty"))) empty.mutate();
+            }}
+          >
+            {t("trash.empty")}
+          </button>
+        )}
+      </details>
+    </section>
   );
 }
 
@@ -111,7 +198,10 @@ function Items({ project, canManage }: { project: Schemas["ProjectView"]; canMan
   });
   const remove = useMutation({
     mutationFn: (id: string) => call(api.DELETE("/items/{id}", { params: { path: { id } } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["items", projectId] }),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: ["items", projectId] });
+      await client.invalidateQueries({ queryKey: ["trash", projectId] });
+    },
   });
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
