@@ -41,6 +41,21 @@ async function checkA11y(page, name) {
   if (found.length) fail(`axe: serious or critical violations on ${name}: ${JSON.stringify(found, null, 2)}`);
 }
 
+/** Drops a file onto the editor's first block, as a person dragging it from their desktop
+ * would: `text` as its content, or `zeros` bytes of zeros. */
+async function dropFile(page, { name, type, text, zeros }) {
+  await page.evaluate(([name, type, text, zeros]) => {
+    const file = new File([text ?? new Uint8Array(zeros)], name, { type });
+    const target = document.querySelector(".bn-editor .bn-block-content");
+    const data = new DataTransfer();
+    data.items.add(file);
+    const rect = target.getBoundingClientRect();
+    const at = { clientX: rect.left + 5, clientY: rect.top + rect.height / 2, bubbles: true, cancelable: true };
+    target.dispatchEvent(new DragEvent("dragover", { ...at, dataTransfer: data }));
+    target.dispatchEvent(new DragEvent("drop", { ...at, dataTransfer: data }));
+  }, [name, type, text, zeros ?? 0]);
+}
+
 async function until(test, timeout, what) {
   const end = Date.now() + timeout;
   while (!test()) {
@@ -281,16 +296,7 @@ try {
   await waitForStatus(pageC, "connection", "connected");
   const textBefore = await editorText(pageA);
   const imagesBefore = await pageA.locator('[data-content-type="image"]').count();
-  await pageA.evaluate(() => {
-    const target = document.querySelector(".bn-editor .bn-block-content");
-    const big = new File([new Uint8Array(50 * 1024 * 1024)], "poster.png", { type: "image/png" });
-    const data = new DataTransfer();
-    data.items.add(big);
-    const rect = target.getBoundingClientRect();
-    const at = { clientX: rect.left + 5, clientY: rect.top + rect.height / 2, bubbles: true, cancelable: true };
-    target.dispatchEvent(new DragEvent("dragover", { ...at, dataTransfer: data }));
-    target.dispatchEvent(new DragEvent("drop", { ...at, dataTransfer: data }));
-  });
+  await dropFile(pageA, { name: "poster.png", type: "image/png", zeros: 50 * 1024 * 1024 });
   await pageA.getByTestId("upload-problem").getByText("The file is larger than 10 MB.").waitFor({ timeout: 10_000 });
   for (const page of [pageA, pageC]) {
     await page
@@ -306,17 +312,10 @@ try {
   }
 
   step("a PDF annex dropped in uploads, and downloads under its name; the slash menu offers File, not Video or Audio");
-  await pageA.evaluate(() => {
-    const target = document.querySelector(".bn-editor .bn-block-content");
-    const pdf = new File(["%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"], "Budget annex 2027.pdf", {
-      type: "application/pdf",
-    });
-    const data = new DataTransfer();
-    data.items.add(pdf);
-    const rect = target.getBoundingClientRect();
-    const at = { clientX: rect.left + 5, clientY: rect.top + rect.height / 2, bubbles: true, cancelable: true };
-    target.dispatchEvent(new DragEvent("dragover", { ...at, dataTransfer: data }));
-    target.dispatchEvent(new DragEvent("drop", { ...at, dataTransfer: data }));
+  await dropFile(pageA, {
+    name: "Budget annex 2027.pdf",
+    type: "application/pdf",
+    text: "%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n",
   });
   const annex = pageC.locator('[data-content-type="file"][data-url*="name="]');
   await annex.waitFor({ timeout: 10_000 });
