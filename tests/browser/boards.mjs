@@ -291,6 +291,29 @@ try {
   }
   step("a template lands in free space, beside the notes already there");
 
+  // A frame placed at the very top keeps its title in view; the selection bar sits beside the
+  // selection, never on it, and not on the top of the canvas where that title is.
+  const framesBefore = await shapeIds(pageB, "frame");
+  await pageB.locator('[data-tool="frame"]').click();
+  const [tx, ty] = await canvasPoint(pageB, 0.5, 0.02);
+  await pageB.mouse.click(tx, ty);
+  await pageB.waitForFunction(
+    (ids) => [...document.querySelectorAll('[data-type="frame"]')].some((e) => !ids.includes(e.getAttribute("data-shape-id"))),
+    framesBefore,
+    { timeout: 5_000 },
+  );
+  const topFrame = (await shapeIds(pageB, "frame")).find((id) => !framesBefore.includes(id));
+  const canvasBox = await pageB.getByTestId("board-canvas").boundingBox();
+  const title = await pageB.locator(`[data-shape-id="${topFrame}"] .frame-title`).boundingBox();
+  if (!title || title.y < canvasBox.y) fail(`the new frame's title is cut off: ${JSON.stringify({ title, canvasBox })}`);
+  const bar = await pageB.getByRole("toolbar", { name: "Selected shapes" }).boundingBox();
+  const body = await pageB.locator(`[data-shape-id="${topFrame}"] .frame-body`).boundingBox();
+  const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+  if (!bar || overlap(bar, title) || overlap(bar, body)) {
+    fail(`the selection bar covers the selection: ${JSON.stringify({ bar, title, body })}`);
+  }
+  step("a frame placed at the top keeps its title in view, and the selection bar sits beside it");
+
   await pageB.goto(path);
   await pageB.waitForSelector(`[data-shape-id="${sticky}"]`);
   measured.pan_baseline = await panFrames(pageB, "fit");

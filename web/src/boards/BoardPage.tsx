@@ -5,6 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   type ChangeEvent,
+  type CSSProperties,
   useCallback,
   useEffect,
   useMemo,
@@ -277,6 +278,21 @@ function BoardSession({
     const s = board.shapes.get(id);
     return s ? [s] : [];
   });
+  /** Where the selection bar goes, in the canvas's pixels. */
+  const besideSelection = (): CSSProperties => {
+    const boxes = selected.map((s) => board.absBox(s));
+    const x0 = Math.min(...boxes.map((b) => b[0]));
+    const y0 = Math.min(...boxes.map((b) => b[1]));
+    const y1 = Math.max(...boxes.map((b) => b[1] + b[3]));
+    const [cw, ch] = canvasSize.current;
+    const BAR = 48;
+    // Room for a frame's title above the box, then the bar above that.
+    const above = (y0 - view.y) * view.zoom - 32 - BAR;
+    const below = (y1 - view.y) * view.zoom + 12;
+    const top = above >= 8 ? above : Math.max(8, Math.min(below, ch - BAR - 8));
+    const left = Math.max(8, Math.min((x0 - view.x) * view.zoom, cw - 440));
+    return { top, left };
+  };
 
   return (
     <div className="board-layout">
@@ -422,9 +438,16 @@ function BoardSession({
         </a>
       </div>
       <div className="board-main">
-        {/* Floats over the canvas, so selecting never moves the canvas under the pointer. */}
+        {/* Floats over the canvas beside the selection (above it, or below when it is at the
+            top), so selecting never moves the canvas under the pointer and the bar never sits on
+            the top of the canvas, where frame titles and new notes go. */}
         {editable && selected.length > 0 && (
-          <div className="board-bar selection-bar" role="toolbar" aria-label={t("board.selection")}>
+          <div
+            className="board-bar selection-bar"
+            role="toolbar"
+            aria-label={t("board.selection")}
+            style={besideSelection()}
+          >
             {STICKY_COLORS.map((c) => (
               <button
                 key={c}

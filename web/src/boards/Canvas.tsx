@@ -374,10 +374,14 @@ export function Canvas(props: CanvasProps) {
     }
     const kind = tool as ShapeKind;
     const wh = DEFAULT_SIZE[kind] ?? [160, 120];
+    // Centred where clicked, but whole in view: a frame keeps room above it for its title
+    // (placed near the top edge, its title was cut off).
+    const margin = 8 / view.zoom;
+    const above = kind === "frame" ? 32 / view.zoom : margin;
     const shape: NewShape = {
       id: newId(),
       type: kind,
-      xy: [p[0] - wh[0] / 2, p[1] - wh[1] / 2],
+      xy: [Math.max(view.x + margin, p[0] - wh[0] / 2), Math.max(view.y + above, p[1] - wh[1] / 2)],
       wh,
       text: "",
     };
