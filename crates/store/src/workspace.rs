@@ -136,13 +136,26 @@ macro_rules! user_columns {
     };
 }
 
+/// The columns [`item`] reads, for `concat!`.
+macro_rules! item_columns {
+    () => {
+        "i.id, i.project_id, i.kind, i.title, i.doc_id, i.created_at, i.created_by, \
+         c.display_name AS created_by_name, i.updated_at, i.updated_by, \
+         u.display_name AS updated_by_name, i.private, i.notes_id"
+    };
+}
+
+/// Where [`item_columns`] come from, for `concat!`.
+macro_rules! item_from {
+    () => {
+        "FROM items i JOIN users c ON c.id = i.created_by JOIN users u ON u.id = i.updated_by"
+    };
+}
+
 /// The query [`item`] reads, for `concat!`, of items in or out of the trash.
 macro_rules! item_select_any {
     () => {
-        "SELECT i.id, i.project_id, i.kind, i.title, i.doc_id, i.created_at, i.created_by, \
-         c.display_name AS created_by_name, i.updated_at, i.updated_by, \
-         u.display_name AS updated_by_name, i.private, i.notes_id FROM items i \
-         JOIN users c ON c.id = i.created_by JOIN users u ON u.id = i.updated_by"
+        concat!("SELECT ", item_columns!(), " ", item_from!())
     };
 }
 
@@ -1169,30 +1182,23 @@ impl Store {
     /// A project's trash, newest first: each item, when and by whom it was deleted.
     pub async fn trash(&self, project_id: &ProjectId) -> Result<Vec<TrashedRecord>, StoreError> {
         let sql = concat!(
-            item_select_any!(),
-            " WHERE i.project_id = ? AND i.deleted_at IS NOT NULL ORDER BY i.deleted_at DESC, i.id"
+            "SELECT ",
+            item_columns!(),
+            ", i.deleted_at, i.deleted_by, d.display_name AS deleted_by_name ",
+            item_from!(),
+            " LEFT JOIN users d ON d.id = i.deleted_by \
+             WHERE i.project_id = ? AND i.deleted_at IS NOT NULL ORDER BY i.deleted_at DESC, i.id"
         );
         let rows = sqlx::query(sql).bind(project_id.as_str()).fetch_all(self.pool()).await?;
         let items = self.with_audience(rows.iter().map(item).collect::<Result<_, _>>()?).await?;
-        let meta = sqlx::query(
-            "SELECT i.id, i.deleted_at, i.deleted_by, d.display_name FROM items i \
-             LEFT JOIN users d ON d.id = i.deleted_by \
-             WHERE i.project_id = ? AND i.deleted_at IS NOT NULL",
-        )
-        .bind(project_id.as_str())
-        .fetch_all(self.pool())
-        .await?;
         items
             .into_iter()
-            .map(|item| {
-                let row = meta
-                    .iter()
-                    .find(|r| r.try_get::<String, _>(0).is_ok_and(|id| id == item.id.as_str()))
-                    .ok_or_else(|| StoreError::Corrupt("a trashed item vanished".into()))?;
-                let by: Option<String> = row.try_get(2)?;
-                let name: Option<String> = row.try_get(3)?;
+            .zip(&rows)
+            .map(|(item, row)| {
+                let by: Option<String> = row.try_get("deleted_by")?;
+                let name: Option<String> = row.try_get("deleted_by_name")?;
                 Ok(TrashedRecord {
-                    deleted_at: row.try_get(1)?,
+                    deleted_at: row.try_get("deleted_at")?,
                     deleted_by: by.map(|id| (UserId(id), name.unwrap_or_default())),
                     item,
                 })

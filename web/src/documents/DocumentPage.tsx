@@ -169,14 +169,13 @@ function SessionView({
         <BlockNoteView editor={editor} editable={editable} theme="light" slashMenu={false}>
           <SuggestionMenuController
             triggerCharacter="/"
-            getItems={async (query) =>
-              filterSuggestionItems(
-                getDefaultReactSlashMenuItems(editor).filter(
-                  (item) => !unsupported(EDITOR_STRINGS[currentLanguage()]).has(item.title),
-                ),
+            getItems={async (query) => {
+              const hidden = unsupported(EDITOR_STRINGS[currentLanguage()]);
+              return filterSuggestionItems(
+                getDefaultReactSlashMenuItems(editor).filter((item) => !hidden.has(item.title)),
                 query,
-              )
-            }
+              );
+            }}
           />
         </BlockNoteView>
       </section>
