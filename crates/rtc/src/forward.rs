@@ -18,7 +18,7 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::TrackRemote;
 
 use crate::layers::{LossEstimate, RateMeter, fit_layer, wanted_layer};
-use crate::media::{VideoCodec, starts_keyframe};
+use crate::media::{VideoCodec, starts_keyframe, vp8_picture, vp8_renumber};
 
 /// Most simulcast layers a track has.
 pub(crate) const MAX_LAYERS: usize = 3;
@@ -33,6 +33,9 @@ const REEVALUATE: Duration = Duration::from_millis(500);
 /// RTP ticks between the last frame of the old layer and the first of the new (one frame at
 /// 30 fps on a 90 kHz clock).
 const SWITCH_TS_GAP: u32 = 3000;
+/// Packets after a switch beyond which no packet from before it can still arrive (retransmits
+/// come within a second; this is seconds of video at any layer).
+const SWITCH_SETTLED: u16 = 1000;
 
 /// What a subscriber's connection shares across its down tracks: the bandwidth estimate and
 /// how many videos it shows, to split the estimate between them.
@@ -152,12 +155,20 @@ struct DownState {
     current: Option<u8>,
     evaluated: Option<Instant>,
     /// Input sequence number of the packet that started `current`: older packets of that layer
-    /// (reordered) belong before the switch and are dropped.
-    switched_at_seq: u16,
+    /// (reordered) belong before the switch and are dropped. Forgotten once the stream is
+    /// [`SWITCH_SETTLED`] packets past it, since sequence numbers wrap: a comparison kept for
+    /// good would call every packet "older" for half of each 65,536-packet cycle.
+    switched_at_seq: Option<u16>,
     seq_offset: u16,
     ts_offset: u32,
     last_seq: u16,
     last_ts: u32,
+    /// VP8 picture numbering: what is added to each forwarded PictureID and TL0PICIDX, and the
+    /// last ones sent (see [`crate::media::Vp8Picture`] for why).
+    picture_delta: u16,
+    tl0_delta: u8,
+    last_picture: Option<u16>,
+    last_tl0: Option<u8>,
     sent_any: bool,
     /// The subscriber's decoder asked for a keyframe (PLI/FIR).
     keyframe_asked: bool,
@@ -267,9 +278,21 @@ impl DownTrack {
                             .last_ts
                             .wrapping_add(SWITCH_TS_GAP)
                             .wrapping_sub(packet.header.timestamp);
+                        if codec == VideoCodec::Vp8 {
+                            let picture = vp8_picture(&packet.payload);
+                            let id = picture.and_then(|p| p.id).map(|(id, _)| id);
+                            if let (Some(last), Some(id)) = (st.last_picture, id) {
+                                st.picture_delta = last.wrapping_add(1).wrapping_sub(id);
+                            }
+                            if let (Some(last), Some(tl0)) =
+                                (st.last_tl0, picture.and_then(|p| p.tl0))
+                            {
+                                st.tl0_delta = last.wrapping_add(1).wrapping_sub(tl0);
+                            }
+                        }
                     }
                     st.current = Some(target);
-                    st.switched_at_seq = packet.header.sequence_number;
+                    st.switched_at_seq = Some(packet.header.sequence_number);
                 } else {
                     want_key = Some(target);
                 }
@@ -278,8 +301,14 @@ impl DownTrack {
                 return (None, want_key);
             }
             // A reordered packet from before the switch.
-            if packet.header.sequence_number.wrapping_sub(st.switched_at_seq) > 0x8000 {
-                return (None, want_key);
+            if let Some(at) = st.switched_at_seq {
+                let since = packet.header.sequence_number.wrapping_sub(at);
+                if since > 0x8000 {
+                    return (None, want_key);
+                }
+                if since >= SWITCH_SETTLED {
+                    st.switched_at_seq = None;
+                }
             }
         }
         let mut out = packet.clone();
@@ -293,6 +322,17 @@ impl DownTrack {
         out.header.extensions.clear();
         out.header.extensions_padding = 0;
         let newer = !st.sent_any || out.header.sequence_number.wrapping_sub(st.last_seq) < 0x8000;
+        if codec == Some(VideoCodec::Vp8) {
+            if st.picture_delta != 0 || st.tl0_delta != 0 {
+                let mut payload = bytes::BytesMut::from(&packet.payload[..]);
+                vp8_renumber(&mut payload, st.picture_delta, st.tl0_delta);
+                out.payload = payload.freeze();
+            }
+            if newer && let Some(picture) = vp8_picture(&out.payload) {
+                st.last_picture = picture.id.map(|(id, _)| id).or(st.last_picture);
+                st.last_tl0 = picture.tl0.or(st.last_tl0);
+            }
+        }
         if newer {
             st.last_seq = out.header.sequence_number;
             st.last_ts = out.header.timestamp;
@@ -560,6 +600,76 @@ mod tests {
         assert!(
             d.decide(&packet(12, 9002, 783_000, false), 2, codec, &l, t1 + REEVALUATE).0.is_none()
         );
+    }
+
+    /// A VP8 packet starting a frame, with a 15-bit PictureID and a TL0PICIDX, as Chromium sends.
+    fn vp8(ssrc: u32, seq: u16, ts: u32, key: bool, picture: u16, tl0: u8) -> rtp::Packet {
+        let mut p = packet(ssrc, seq, ts, key);
+        let [hi, lo] = picture.to_be_bytes();
+        p.payload = bytes::Bytes::from(vec![
+            0x90,
+            0xe0,
+            0x80 | hi,
+            lo,
+            tl0,
+            0x00,
+            if key { 0x00 } else { 0x01 },
+        ]);
+        p
+    }
+
+    #[test]
+    fn a_layer_switch_continues_the_vp8_picture_numbering() {
+        let t0 = Instant::now();
+        let l = layers(t0);
+        let d = down();
+        let codec = Some(VideoCodec::Vp8);
+        let picture = |out: Option<rtp::Packet>| {
+            let out = out.expect("forwarded");
+            let p = vp8_picture(&out.payload).expect("a descriptor");
+            (p.id.expect("a picture id").0, p.tl0.expect("a tl0picidx"))
+        };
+        // The middle layer numbers its pictures from 20000: forwarded as they are.
+        assert_eq!(
+            picture(d.decide(&vp8(11, 500, 9000, true, 20000, 7), 1, codec, &l, t0).0),
+            (20000, 7)
+        );
+        assert_eq!(
+            picture(d.decide(&vp8(11, 501, 12000, false, 20001, 8), 1, codec, &l, t0).0),
+            (20001, 8)
+        );
+        // The full layer numbers from 300, far behind: after the switch the subscriber sees the
+        // numbering go on from the last picture it had.
+        d.set_view(720);
+        let t1 = t0 + REEVALUATE;
+        let _ = d.decide(&vp8(11, 502, 15000, false, 20002, 9), 1, codec, &l, t1);
+        assert_eq!(
+            picture(d.decide(&vp8(12, 40, 500_000, true, 300, 250), 2, codec, &l, t1).0),
+            (20003, 10)
+        );
+        assert_eq!(
+            picture(d.decide(&vp8(12, 41, 503_000, false, 301, 251), 2, codec, &l, t1).0),
+            (20004, 11)
+        );
+        // Numbering wraps where the field does: 15 bits for the id, 8 for the tl0 index.
+        let mut out = None;
+        for (i, seq) in (42..).take(40_000).enumerate() {
+            let i = i as u16;
+            let raw = vp8(
+                12,
+                seq,
+                506_000,
+                false,
+                302u16.wrapping_add(i) & 0x7fff,
+                252u8.wrapping_add(i as u8),
+            );
+            out = d.decide(&raw, 2, codec, &l, t1).0;
+        }
+        let (id, tl0) = picture(out);
+        assert_eq!(id, (20005 + 39_999) % 0x8000);
+        assert_eq!(tl0, (12u32 + 39_999) as u8);
+        // The other layer's packets are not forwarded and do not disturb the numbering.
+        assert!(d.decide(&vp8(11, 503, 18000, false, 20003, 10), 1, codec, &l, t1).0.is_none());
     }
 
     #[test]

@@ -57,6 +57,77 @@ fn vp8_starts_keyframe(payload: &[u8]) -> bool {
     payload.get(at).is_some_and(|&header| header & 0x01 == 0)
 }
 
+/// The picture numbering in a VP8 payload descriptor (RFC 7741 §4.2): the PictureID (7 or 15
+/// bits) and the TL0PICIDX. Each simulcast layer numbers its pictures from its own random start,
+/// and a receiver's frame reference finder reads these numbers to link frames: forwarded as they
+/// are across a layer switch, a jump backwards makes every later frame look old, and the
+/// subscriber decodes almost nothing while packets keep arriving. So a down track renumbers them
+/// (as it does sequence numbers and timestamps) to continue from what it sent before the switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Vp8Picture {
+    /// The PictureID and whether it is the 15-bit form.
+    pub(crate) id: Option<(u16, bool)>,
+    pub(crate) tl0: Option<u8>,
+}
+
+/// Byte offsets of the PictureID and TL0PICIDX fields; `None` for a truncated descriptor.
+fn vp8_fields(payload: &[u8]) -> Option<(Option<(usize, bool)>, Option<usize>)> {
+    let first = *payload.first()?;
+    if first & 0x80 == 0 {
+        return Some((None, None));
+    }
+    let x = *payload.get(1)?;
+    let mut at = 2;
+    let mut id = None;
+    if x & 0x80 != 0 {
+        let wide = payload.get(at)? & 0x80 != 0;
+        if wide {
+            payload.get(at + 1)?;
+        }
+        id = Some((at, wide));
+        at += if wide { 2 } else { 1 };
+    }
+    let tl0 = if x & 0x40 != 0 {
+        payload.get(at)?;
+        Some(at)
+    } else {
+        None
+    };
+    Some((id, tl0))
+}
+
+/// Reads the picture numbering of a VP8 payload; `None` for a truncated descriptor.
+pub(crate) fn vp8_picture(payload: &[u8]) -> Option<Vp8Picture> {
+    let (id, tl0) = vp8_fields(payload)?;
+    let id = id.map(|(at, wide)| {
+        if wide {
+            (u16::from_be_bytes([payload[at] & 0x7f, payload[at + 1]]), true)
+        } else {
+            (u16::from(payload[at] & 0x7f), false)
+        }
+    });
+    Some(Vp8Picture { id, tl0: tl0.map(|at| payload[at]) })
+}
+
+/// Adds `id_delta` to the PictureID (modulo its width) and `tl0_delta` to the TL0PICIDX of a VP8
+/// payload, in place. A truncated descriptor is left as it is.
+pub(crate) fn vp8_renumber(payload: &mut [u8], id_delta: u16, tl0_delta: u8) {
+    let Some((id, tl0)) = vp8_fields(payload) else { return };
+    if let Some((at, wide)) = id {
+        if wide {
+            let old = u16::from_be_bytes([payload[at] & 0x7f, payload[at + 1]]);
+            let [hi, lo] = (old.wrapping_add(id_delta) & 0x7fff).to_be_bytes();
+            payload[at] = 0x80 | hi;
+            payload[at + 1] = lo;
+        } else {
+            payload[at] = (payload[at].wrapping_add(id_delta as u8)) & 0x7f;
+        }
+    }
+    if let Some(at) = tl0 {
+        payload[at] = payload[at].wrapping_add(tl0_delta);
+    }
+}
+
 /// RFC 6184: an IDR slice (5) or a parameter set (7) directly, in a STAP-A (24) or at the start
 /// of an FU-A (28).
 fn h264_has_keyframe(payload: &[u8]) -> bool {
@@ -103,6 +174,31 @@ mod tests {
         // Truncated packets are not keyframes, and do not panic.
         assert!(!starts_keyframe(VideoCodec::Vp8, &[0x90, 0x80]));
         assert!(!starts_keyframe(VideoCodec::Vp8, &[]));
+    }
+
+    #[test]
+    fn vp8_picture_numbers_are_read_and_renumbered_in_place() {
+        // X; I (15-bit picture id 0x0123), L (TL0PICIDX 5), T/K.
+        let mut p = [0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x10];
+        assert_eq!(vp8_picture(&p), Some(Vp8Picture { id: Some((0x0123, true)), tl0: Some(5) }));
+        vp8_renumber(&mut p, 0x7fff, 255);
+        assert_eq!(vp8_picture(&p), Some(Vp8Picture { id: Some((0x0122, true)), tl0: Some(4) }));
+        assert_eq!(&p[5..], &[0x40, 0x10], "the rest is untouched");
+        // The 15-bit id wraps within 15 bits.
+        let mut p = [0x90, 0x80, 0xff, 0xff, 0x10];
+        vp8_renumber(&mut p, 2, 0);
+        assert_eq!(vp8_picture(&p), Some(Vp8Picture { id: Some((1, true)), tl0: None }));
+        // A 7-bit id wraps within 7 bits.
+        let mut p = [0x90, 0x80, 0x7f, 0x10];
+        vp8_renumber(&mut p, 3, 0);
+        assert_eq!(vp8_picture(&p), Some(Vp8Picture { id: Some((2, false)), tl0: None }));
+        // No extension: nothing to renumber.
+        assert_eq!(vp8_picture(&[0x10, 0x00]), Some(Vp8Picture { id: None, tl0: None }));
+        // Truncated: not read, not touched.
+        let mut p = [0x90, 0xc0, 0x81];
+        assert_eq!(vp8_picture(&p), None);
+        vp8_renumber(&mut p, 1, 1);
+        assert_eq!(p, [0x90, 0xc0, 0x81]);
     }
 
     #[test]
