@@ -137,6 +137,43 @@ try {
   measured["frames decoded in 3 s (Ana, Ben)"] = [fa1 - fa0, fb1 - fb0];
   await pageA.screenshot({ path: join(shots, "room-two-tiles.png"), fullPage: true });
 
+  current = "Ana's window shrinks and grows: Ben's video switches layers both ways and keeps its frame rate";
+  step(current);
+  {
+    // Each simulcast layer numbers its pictures from its own start: a switch that forwards
+    // those numbers unchanged goes backwards one way or the other, after which the receiver
+    // takes every frame for an old one. Two round trips cover both directions twice.
+    const large = pageA.viewportSize();
+    const height = () =>
+      pageA.evaluate(async () => {
+        const pc = window.__hubringRoom?.peerConnection();
+        for (const s of (await pc.getStats()).values()) {
+          if (s.type === "inbound-rtp" && s.kind === "video" && s.frameHeight) return s.frameHeight;
+        }
+        return 0;
+      });
+    const layerThen = async (want, label) => {
+      const deadline = Date.now() + 10_000;
+      let seen = await height();
+      while (!want(seen)) {
+        if (Date.now() > deadline) fail(`${label}: Ana still decodes ${seen}p`);
+        await new Promise((r) => setTimeout(r, 200));
+        seen = await height();
+      }
+      // Past the switch: the frame rate is back at once.
+      const [f0, f1] = await rises(pageA, "inbound", "video", "framesDecoded", 45, 3_000);
+      return [seen, f1 - f0];
+    };
+    const switches = [];
+    for (let round = 0; round < 2; round += 1) {
+      await pageA.setViewportSize({ width: 480, height: 360 });
+      switches.push(await layerThen((h) => h > 0 && h <= 90, "a small tile gets the small layer"));
+      await pageA.setViewportSize(large);
+      switches.push(await layerThen((h) => h > 90, "a large tile gets a larger layer"));
+    }
+    measured["layer switches (height, frames in 3 s after)"] = switches;
+  }
+
   current = "Ana raises her hand; Ben sees it";
   step(current);
   await pageA.getByTestId("hand").click();
