@@ -70,8 +70,12 @@ pub(crate) struct Vp8Picture {
     pub(crate) tl0: Option<u8>,
 }
 
+/// Where a VP8 descriptor's PictureID is (its offset, and whether it is 15 bits) and where its
+/// TL0PICIDX is.
+type Vp8Fields = (Option<(usize, bool)>, Option<usize>);
+
 /// Byte offsets of the PictureID and TL0PICIDX fields; `None` for a truncated descriptor.
-fn vp8_fields(payload: &[u8]) -> Option<(Option<(usize, bool)>, Option<usize>)> {
+fn vp8_fields(payload: &[u8]) -> Option<Vp8Fields> {
     let first = *payload.first()?;
     if first & 0x80 == 0 {
         return Some((None, None));
