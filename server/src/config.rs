@@ -36,7 +36,8 @@ pub struct ServeArgs {
     #[arg(long, env = "HUBRING_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Database URL (`sqlite:PATH`); overrides the data directory's database when given
+    /// Database URL: `postgres://USER:PASSWORD@HOST/DATABASE` to store in PostgreSQL (several
+    /// nodes may share it), or `sqlite:PATH`; overrides the data directory's database
     #[arg(long, env = "HUBRING_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
 

@@ -13,7 +13,7 @@ mod server;
 pub use api::{ApiClient, PASSWORD, Reply, token_status};
 pub use client::{DocClient, Event};
 pub use probe::{HonestProbe, ProbeReport, one_attack_at_a_time};
-pub use server::TestServer;
+pub use server::{TestServer, on_postgres, open_store_in};
 
 /// Default upper bound on any wait in a test: long enough for a loaded CI machine, short
 /// enough that a hang fails instead of stalling the suite.

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use hubring::config::ServeArgs;
+use hubring_store::{Store, StoreOptions};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -47,12 +48,17 @@ impl TestServer {
     }
 
     /// A server on an existing data directory (to restart on the same data).
+    ///
+    /// With `HUBRING_TEST_DATABASE=postgres` the server stores in a fresh database of the test
+    /// process's throwaway PostgreSQL cluster instead of SQLite; its URL is kept in the data
+    /// directory, so a restart on the same directory finds the same database.
     pub async fn start_in(data_dir: &Path, tune: impl FnOnce(&mut ServeArgs)) -> Self {
         init_test_log();
         // The protocol tests open documents by name, outside any project; the access tests turn
         // this off.
         let mut args = ServeArgs {
             data_dir: Some(data_dir.to_owned()),
+            database_url: database_url_for(data_dir),
             open_docs: Some(true),
             ..Default::default()
         };
@@ -75,12 +81,46 @@ impl TestServer {
         format!("http://{}{path}", self.addr)
     }
 
+    /// Opens the store this server stores in, as another process would.
+    pub async fn open_store(&self) -> anyhow::Result<Store> {
+        open_store_in(&self.data_dir).await
+    }
+
     /// Shuts down gracefully and waits until the server has stopped.
     pub async fn stop(self) -> Option<TempDir> {
         self.shutdown.cancel();
         self.task.await.expect("server task").expect("server run");
         self._dir
     }
+}
+
+/// Which engine the end-to-end tests run on: `HUBRING_TEST_DATABASE=postgres` or SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("HUBRING_TEST_DATABASE").is_ok_and(|engine| engine == "postgres")
+}
+
+/// The database URL of the data directory's server: `None` (SQLite in the directory), or on
+/// PostgreSQL the database made for it at its first start.
+fn database_url_for(data_dir: &Path) -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let file = data_dir.join("test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    let url = hubring_testkit::postgres().fresh_database();
+    std::fs::write(&file, &url).expect("write the test database's URL");
+    Some(url)
+}
+
+/// Opens the store of the server that ran (or runs) on `data_dir`.
+pub async fn open_store_in(data_dir: &Path) -> anyhow::Result<Store> {
+    let options = StoreOptions::default();
+    Ok(match database_url_for(data_dir) {
+        Some(url) => Store::open_url(&url, options).await?,
+        None => Store::open_path(&data_dir.join("hubring.sqlite"), options).await?,
+    })
 }
 
 /// Installs a log subscriber for a test run when `HUBRING_TEST_LOG` is set (e.g. `debug`).

@@ -467,11 +467,7 @@ async fn invitations_by_email_and_by_link_with_expiry_and_uses() -> anyhow::Resu
     let token = link.body["token"].as_str().unwrap_or_default().to_owned();
     let invite_id =
         hubring_protocol::InviteId(link.body["id"].as_str().unwrap_or_default().to_owned());
-    let store = hubring_store::Store::open_path(
-        &server.data_dir.join("hubring.sqlite"),
-        hubring_store::StoreOptions::default(),
-    )
-    .await?;
+    let store = server.open_store().await?;
     store.set_invite_expiry(&invite_id, hubring_store::now_ms() - 1).await?;
     store.close().await;
     let late = ApiClient::signup(&server, "late@hubs.example").await?;
@@ -733,11 +729,7 @@ async fn a_deleted_item_waits_in_the_trash_for_30_days_and_comes_back_as_it_was(
     let fresh = fresh.body["id"].as_str().unwrap_or_default().to_owned();
     people.owner.delete(&format!("/items/{fresh}")).await?;
     server.stop().await;
-    let store = hubring_store::Store::open_path(
-        &dir.path().join("hubring.sqlite"),
-        hubring_store::StoreOptions::default(),
-    )
-    .await?;
+    let store = hubring_tests::open_store_in(dir.path()).await?;
     let month_ago = hubring_store::now_ms() - 30 * 24 * 3_600_000 - 1;
     store.set_trashed_at(&hubring_protocol::ItemId(board.clone()), month_ago).await?;
     store.close().await;

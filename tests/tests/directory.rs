@@ -362,11 +362,7 @@ async fn languages_and_countries_typed_before_codes_are_read_into_codes_and_stil
     // What the profile form wrote before codes: free text, in whatever words and case.
     let data = server.data_dir.clone();
     let dir = server.stop().await;
-    let store = hubring_store::Store::open_path(
-        &data.join("hubring.sqlite"),
-        hubring_store::StoreOptions::default(),
-    )
-    .await?;
+    let store = hubring_tests::open_store_in(&data).await?;
     let typed = ["French", "português", "Elvish", "fr"].map(str::to_owned).to_vec();
     let changes = hubring_store::ProfileChanges {
         languages: Some(typed),

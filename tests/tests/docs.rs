@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use hubring_protocol::ws::close;
-use hubring_store::{Store, StoreOptions};
 use hubring_tests::{DocClient, Event, TestServer};
 use serde_json::json;
 use yrs::updates::encoder::Encode;
@@ -384,8 +383,7 @@ async fn commit_failure_closes_with_try_again_and_broadcasts_nothing() -> anyhow
     observer.wait_until(|c| text_of(c, "t") == "saved ").await?;
 
     // Another process holds SQLite's write lock, so the next commit fails.
-    let lock =
-        Store::open_path(&server.data_dir.join("hubring.sqlite"), StoreOptions::default()).await?;
+    let lock = server.open_store().await?;
     let guard = lock.hold_write_lock().await?;
     writer.edit(|txn| txn.get_or_insert_text("t").push(txn, "lost")).await?;
     assert_eq!(writer.wait_closed().await?, close::TRY_AGAIN);
@@ -413,8 +411,7 @@ async fn compaction_keeps_every_update() -> anyhow::Result<()> {
         w.edit(|txn| txn.get_or_insert_array("a").push_back(txn, i)).await?;
         w.wait_all_saved().await?;
     }
-    let store =
-        Store::open_path(&server.data_dir.join("hubring.sqlite"), StoreOptions::default()).await?;
+    let store = server.open_store().await?;
     let doc = hubring_protocol::DocId::parse("compact")?;
     let stored = store.load(&doc).await?;
     assert!(stored.snapshot.is_some(), "the log was merged into a snapshot");

@@ -29,7 +29,7 @@ impl Store {
                 let size = i64::try_from(asset.bytes.len()).unwrap_or(i64::MAX);
                 sqlx::query(
                     "INSERT INTO assets (sha256, mime, size, bytes, created_at) \
-                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
                 )
                 .bind(&asset.sha256)
                 .bind(&asset.mime)
@@ -40,7 +40,7 @@ impl Store {
                 .await?;
                 sqlx::query(
                     "INSERT INTO project_assets (project_id, sha256, uploaded_by, uploaded_at) \
-                     VALUES (?, ?, ?, ?) ON CONFLICT (project_id, sha256) DO NOTHING",
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, sha256) DO NOTHING",
                 )
                 .bind(project_id.as_str())
                 .bind(&asset.sha256)
@@ -55,7 +55,7 @@ impl Store {
     }
 
     pub async fn asset(&self, sha256: &str) -> Result<Option<AssetRecord>, StoreError> {
-        let row = sqlx::query("SELECT sha256, mime, bytes FROM assets WHERE sha256 = ?")
+        let row = sqlx::query("SELECT sha256, mime, bytes FROM assets WHERE sha256 = $1")
             .bind(sha256)
             .fetch_optional(self.pool())
             .await?;
@@ -71,7 +71,7 @@ impl Store {
 
     /// The projects a file was uploaded into.
     pub async fn asset_projects(&self, sha256: &str) -> Result<Vec<ProjectId>, StoreError> {
-        let rows = sqlx::query("SELECT project_id FROM project_assets WHERE sha256 = ?")
+        let rows = sqlx::query("SELECT project_id FROM project_assets WHERE sha256 = $1")
             .bind(sha256)
             .fetch_all(self.pool())
             .await?;

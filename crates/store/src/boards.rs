@@ -39,7 +39,7 @@ impl Store {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO board_votes (id, item_id, dots_per_person, opened_by, opened_at) \
-                     VALUES (?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(vote.id.as_str())
                 .bind(vote.item_id.as_str())
@@ -61,8 +61,8 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let done = sqlx::query(
-                    "UPDATE board_votes SET closed_at = ? \
-                     WHERE id = ? AND item_id = ? AND closed_at IS NULL",
+                    "UPDATE board_votes SET closed_at = $1 \
+                     WHERE id = $2 AND item_id = $3 AND closed_at IS NULL",
                 )
                 .bind(now_ms())
                 .bind(vote_id.as_str())
@@ -89,7 +89,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let vote = sqlx::query(
-                    "SELECT dots_per_person, closed_at FROM board_votes WHERE id = ? AND item_id = ?",
+                    "SELECT dots_per_person, closed_at FROM board_votes WHERE id = $1 AND item_id = $2",
                 )
                 .bind(vote_id.as_str())
                 .bind(item_id.as_str())
@@ -101,7 +101,7 @@ impl Store {
                 }
                 if delta > 0 {
                     let used: i64 = sqlx::query(
-                        "SELECT COALESCE(SUM(n), 0) FROM board_vote_dots WHERE vote_id = ? AND user_id = ?",
+                        "SELECT COALESCE(SUM(n), 0) FROM board_vote_dots WHERE vote_id = $1 AND user_id = $2",
                     )
                     .bind(vote_id.as_str())
                     .bind(user.as_str())
@@ -112,7 +112,7 @@ impl Store {
                         return Ok(DotOutcome::NoneLeft);
                     }
                     sqlx::query(
-                        "INSERT INTO board_vote_dots (vote_id, user_id, shape_id, n) VALUES (?, ?, ?, 1) \
+                        "INSERT INTO board_vote_dots (vote_id, user_id, shape_id, n) VALUES ($1, $2, $3, 1) \
                          ON CONFLICT (vote_id, user_id, shape_id) DO UPDATE SET n = n + 1",
                     )
                     .bind(vote_id.as_str())
@@ -123,7 +123,7 @@ impl Store {
                 } else {
                     let changed = sqlx::query(
                         "UPDATE board_vote_dots SET n = n - 1 \
-                         WHERE vote_id = ? AND user_id = ? AND shape_id = ? AND n > 1",
+                         WHERE vote_id = $1 AND user_id = $2 AND shape_id = $3 AND n > 1",
                     )
                     .bind(vote_id.as_str())
                     .bind(user.as_str())
@@ -133,7 +133,7 @@ impl Store {
                     .rows_affected();
                     let removed = if changed == 0 {
                         sqlx::query(
-                            "DELETE FROM board_vote_dots WHERE vote_id = ? AND user_id = ? AND shape_id = ?",
+                            "DELETE FROM board_vote_dots WHERE vote_id = $1 AND user_id = $2 AND shape_id = $3",
                         )
                         .bind(vote_id.as_str())
                         .bind(user.as_str())
@@ -158,7 +158,7 @@ impl Store {
     pub async fn current_vote(&self, item_id: &ItemId) -> Result<Option<VoteRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT v.id, v.item_id, v.dots_per_person, v.opened_by, u.display_name, v.opened_at, \
-             v.closed_at FROM board_votes v JOIN users u ON u.id = v.opened_by WHERE v.item_id = ? \
+             v.closed_at FROM board_votes v JOIN users u ON u.id = v.opened_by WHERE v.item_id = $1 \
              ORDER BY v.closed_at IS NULL DESC, v.opened_at DESC, v.id DESC LIMIT 1",
         )
         .bind(item_id.as_str())
@@ -184,7 +184,7 @@ impl Store {
         vote_id: &VoteId,
     ) -> Result<Vec<(UserId, String, u32)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT user_id, shape_id, n FROM board_vote_dots WHERE vote_id = ? ORDER BY shape_id, user_id",
+            "SELECT user_id, shape_id, n FROM board_vote_dots WHERE vote_id = $1 ORDER BY shape_id, user_id",
         )
         .bind(vote_id.as_str())
         .fetch_all(self.pool())

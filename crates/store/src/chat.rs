@@ -29,7 +29,7 @@ impl Store {
                     let done = sqlx::query(
                         "INSERT INTO room_chat (id, item_id, participant_id, user_id, name, body, \
                          said_at, breakout) \
-                         SELECT ?, id, ?, ?, ?, ?, ?, ? FROM items WHERE doc_id = ? AND kind = 'room'",
+                         SELECT $1, id, $2, $3, $4, $5, $6, $7 FROM items WHERE doc_id = $8 AND kind = 'room'",
                     )
                     .bind(&line.id)
                     .bind(&line.from.0)
@@ -62,7 +62,7 @@ impl Store {
                 sqlx::query(
                     "SELECT c.id, c.participant_id, c.user_id, c.name, c.body, c.said_at, \
                      c.breakout FROM room_chat c JOIN items i ON i.id = c.item_id \
-                     WHERE i.doc_id = ? AND c.breakout IS NULL ORDER BY c.seq DESC LIMIT ?",
+                     WHERE i.doc_id = $1 AND c.breakout IS NULL ORDER BY c.seq DESC LIMIT $2",
                 )
                 .bind(room_doc)
                 .bind(i64::from(limit))
@@ -73,7 +73,7 @@ impl Store {
                 sqlx::query(
                     "SELECT c.id, c.participant_id, c.user_id, c.name, c.body, c.said_at, \
                      c.breakout FROM room_chat c JOIN items i ON i.id = c.item_id \
-                     WHERE i.doc_id = ? AND c.breakout = ? ORDER BY c.seq DESC LIMIT ?",
+                     WHERE i.doc_id = $1 AND c.breakout = $2 ORDER BY c.seq DESC LIMIT $3",
                 )
                 .bind(room_doc)
                 .bind(i64::from(breakout))

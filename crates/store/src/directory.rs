@@ -4,10 +4,11 @@
 
 use hubring_protocol::api::{OpenTo, ProfileVisibility};
 use hubring_protocol::{HubId, UserId};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use crate::codec::{decode, list, to_json};
+use crate::sql::{Engine, Sql, flag};
 use crate::{Store, StoreError};
 
 /// A profile as stored.
@@ -56,7 +57,7 @@ pub struct PeopleQuery {
     pub limit: u32,
 }
 
-fn profile(row: &SqliteRow) -> Result<ProfileRecord, StoreError> {
+fn profile(row: &AnyRow) -> Result<ProfileRecord, StoreError> {
     let open_to = list(row.try_get("open_to")?)?
         .iter()
         .map(|o| decode(o, OpenTo::parse, "open to"))
@@ -74,7 +75,7 @@ fn profile(row: &SqliteRow) -> Result<ProfileRecord, StoreError> {
         bio: row.try_get("bio")?,
         open_to,
         profile_visibility: decode(&visibility, ProfileVisibility::parse, "profile visibility")?,
-        show_email: row.try_get("show_email")?,
+        show_email: flag(row, "show_email")?,
     })
 }
 
@@ -86,32 +87,54 @@ macro_rules! profile_columns {
 }
 
 /// Rewrites a person's row of the full-text index from their profile (none when hidden).
-pub(crate) async fn reindex(conn: &mut SqliteConnection, id: &UserId) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM people_fts WHERE user_id = ?")
-        .bind(id.as_str())
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT INTO people_fts (user_id, display_name, skills, disciplines, city, country, \
-         languages, bio) SELECT id, display_name, skills, disciplines, city, country, languages, \
-         bio FROM users WHERE id = ? AND profile_visibility = 'network'",
-    )
-    .bind(id.as_str())
-    .execute(&mut *conn)
-    .await?;
+///
+/// SQLite: an FTS5 table, ranked by BM25 with a weight per column. PostgreSQL: a `tsvector`
+/// per person, accents removed (`unaccent`), with the same order of weights in its four
+/// classes: skills and disciplines (A), the name (B), the place and languages (C), the bio (D).
+pub(crate) async fn reindex(conn: &mut AnyConnection, id: &UserId) -> Result<(), StoreError> {
+    let (delete, insert) = match Engine::of(conn) {
+        Engine::Sqlite => (
+            "DELETE FROM people_fts WHERE user_id = $1",
+            "INSERT INTO people_fts (user_id, display_name, skills, disciplines, city, country, \
+             languages, bio) SELECT id, display_name, skills, disciplines, city, country, \
+             languages, bio FROM users WHERE id = $1 AND profile_visibility = 'network'",
+        ),
+        Engine::Postgres => (
+            "DELETE FROM people_search WHERE user_id = $1",
+            "INSERT INTO people_search (user_id, doc) SELECT id, \
+             setweight(to_tsvector('simple', unaccent(skills || ' ' || disciplines)), 'A') || \
+             setweight(to_tsvector('simple', unaccent(display_name)), 'B') || \
+             setweight(to_tsvector('simple', unaccent(city || ' ' || country || ' ' || \
+             languages)), 'C') || setweight(to_tsvector('simple', unaccent(bio)), 'D') \
+             FROM users WHERE id = $1 AND profile_visibility = 'network'",
+        ),
+    };
+    sqlx::query(delete).bind(id.as_str()).execute(&mut *conn).await?;
+    sqlx::query(insert).bind(id.as_str()).execute(&mut *conn).await?;
     Ok(())
 }
 
-/// An FTS5 query from free text: each word a quoted prefix term, all required. Quoting keeps
-/// FTS5's own syntax (`AND`, `NEAR`, `*`, `:`) out of what people type.
-fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
+/// The words of free text, at most 16: the search matches each as a prefix, all required.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(16)
-        .map(|w| format!("\"{w}\"*"))
-        .collect();
-    if terms.is_empty() { None } else { Some(terms.join(" ")) }
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A full-text query from free text: each word a quoted prefix term, all required. Quoting
+/// (FTS5) and keeping only letters and digits (PostgreSQL) keep each engine's own query syntax
+/// (`AND`, `NEAR`, `*`, `:`, `!`, `|`) out of what people type.
+fn fts_query(engine: Engine, text: &str) -> Option<String> {
+    let words = words(text);
+    if words.is_empty() {
+        return None;
+    }
+    Some(match engine {
+        Engine::Sqlite => words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" "),
+        Engine::Postgres => words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & "),
+    })
 }
 
 /// `LIKE` patterns for a skill filter, matched against `' ' || lower(skill)`: the filter's
@@ -144,33 +167,37 @@ fn skill_patterns(skill: &str) -> Vec<String> {
         .collect()
 }
 
-fn push_skill_filter(qb: &mut QueryBuilder<Sqlite>, patterns: &[String]) {
-    qb.push(" AND EXISTS (");
+fn push_skill_filter(sql: &mut Sql, engine: Engine, patterns: &[String]) {
+    sql.push(" AND EXISTS (");
     for (i, column) in ["skills", "disciplines"].into_iter().enumerate() {
         if i > 0 {
-            qb.push(" UNION ALL ");
+            sql.push(" UNION ALL ");
         }
-        qb.push(format_args!("SELECT 1 FROM json_each(u.{column}) j WHERE "));
+        sql.push(format_args!(
+            "SELECT 1 FROM {} WHERE ",
+            engine.json_strings(&format!("u.{column}"))
+        ));
         for (k, pattern) in patterns.iter().enumerate() {
             if k > 0 {
-                qb.push(" OR ");
+                sql.push(" OR ");
             }
-            qb.push("(' ' || lower(j.value)) LIKE ");
-            qb.push_bind(pattern.clone());
-            qb.push(" ESCAPE '\\'");
+            sql.push("(' ' || lower(j.value)) LIKE ");
+            sql.bind(pattern.clone());
+            sql.push(" ESCAPE '\\'");
         }
     }
-    qb.push(")");
+    sql.push(")");
 }
 
 /// The `WHERE` conditions of a query, after `WHERE u.profile_visibility = 'network'`.
-fn push_filters(qb: &mut QueryBuilder<Sqlite>, query: &PeopleQuery) {
-    let json_has = |qb: &mut QueryBuilder<Sqlite>, column: &str, value: &str| {
-        qb.push(format_args!(
-            " AND EXISTS (SELECT 1 FROM json_each(u.{column}) j WHERE lower(j.value) = lower("
+fn push_filters(sql: &mut Sql, engine: Engine, query: &PeopleQuery) {
+    let json_has = |sql: &mut Sql, column: &str, value: &str| {
+        sql.push(format_args!(
+            " AND EXISTS (SELECT 1 FROM {} WHERE lower(j.value) = lower(",
+            engine.json_strings(&format!("u.{column}"))
         ));
-        qb.push_bind(value.to_owned());
-        qb.push("))");
+        sql.bind(value.to_owned());
+        sql.push("))");
     };
     if let Some(skill) = &query.skill {
         // A skill filter matches skills and disciplines alike (people file the same word under
@@ -178,27 +205,27 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, query: &PeopleQuery) {
         // "Ceramics", "ceramics" finds "ceramic", "print" finds "3D printing".
         let patterns = skill_patterns(skill);
         if !patterns.is_empty() {
-            push_skill_filter(qb, &patterns);
+            push_skill_filter(sql, engine, &patterns);
         }
     }
     if let Some(language) = &query.language {
-        json_has(qb, "languages", language);
+        json_has(sql, "languages", language);
     }
     if let Some(open_to) = query.open_to {
-        json_has(qb, "open_to", open_to.as_str());
+        json_has(sql, "open_to", open_to.as_str());
     }
     if let Some(city) = &query.city {
-        qb.push(" AND lower(u.city) = lower(").push_bind(city.clone()).push(")");
+        sql.push(" AND lower(u.city) = lower(").bind(city.clone()).push(")");
     }
     if let Some(country) = &query.country {
-        qb.push(" AND lower(u.country) = lower(").push_bind(country.clone()).push(")");
+        sql.push(" AND lower(u.country) = lower(").bind(country.clone()).push(")");
     }
     if let Some(hub) = &query.hub {
-        qb.push(
+        sql.push(
             " AND EXISTS (SELECT 1 FROM hub_members hm WHERE hm.user_id = u.id AND \
              hm.role <> 'requested' AND hm.hub_id = ",
         );
-        qb.push_bind(hub.as_str().to_owned()).push(")");
+        sql.bind(hub.as_str().to_owned()).push(")");
     }
 }
 
@@ -221,7 +248,7 @@ impl Store {
     }
 
     pub async fn profile(&self, id: &UserId) -> Result<Option<ProfileRecord>, StoreError> {
-        let sql = concat!("SELECT ", profile_columns!(), " FROM users u WHERE u.id = ?");
+        let sql = concat!("SELECT ", profile_columns!(), " FROM users u WHERE u.id = $1");
         let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;
         row.as_ref().map(profile).transpose()
     }
@@ -241,13 +268,13 @@ impl Store {
                     .as_ref()
                     .map(|o| to_json(&o.iter().map(|o| o.as_str().to_owned()).collect::<Vec<_>>()));
                 sqlx::query(
-                    "UPDATE users SET display_name = COALESCE(?, display_name), \
-                     city = COALESCE(?, city), country = COALESCE(?, country), \
-                     languages = COALESCE(?, languages), skills = COALESCE(?, skills), \
-                     disciplines = COALESCE(?, disciplines), bio = COALESCE(?, bio), \
-                     open_to = COALESCE(?, open_to), \
-                     profile_visibility = COALESCE(?, profile_visibility), \
-                     show_email = COALESCE(?, show_email) WHERE id = ?",
+                    "UPDATE users SET display_name = COALESCE($1, display_name), \
+                     city = COALESCE($2, city), country = COALESCE($3, country), \
+                     languages = COALESCE($4, languages), skills = COALESCE($5, skills), \
+                     disciplines = COALESCE($6, disciplines), bio = COALESCE($7, bio), \
+                     open_to = COALESCE($8, open_to), \
+                     profile_visibility = COALESCE($9, profile_visibility), \
+                     show_email = COALESCE($10, show_email) WHERE id = $11",
                 )
                 .bind(changes.display_name.as_deref())
                 .bind(changes.city.as_deref())
@@ -275,42 +302,51 @@ impl Store {
         &self,
         query: &PeopleQuery,
     ) -> Result<(Vec<ProfileRecord>, u64), StoreError> {
-        let text = query.text.as_deref().and_then(fts_query);
-        let from = |qb: &mut QueryBuilder<Sqlite>| match &text {
-            Some(_) => {
-                qb.push(
+        let engine = self.engine();
+        let text = query.text.as_deref().and_then(|text| fts_query(engine, text));
+        let from = |sql: &mut Sql| match (&text, engine) {
+            (Some(text), Engine::Sqlite) => {
+                sql.push(
                     " FROM people_fts f JOIN users u ON u.id = f.user_id WHERE people_fts MATCH ",
                 );
+                sql.bind(text.clone());
             }
-            None => {
-                qb.push(" FROM users u WHERE 1 = 1");
+            (Some(text), Engine::Postgres) => {
+                sql.push(
+                    " FROM people_search f JOIN users u ON u.id = f.user_id \
+                     WHERE f.doc @@ to_tsquery('simple', unaccent(",
+                );
+                sql.bind(text.clone()).push("))");
+            }
+            (None, _) => {
+                sql.push(" FROM users u WHERE 1 = 1");
             }
         };
 
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+        let mut count = Sql::new("SELECT COUNT(*)");
         from(&mut count);
-        if let Some(text) = &text {
-            count.push_bind(text.clone());
-        }
         count.push(" AND u.profile_visibility = 'network'");
-        push_filters(&mut count, query);
+        push_filters(&mut count, engine, query);
         let total: i64 = count.build().fetch_one(self.pool()).await?.try_get(0)?;
 
-        let mut page = QueryBuilder::<Sqlite>::new(concat!("SELECT ", profile_columns!()));
+        let mut page = Sql::new(concat!("SELECT ", profile_columns!()));
         from(&mut page);
-        if let Some(text) = &text {
-            page.push_bind(text.clone());
-        }
         page.push(" AND u.profile_visibility = 'network'");
-        push_filters(&mut page, query);
-        if text.is_some() {
+        push_filters(&mut page, engine, query);
+        match (&text, engine) {
             // Columns: user_id, display_name, skills, disciplines, city, country, languages, bio.
-            page.push(" ORDER BY bm25(people_fts, 0, 4, 10, 10, 3, 2, 2, 1), u.display_name, u.id");
-        } else {
-            page.push(" ORDER BY lower(u.display_name), u.id");
-        }
-        page.push(" LIMIT ").push_bind(i64::from(query.limit));
-        page.push(" OFFSET ").push_bind(i64::from(query.offset));
+            (Some(_), Engine::Sqlite) => page.push(
+                " ORDER BY bm25(people_fts, 0, 4, 10, 10, 3, 2, 2, 1), u.display_name, u.id",
+            ),
+            // Weights of the classes D, C, B, A.
+            (Some(text), Engine::Postgres) => page
+                .push(" ORDER BY ts_rank('{0.1, 0.3, 0.4, 1.0}', f.doc, to_tsquery('simple', unaccent(")
+                .bind(text.clone())
+                .push("))) DESC, u.display_name, u.id"),
+            (None, _) => page.push(" ORDER BY lower(u.display_name), u.id"),
+        };
+        page.push(" LIMIT ").bind(i64::from(query.limit));
+        page.push(" OFFSET ").bind(i64::from(query.offset));
         let rows = page.build().fetch_all(self.pool()).await?;
         let people = rows.iter().map(profile).collect::<Result<_, _>>()?;
         Ok((people, u64::try_from(total).unwrap_or(0)))
@@ -322,17 +358,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn free_text_never_reaches_fts5_as_syntax() {
-        assert_eq!(fts_query("ceramics Lisbon").as_deref(), Some("\"ceramics\"* \"Lisbon\"*"));
+    fn free_text_never_reaches_the_engines_as_syntax() {
+        let sqlite = |text| fts_query(Engine::Sqlite, text);
+        assert_eq!(sqlite("ceramics Lisbon").as_deref(), Some("\"ceramics\"* \"lisbon\"*"));
         assert_eq!(
-            fts_query("a AND b* NEAR(c)").as_deref(),
-            Some("\"a\"* \"AND\"* \"b\"* \"NEAR\"* \"c\"*")
+            sqlite("a AND b* NEAR(c)").as_deref(),
+            Some("\"a\"* \"and\"* \"b\"* \"near\"* \"c\"*")
         );
         assert_eq!(
-            fts_query("\"; DROP TABLE users; --").as_deref(),
-            Some("\"DROP\"* \"TABLE\"* \"users\"*")
+            sqlite("\"; DROP TABLE users; --").as_deref(),
+            Some("\"drop\"* \"table\"* \"users\"*")
         );
-        assert_eq!(fts_query("  -- ").as_deref(), None);
+        assert_eq!(sqlite("  -- ").as_deref(), None);
+        let postgres = |text| fts_query(Engine::Postgres, text);
+        assert_eq!(postgres("Céramique Lisbon").as_deref(), Some("céramique:* & lisbon:*"));
+        assert_eq!(postgres("a | !b & c:*").as_deref(), Some("a:* & b:* & c:*"));
+        assert_eq!(postgres("'); --").as_deref(), None);
     }
 
     #[test]

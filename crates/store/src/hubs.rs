@@ -3,9 +3,10 @@
 use hubring_protocol::api::{HubRole, Visibility};
 use hubring_protocol::{HubId, ProjectId, UserId};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use crate::codec::{decode, list, to_json};
+use crate::sql::{Sql, flag};
 use crate::{Store, StoreError, now_ms};
 
 /// A hub as stored.
@@ -46,7 +47,7 @@ pub struct HubProject {
     pub updated_at: i64,
 }
 
-fn hub(row: &SqliteRow) -> Result<HubRecord, StoreError> {
+fn hub(row: &AnyRow) -> Result<HubRecord, StoreError> {
     Ok(HubRecord {
         id: HubId(row.try_get("id")?),
         name: row.try_get("name")?,
@@ -87,7 +88,7 @@ impl Store {
                 sqlx::query(
                     "INSERT INTO hubs (id, name, city, country, time_zone, description, \
                      disciplines, facilities, website, created_by, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(id.as_str())
                 .bind(fields.name.unwrap_or_default())
@@ -103,7 +104,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
                 sqlx::query(
-                    "INSERT INTO hub_members (hub_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO hub_members (hub_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(id.as_str())
                 .bind(by.as_str())
@@ -125,7 +126,7 @@ impl Store {
     }
 
     pub async fn hub(&self, id: &HubId) -> Result<Option<HubRecord>, StoreError> {
-        let sql = concat!("SELECT ", hub_columns!(), " FROM hubs h WHERE h.id = ?");
+        let sql = concat!("SELECT ", hub_columns!(), " FROM hubs h WHERE h.id = $1");
         let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;
         row.as_ref().map(hub).transpose()
     }
@@ -143,7 +144,7 @@ impl Store {
             "SELECT ",
             hub_columns!(),
             " FROM hubs h JOIN hub_members m ON m.hub_id = h.id \
-             WHERE m.user_id = ? AND m.role <> 'requested' ORDER BY lower(h.name), h.id"
+             WHERE m.user_id = $1 AND m.role <> 'requested' ORDER BY lower(h.name), h.id"
         );
         let rows = sqlx::query(sql).bind(user.as_str()).fetch_all(self.pool()).await?;
         rows.iter().map(hub).collect()
@@ -160,18 +161,15 @@ impl Store {
         if users.is_empty() {
             return Ok(out);
         }
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
+        let mut sql = Sql::new(concat!(
             "SELECT m.user_id AS member_id, ",
             hub_columns!(),
             " FROM hubs h JOIN hub_members m ON m.hub_id = h.id \
              WHERE m.role <> 'requested' AND m.user_id IN ("
         ));
-        let mut ids = qb.separated(", ");
-        for user in users {
-            ids.push_bind(user.as_str().to_owned());
-        }
-        qb.push(") ORDER BY lower(h.name), h.id");
-        for row in qb.build().fetch_all(self.pool()).await? {
+        sql.bind_list(users.iter().map(|user| user.as_str().to_owned()));
+        sql.push(") ORDER BY lower(h.name), h.id");
+        for row in sql.build().fetch_all(self.pool()).await? {
             out.entry(UserId(row.try_get("member_id")?)).or_default().push(hub(&row)?);
         }
         Ok(out)
@@ -182,12 +180,12 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
-                    "UPDATE hubs SET name = COALESCE(?, name), city = COALESCE(?, city), \
-                     country = COALESCE(?, country), time_zone = COALESCE(?, time_zone), \
-                     description = COALESCE(?, description), \
-                     disciplines = COALESCE(?, disciplines), \
-                     facilities = COALESCE(?, facilities), website = COALESCE(?, website) \
-                     WHERE id = ?",
+                    "UPDATE hubs SET name = COALESCE($1, name), city = COALESCE($2, city), \
+                     country = COALESCE($3, country), time_zone = COALESCE($4, time_zone), \
+                     description = COALESCE($5, description), \
+                     disciplines = COALESCE($6, disciplines), \
+                     facilities = COALESCE($7, facilities), website = COALESCE($8, website) \
+                     WHERE id = $9",
                 )
                 .bind(fields.name)
                 .bind(fields.city)
@@ -211,7 +209,7 @@ impl Store {
         hub: &HubId,
         user: &UserId,
     ) -> Result<Option<HubRole>, StoreError> {
-        let row = sqlx::query("SELECT role FROM hub_members WHERE hub_id = ? AND user_id = ?")
+        let row = sqlx::query("SELECT role FROM hub_members WHERE hub_id = $1 AND user_id = $2")
             .bind(hub.as_str())
             .bind(user.as_str())
             .fetch_optional(self.pool())
@@ -226,7 +224,7 @@ impl Store {
     ) -> Result<Vec<(UserId, String, HubRole)>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.user_id, u.display_name, m.role FROM hub_members m \
-             JOIN users u ON u.id = m.user_id WHERE m.hub_id = ? \
+             JOIN users u ON u.id = m.user_id WHERE m.hub_id = $1 \
              ORDER BY CASE m.role WHEN 'manager' THEN 0 WHEN 'member' THEN 1 ELSE 2 END, \
              lower(u.display_name), m.user_id",
         )
@@ -249,7 +247,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
-                    "INSERT INTO hub_members (hub_id, user_id, role, created_at) VALUES (?, ?, ?, ?) \
+                    "INSERT INTO hub_members (hub_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (hub_id, user_id) DO UPDATE SET role = excluded.role",
                 )
                 .bind(hub.as_str())
@@ -269,7 +267,7 @@ impl Store {
         let (hub, user) = (hub.clone(), user.clone());
         self.write(move |conn| {
             Box::pin(async move {
-                let n = sqlx::query("DELETE FROM hub_members WHERE hub_id = ? AND user_id = ?")
+                let n = sqlx::query("DELETE FROM hub_members WHERE hub_id = $1 AND user_id = $2")
                     .bind(hub.as_str())
                     .bind(user.as_str())
                     .execute(&mut *conn)
@@ -285,7 +283,7 @@ impl Store {
     pub async fn hub_projects(&self, hub: &HubId) -> Result<Vec<HubProject>, StoreError> {
         let rows = sqlx::query(
             "SELECT p.id, p.title, p.visibility, p.archived, p.updated_at FROM projects p \
-             JOIN project_hubs ph ON ph.project_id = p.id WHERE ph.hub_id = ? \
+             JOIN project_hubs ph ON ph.project_id = p.id WHERE ph.hub_id = $1 \
              ORDER BY p.updated_at DESC, p.id",
         )
         .bind(hub.as_str())
@@ -298,7 +296,7 @@ impl Store {
                     id: ProjectId(row.try_get("id")?),
                     title: row.try_get("title")?,
                     visibility: decode(&visibility, Visibility::parse, "visibility")?,
-                    archived: row.try_get("archived")?,
+                    archived: flag(row, "archived")?,
                     updated_at: row.try_get("updated_at")?,
                 })
             })

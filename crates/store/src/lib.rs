@@ -1,11 +1,11 @@
-//! All of Hubring's SQL, through sqlx: document update logs and snapshots, and the migrations
-//! that create them.
+//! All of Hubring's SQL, through sqlx, on two engines: SQLite (the embedded default, one file)
+//! and PostgreSQL (several nodes on one database). Nothing above the store knows which one runs.
 //!
-//! The store keeps bytes it does not interpret: it knows nothing of yrs. Every write goes through
-//! one writer task ([`writer`]) that gathers whatever arrives while a commit is in flight into the
-//! next transaction (group commit), so many documents' edits share one fsync. SQL is kept
-//! portable (no engine-specific syntax outside migrations) so a PostgreSQL backend can follow
-//! behind the same [`Store`] API.
+//! The store keeps bytes it does not interpret: it knows nothing of yrs. Every write of a node
+//! goes through one writer task ([`writer`]) that gathers whatever arrives while a commit is in
+//! flight into the next transaction (group commit), so many documents' edits share one fsync.
+//! Queries are written once ([`sql`] says how); each engine has its own migrations
+//! (`migrations/sqlite`, `migrations/postgres`), run at start.
 
 mod assets;
 mod boards;
@@ -13,6 +13,7 @@ mod chat;
 mod codec;
 mod directory;
 mod hubs;
+mod sql;
 mod workspace;
 mod writer;
 
@@ -24,8 +25,9 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use hubring_protocol::DocId;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use writer::WriteReq;
@@ -35,6 +37,7 @@ pub use boards::{DotOutcome, VoteRecord};
 pub use chat::ChatError;
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
+pub use sql::Engine;
 pub use workspace::{
     CoachingRecord, Credential, InviteRecord, ItemDoc, ItemRecord, MemberRecord, NewUser,
     ProjectChanges, ProjectRecord, Redeemed, TokenRecord, TrashedRecord, UserRecord,
@@ -43,12 +46,15 @@ pub use workspace::{
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL {0:?}: this build stores in SQLite (sqlite:PATH)")]
+    #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
     #[error("sequence conflict on document {0}: another writer appended to its log")]
     SeqConflict(DocId),
     #[error("the store is shut down")]
     Closed,
+    /// The database could not be reached.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// A write broke a uniqueness rule: `0` names what is taken (e.g. `email`).
     #[error("{0} already exists")]
     Conflict(&'static str),
@@ -95,7 +101,8 @@ impl StoredDoc {
 /// The store handle; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    engine: Engine,
     writer: mpsc::Sender<WriteReq>,
     counters: Arc<Counters>,
 }
@@ -109,40 +116,85 @@ pub struct Counters {
     pub updates: AtomicU64,
 }
 
+/// The key of the PostgreSQL advisory lock every workspace write takes: one node's writer at a
+/// time, as SQLite's single writer is, so a job's reads and writes stay consistent across nodes.
+const WRITE_LOCK_KEY: i64 = 0x6875_6272_696e_6701;
+
 impl Store {
     /// Opens (creating if needed) the SQLite database at `path` in WAL mode and migrates it.
     pub async fn open_path(path: &Path, options: StoreOptions) -> Result<Self, StoreError> {
-        let connect = SqliteConnectOptions::new().filename(path);
-        Self::open_with(connect, options).await
+        let url = SqliteConnectOptions::new().filename(path).create_if_missing(true).to_url_lossy();
+        Self::open_with(Engine::Sqlite, AnyConnectOptions::from_url(&url)?, options).await
     }
 
-    /// Opens a database URL (`sqlite:PATH` or `sqlite://PATH`) and migrates it.
+    /// Opens a database URL (`sqlite:PATH`, `postgres://...` or `postgresql://...`) and migrates
+    /// it.
     pub async fn open_url(url: &str, options: StoreOptions) -> Result<Self, StoreError> {
-        if !url.starts_with("sqlite:") {
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
-        }
-        let connect = SqliteConnectOptions::from_str(url)?;
-        Self::open_with(connect, options).await
+        };
+        let connect = if engine == Engine::Sqlite {
+            let sqlite = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+            AnyConnectOptions::from_url(&sqlite.to_url_lossy())?
+        } else {
+            AnyConnectOptions::from_str(url)?
+        };
+        Self::open_with(engine, connect, options).await
     }
 
     async fn open_with(
-        connect: SqliteConnectOptions,
+        engine: Engine,
+        connect: AnyConnectOptions,
         options: StoreOptions,
     ) -> Result<Self, StoreError> {
-        // synchronous=FULL: a commit is on disk before it returns, so an acknowledged edit
-        // survives power loss, not only a process crash. Group commit pays for the fsync.
-        let connect = connect
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(options.busy_timeout);
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(connect).await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        let conn = pool.acquire().await?.detach();
+        sqlx::any::install_default_drivers();
+        let busy_ms = options.busy_timeout.as_millis();
+        let pool = AnyPoolOptions::new()
+            .max_connections(if engine == Engine::Sqlite { 4 } else { 8 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    let setup = match engine {
+                        // synchronous=FULL: a commit is on disk before it returns, so an
+                        // acknowledged edit survives power loss, not only a process crash. Group
+                        // commit pays for the fsync. busy_timeout: how long a statement waits for
+                        // another connection's lock before failing.
+                        Engine::Sqlite => format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA busy_timeout = {busy_ms}; PRAGMA foreign_keys = ON"
+                        ),
+                        // The same bound on waiting for a lock; commits are durable by default
+                        // (synchronous_commit on).
+                        Engine::Postgres => format!("SET lock_timeout = {busy_ms}"),
+                    };
+                    conn.execute(sqlx::AssertSqlSafe(setup)).await?;
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await?;
+        match engine {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
         let (tx, rx) = mpsc::channel(options.max_batch);
         let counters = Arc::new(Counters::default());
-        tokio::spawn(writer::run(conn, rx, options.max_batch, Arc::clone(&counters)));
-        Ok(Self { pool, writer: tx, counters })
+        tokio::spawn(writer::run(
+            pool.clone(),
+            engine,
+            rx,
+            options.max_batch,
+            Arc::clone(&counters),
+        ));
+        Ok(Self { pool, engine, writer: tx, counters })
+    }
+
+    /// The engine behind this store.
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// Succeeds when the database answers a query.
@@ -154,7 +206,7 @@ impl Store {
     /// Reads a document: its latest snapshot and the log after it. An unknown document is empty.
     pub async fn load(&self, doc: &DocId) -> Result<StoredDoc, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let snapshot = sqlx::query("SELECT up_to_seq, bytes FROM doc_snapshots WHERE doc_id = ?")
+        let snapshot = sqlx::query("SELECT up_to_seq, bytes FROM doc_snapshots WHERE doc_id = $1")
             .bind(doc.as_str())
             .fetch_optional(&mut *conn)
             .await?;
@@ -163,7 +215,7 @@ impl Store {
             None => (0, None),
         };
         let rows = sqlx::query(
-            "SELECT seq, bytes FROM doc_updates WHERE doc_id = ? AND seq > ? ORDER BY seq",
+            "SELECT seq, bytes FROM doc_updates WHERE doc_id = $1 AND seq > $2 ORDER BY seq",
         )
         .bind(doc.as_str())
         .bind(up_to)
@@ -206,15 +258,16 @@ impl Store {
     pub async fn write<T, F>(&self, job: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>>
             + Send
             + Sync
             + 'static,
     {
         let (done, wait) = oneshot::channel();
+        let engine = self.engine;
         let job: writer::Job = Box::new(move |conn| {
             Box::pin(async move {
-                let _ = done.send(in_transaction(conn, job).await);
+                let _ = done.send(in_transaction(engine, conn, job).await);
             })
         });
         self.writer.send(WriteReq::Job(job)).await.map_err(|_| StoreError::Closed)?;
@@ -222,7 +275,7 @@ impl Store {
     }
 
     /// The pool, for reads.
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
@@ -238,7 +291,7 @@ impl Store {
     /// Number of updates logged for a document after its snapshot.
     pub async fn log_len(&self, doc: &DocId) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "SELECT COUNT(*) FROM doc_updates u WHERE u.doc_id = ? AND u.seq > \
+            "SELECT COUNT(*) FROM doc_updates u WHERE u.doc_id = $1 AND u.seq > \
              COALESCE((SELECT s.up_to_seq FROM doc_snapshots s WHERE s.doc_id = u.doc_id), 0)",
         )
         .bind(doc.as_str())
@@ -247,12 +300,24 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 
-    /// Takes SQLite's write lock from another connection and holds it until the guard drops, as
-    /// a second process would. Commits fail meanwhile (after the busy timeout); used to test that
-    /// a failing store loses and leaks nothing.
+    /// Takes the database's write lock from another connection and holds it until the guard
+    /// drops, as a second process would. Commits fail meanwhile (after the busy timeout); used
+    /// to test that a failing store loses and leaks nothing.
     pub async fn hold_write_lock(&self) -> Result<WriteLock, StoreError> {
         let mut conn = self.pool.acquire().await?.detach();
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await?;
+        match self.engine {
+            Engine::Sqlite => {
+                conn.execute("BEGIN IMMEDIATE").await?;
+            }
+            Engine::Postgres => {
+                conn.execute("BEGIN").await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK_KEY)
+                    .execute(&mut conn)
+                    .await?;
+                conn.execute("LOCK TABLE doc_updates, doc_snapshots IN EXCLUSIVE MODE").await?;
+            }
+        }
         Ok(WriteLock { _conn: conn })
     }
 
@@ -270,24 +335,43 @@ impl Store {
 /// Holds the database's write lock; dropping it closes the connection, which releases the lock.
 #[derive(Debug)]
 pub struct WriteLock {
-    _conn: sqlx::SqliteConnection,
+    _conn: AnyConnection,
 }
 
-async fn in_transaction<T, F>(conn: &mut SqliteConnection, job: F) -> Result<T, StoreError>
+async fn in_transaction<T, F>(
+    engine: Engine,
+    conn: &mut AnyConnection,
+    job: F,
+) -> Result<T, StoreError>
 where
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, StoreError>>,
 {
-    // IMMEDIATE: take the write lock now, so a job never fails half-way on an upgrade.
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let result = match job(conn).await {
-        Ok(value) => {
-            sqlx::query("COMMIT").execute(&mut *conn).await.map(|_| value).map_err(Into::into)
+    match engine {
+        // IMMEDIATE: take the write lock now, so a job never fails half-way on an upgrade.
+        Engine::Sqlite => {
+            conn.execute("BEGIN IMMEDIATE").await?;
         }
+        // One workspace write at a time across every node: jobs read, decide and write (the
+        // last owner, the dots left), which needs what SQLite's single writer gives.
+        Engine::Postgres => {
+            conn.execute("BEGIN").await?;
+            let locked = sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK_KEY)
+                .execute(&mut *conn)
+                .await;
+            if let Err(err) = locked {
+                let _ = conn.execute("ROLLBACK").await;
+                return Err(err.into());
+            }
+        }
+    }
+    let result = match job(conn).await {
+        Ok(value) => conn.execute("COMMIT").await.map(|_| value).map_err(Into::into),
         Err(err) => Err(err),
     };
     if result.is_err() {
         // A failed job, or a failed commit (which leaves the transaction open).
-        if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+        if let Err(rollback) = conn.execute("ROLLBACK").await {
             tracing::warn!(%rollback, "rollback failed");
         }
     }
@@ -299,65 +383,125 @@ pub fn now_ms() -> i64 {
     since.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// The store test suite runs every test on both engines: `store_tests!` turns each
+/// `async fn name(store: Store) { ... }` into `name::sqlite` and `name::postgres`, the latter on
+/// a fresh database of the test process's throwaway PostgreSQL cluster.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// What keeps a test's database alive: SQLite's temporary directory.
+    pub(crate) type Guard = Option<tempfile::TempDir>;
+
+    pub(crate) async fn open(engine: Engine) -> (Guard, Store) {
+        match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("db.sqlite");
+                (Some(dir), Store::open_path(&path, StoreOptions::default()).await.unwrap())
+            }
+            Engine::Postgres => {
+                let url = hubring_testkit::postgres().fresh_database();
+                (None, Store::open_url(&url, StoreOptions::default()).await.unwrap())
+            }
+        }
+    }
+
+    macro_rules! store_tests {
+        ($(async fn $name:ident($store:ident: Store) $body:block)*) => {
+            $(
+                mod $name {
+                    #[allow(unused_imports)]
+                    use super::*;
+                    use crate::Engine;
+
+                    async fn run($store: crate::Store) $body
+
+                    #[tokio::test]
+                    async fn sqlite() {
+                        let (_guard, store) = crate::testing::open(Engine::Sqlite).await;
+                        run(store).await;
+                    }
+
+                    #[tokio::test]
+                    async fn postgres() {
+                        let (_guard, store) = crate::testing::open(Engine::Postgres).await;
+                        run(store).await;
+                    }
+                }
+            )*
+        };
+    }
+    pub(crate) use store_tests;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    async fn open() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store =
-            Store::open_path(&dir.path().join("db.sqlite"), StoreOptions::default()).await.unwrap();
-        (dir, store)
-    }
+    use crate::testing::store_tests;
 
     fn id(s: &str) -> DocId {
         DocId::parse(s).unwrap()
     }
 
-    #[tokio::test]
-    async fn append_then_load() {
-        let (_dir, store) = open().await;
-        let doc = id("d");
-        assert_eq!(store.load(&doc).await.unwrap().last_seq, 0);
-        store.append(&doc, 1, vec![vec![1], vec![2]]).await.unwrap();
-        store.append(&doc, 3, vec![vec![3]]).await.unwrap();
-        let stored = store.load(&doc).await.unwrap();
-        assert_eq!(stored.updates, vec![vec![1], vec![2], vec![3]]);
-        assert_eq!(stored.last_seq, 3);
-        assert!(store.load(&id("other")).await.unwrap().updates.is_empty());
-    }
+    store_tests! {
+        async fn append_then_load(store: Store) {
+            let doc = id("d");
+            assert_eq!(store.load(&doc).await.unwrap().last_seq, 0);
+            store.append(&doc, 1, vec![vec![1], vec![2]]).await.unwrap();
+            store.append(&doc, 3, vec![vec![3]]).await.unwrap();
+            let stored = store.load(&doc).await.unwrap();
+            assert_eq!(stored.updates, vec![vec![1], vec![2], vec![3]]);
+            assert_eq!(stored.last_seq, 3);
+            assert!(store.load(&id("other")).await.unwrap().updates.is_empty());
+        }
 
-    #[tokio::test]
-    async fn compaction_replaces_the_covered_log() {
-        let (_dir, store) = open().await;
-        let doc = id("d");
-        store.append(&doc, 1, vec![vec![1], vec![2], vec![3]]).await.unwrap();
-        store.compact(&doc, 2, vec![12]).await.unwrap();
-        let stored = store.load(&doc).await.unwrap();
-        assert_eq!(stored.snapshot, Some(vec![12]));
-        assert_eq!(stored.updates, vec![vec![3]]);
-        assert_eq!(stored.last_seq, 3);
-        assert_eq!(store.log_len(&doc).await.unwrap(), 1);
-        store.compact(&doc, 3, vec![123]).await.unwrap();
-        let stored = store.load(&doc).await.unwrap();
-        assert_eq!(
-            (stored.snapshot, stored.updates.len(), stored.last_seq),
-            (Some(vec![123]), 0, 3)
-        );
-    }
+        async fn compaction_replaces_the_covered_log(store: Store) {
+            let doc = id("d");
+            store.append(&doc, 1, vec![vec![1], vec![2], vec![3]]).await.unwrap();
+            store.compact(&doc, 2, vec![12]).await.unwrap();
+            let stored = store.load(&doc).await.unwrap();
+            assert_eq!(stored.snapshot, Some(vec![12]));
+            assert_eq!(stored.updates, vec![vec![3]]);
+            assert_eq!(stored.last_seq, 3);
+            assert_eq!(store.log_len(&doc).await.unwrap(), 1);
+            store.compact(&doc, 3, vec![123]).await.unwrap();
+            let stored = store.load(&doc).await.unwrap();
+            assert_eq!(
+                (stored.snapshot, stored.updates.len(), stored.last_seq),
+                (Some(vec![123]), 0, 3)
+            );
+        }
 
-    #[tokio::test]
-    async fn a_conflicting_append_fails_alone() {
-        let (_dir, store) = open().await;
-        let (a, b) = (id("a"), id("b"));
-        store.append(&a, 1, vec![vec![1]]).await.unwrap();
-        // Two requests in flight together: the conflicting one fails, the other commits.
-        let (bad, good) =
-            tokio::join!(store.append(&a, 1, vec![vec![9]]), store.append(&b, 1, vec![vec![7]]));
-        assert!(matches!(bad, Err(StoreError::SeqConflict(_))));
-        good.unwrap();
-        assert_eq!(store.load(&a).await.unwrap().updates, vec![vec![1]]);
-        assert_eq!(store.load(&b).await.unwrap().updates, vec![vec![7]]);
+        async fn a_conflicting_append_fails_alone(store: Store) {
+            let (a, b) = (id("a"), id("b"));
+            store.append(&a, 1, vec![vec![1]]).await.unwrap();
+            // Two requests in flight together: the conflicting one fails, the other commits.
+            let (bad, good) = tokio::join!(
+                store.append(&a, 1, vec![vec![9]]),
+                store.append(&b, 1, vec![vec![7]])
+            );
+            assert!(matches!(bad, Err(StoreError::SeqConflict(_))), "{bad:?}");
+            good.unwrap();
+            assert_eq!(store.load(&a).await.unwrap().updates, vec![vec![1]]);
+            assert_eq!(store.load(&b).await.unwrap().updates, vec![vec![7]]);
+        }
+
+        async fn a_held_write_lock_fails_commits_and_loses_nothing(store: Store) {
+            let doc = id("d");
+            store.append(&doc, 1, vec![vec![1]]).await.unwrap();
+            let guard = store.hold_write_lock().await.unwrap();
+            let failed = tokio::time::timeout(
+                Duration::from_secs(30),
+                store.append(&doc, 2, vec![vec![2]]),
+            )
+            .await
+            .expect("a commit waits at most the busy timeout");
+            assert!(failed.is_err(), "the commit fails while the lock is held");
+            drop(guard);
+            store.append(&doc, 2, vec![vec![3]]).await.unwrap();
+            assert_eq!(store.load(&doc).await.unwrap().updates, vec![vec![1], vec![3]]);
+        }
     }
 
     #[tokio::test]
@@ -374,8 +518,18 @@ mod tests {
             .unwrap();
         assert_eq!(store.load(&id("d")).await.unwrap().updates, vec![vec![5]]);
         assert!(matches!(
-            Store::open_url("postgres://x", StoreOptions::default()).await,
+            Store::open_url("mysql://x", StoreOptions::default()).await,
             Err(StoreError::UnsupportedUrl(_))
         ));
+        // The same on PostgreSQL: a second handle on the database sees the first one's writes,
+        // and migrations run again harmlessly.
+        let url = hubring_testkit::postgres().fresh_database();
+        {
+            let store = Store::open_url(&url, StoreOptions::default()).await.unwrap();
+            store.append(&id("d"), 1, vec![vec![6]]).await.unwrap();
+            store.close().await;
+        }
+        let store = Store::open_url(&url, StoreOptions::default()).await.unwrap();
+        assert_eq!(store.load(&id("d")).await.unwrap().updates, vec![vec![6]]);
     }
 }

@@ -5,10 +5,11 @@
 
 use hubring_protocol::api::{ItemKind, MyInvite, ProjectRole, Visibility};
 use hubring_protocol::{DocId, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
-use crate::codec::{decode, to_json};
+use crate::codec::decode;
+use crate::sql::{Sql, flag};
 use crate::{Store, StoreError, now_ms};
 
 /// An account as stored.
@@ -118,13 +119,13 @@ pub struct ProjectChanges {
     pub archived: Option<bool>,
 }
 
-fn user(row: &SqliteRow) -> Result<UserRecord, StoreError> {
+fn user(row: &AnyRow) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
         id: UserId(row.try_get("id")?),
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
         password_hash: row.try_get("password_hash")?,
-        is_admin: row.try_get("is_admin")?,
+        is_admin: flag(row, "is_admin")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -171,19 +172,19 @@ fn role(raw: &str) -> Result<ProjectRole, StoreError> {
     decode(raw, ProjectRole::parse, "project role")
 }
 
-fn project(row: &SqliteRow) -> Result<ProjectRecord, StoreError> {
+fn project(row: &AnyRow) -> Result<ProjectRecord, StoreError> {
     Ok(ProjectRecord {
         id: ProjectId(row.try_get("id")?),
         title: row.try_get("title")?,
         summary: row.try_get("summary")?,
         visibility: decode(row.try_get("visibility")?, Visibility::parse, "visibility")?,
-        archived: row.try_get("archived")?,
+        archived: flag(row, "archived")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
 }
 
-fn item(row: &SqliteRow) -> Result<ItemRecord, StoreError> {
+fn item(row: &AnyRow) -> Result<ItemRecord, StoreError> {
     let doc_id: String = row.try_get("doc_id")?;
     Ok(ItemRecord {
         id: ItemId(row.try_get("id")?),
@@ -196,7 +197,7 @@ fn item(row: &SqliteRow) -> Result<ItemRecord, StoreError> {
         updated_at: row.try_get("updated_at")?,
         updated_by: (UserId(row.try_get("updated_by")?), row.try_get("updated_by_name")?),
         // Filled by `Store::with_audience`.
-        audience: row.try_get::<bool, _>("private")?.then(Vec::new),
+        audience: flag(row, "private")?.then(Vec::new),
         notes_id: row.try_get::<Option<String>, _>("notes_id")?.map(ItemId),
     })
 }
@@ -230,7 +231,7 @@ impl Store {
                 let created_at = now_ms();
                 sqlx::query(
                     "INSERT INTO users (id, email, display_name, password_hash, is_admin, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(new.id.as_str())
                 .bind(&new.email)
@@ -256,13 +257,13 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.email = ?");
+        let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.email = $1");
         let row = sqlx::query(sql).bind(email).fetch_optional(self.pool()).await?;
         row.as_ref().map(user).transpose()
     }
 
     pub async fn user_by_id(&self, id: &UserId) -> Result<Option<UserRecord>, StoreError> {
-        let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = ?");
+        let sql = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1");
         let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;
         row.as_ref().map(user).transpose()
     }
@@ -277,19 +278,19 @@ impl Store {
         let id = id.clone();
         self.write(move |conn| {
             Box::pin(async move {
-                let changed = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+                let changed = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                     .bind(&password_hash)
                     .bind(id.as_str())
                     .execute(&mut *conn)
                     .await?
                     .rows_affected();
-                sqlx::query("DELETE FROM logins WHERE user_id = ? AND id IS NOT ?")
+                sqlx::query("DELETE FROM logins WHERE user_id = $1 AND id IS DISTINCT FROM $2")
                     .bind(id.as_str())
                     .bind(keep.as_deref())
                     .execute(&mut *conn)
                     .await?;
                 // A token is a standing password: whoever knew the old one may have made one.
-                sqlx::query("DELETE FROM api_tokens WHERE user_id = ?")
+                sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
                     .bind(id.as_str())
                     .execute(&mut *conn)
                     .await?;
@@ -312,7 +313,7 @@ impl Store {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO logins (id, user_id, secret_hash, created_at, expires_at) \
-                     VALUES (?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(&id)
                 .bind(user_id.as_str())
@@ -336,7 +337,7 @@ impl Store {
             "SELECT l.id AS login_id, ",
             user_columns!(),
             " FROM logins l JOIN users u ON u.id = l.user_id \
-             WHERE l.secret_hash = ? AND l.expires_at > ?"
+             WHERE l.secret_hash = $1 AND l.expires_at > $2"
         );
         let row =
             sqlx::query(sql).bind(secret_hash).bind(now_ms()).fetch_optional(self.pool()).await?;
@@ -362,25 +363,20 @@ impl Store {
         }
         let mut out = Vec::new();
         for chunk in logins.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Sqlite>::new("SELECT id FROM logins WHERE expires_at > ");
-            qb.push_bind(now_ms()).push(" AND id IN (");
-            let mut ids = qb.separated(", ");
-            for id in chunk {
-                ids.push_bind(*id);
-            }
-            qb.push(")");
-            for row in qb.build().fetch_all(self.pool()).await? {
+            let mut sql = Sql::new("SELECT id FROM logins WHERE expires_at > ");
+            sql.bind(now_ms())
+                .push(" AND id IN (")
+                .bind_list(chunk.iter().map(|id| id.to_string()));
+            sql.push(")");
+            for row in sql.build().fetch_all(self.pool()).await? {
                 out.push(Credential::Login(row.try_get("id")?));
             }
         }
         for chunk in tokens.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Sqlite>::new("SELECT id FROM api_tokens WHERE id IN (");
-            let mut ids = qb.separated(", ");
-            for id in chunk {
-                ids.push_bind(*id);
-            }
-            qb.push(")");
-            for row in qb.build().fetch_all(self.pool()).await? {
+            let mut sql = Sql::new("SELECT id FROM api_tokens WHERE id IN (");
+            sql.bind_list(chunk.iter().map(|id| id.to_string()));
+            sql.push(")");
+            for row in sql.build().fetch_all(self.pool()).await? {
                 out.push(Credential::Token(TokenId(row.try_get("id")?)));
             }
         }
@@ -391,7 +387,7 @@ impl Store {
     pub async fn delete_expired_logins(&self) -> Result<u64, StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
-                let n = sqlx::query("DELETE FROM logins WHERE expires_at <= ?")
+                let n = sqlx::query("DELETE FROM logins WHERE expires_at <= $1")
                     .bind(now_ms())
                     .execute(&mut *conn)
                     .await?
@@ -406,7 +402,7 @@ impl Store {
     pub async fn delete_login(&self, id: String) -> Result<(), StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM logins WHERE id = ?")
+                sqlx::query("DELETE FROM logins WHERE id = $1")
                     .bind(&id)
                     .execute(&mut *conn)
                     .await?;
@@ -429,7 +425,7 @@ impl Store {
                 let created_at = now_ms();
                 sqlx::query(
                     "INSERT INTO api_tokens (id, user_id, name, secret_hash, created_at) \
-                     VALUES (?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(id.as_str())
                 .bind(user_id.as_str())
@@ -452,7 +448,7 @@ impl Store {
         let sql = concat!(
             "SELECT t.id AS token_id, ",
             user_columns!(),
-            " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?"
+            " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = $1"
         );
         let row = sqlx::query(sql).bind(secret_hash).fetch_optional(self.pool()).await?;
         row.map(|row| Ok((TokenId(row.try_get("token_id")?), user(&row)?))).transpose()
@@ -460,7 +456,7 @@ impl Store {
 
     pub async fn list_tokens(&self, user_id: &UserId) -> Result<Vec<TokenRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = ? \
+            "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 \
              ORDER BY created_at, id",
         )
         .bind(user_id.as_str())
@@ -483,7 +479,7 @@ impl Store {
         let (user_id, id) = (user_id.clone(), id.clone());
         self.write(move |conn| {
             Box::pin(async move {
-                let n = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ?")
+                let n = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
                     .bind(id.as_str())
                     .bind(user_id.as_str())
                     .execute(&mut *conn)
@@ -511,7 +507,7 @@ impl Store {
                 let now = now_ms();
                 sqlx::query(
                     "INSERT INTO projects (id, title, summary, visibility, created_by, created_at, \
-                     updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(id.as_str())
                 .bind(&title)
@@ -532,7 +528,7 @@ impl Store {
     pub async fn project(&self, id: &ProjectId) -> Result<Option<ProjectRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT id, title, summary, visibility, archived, created_at, updated_at FROM projects \
-             WHERE id = ?",
+             WHERE id = $1",
         )
         .bind(id.as_str())
         .fetch_optional(self.pool())
@@ -548,7 +544,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT p.id, p.title, p.summary, p.visibility, p.archived, p.created_at, \
              p.updated_at, m.role FROM projects p JOIN project_members m ON m.project_id = p.id \
-             WHERE m.user_id = ? ORDER BY p.updated_at DESC, p.id",
+             WHERE m.user_id = $1 ORDER BY p.updated_at DESC, p.id",
         )
         .bind(user_id.as_str())
         .fetch_all(self.pool())
@@ -562,7 +558,7 @@ impl Store {
         user_id: &UserId,
     ) -> Result<Option<ProjectRole>, StoreError> {
         let row =
-            sqlx::query("SELECT role FROM project_members WHERE project_id = ? AND user_id = ?")
+            sqlx::query("SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2")
                 .bind(project_id.as_str())
                 .bind(user_id.as_str())
                 .fetch_optional(self.pool())
@@ -576,7 +572,7 @@ impl Store {
     ) -> Result<Vec<MemberRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.user_id, u.display_name, m.role, m.added_at FROM project_members m \
-             JOIN users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY m.added_at, m.user_id",
+             JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY m.added_at, m.user_id",
         )
         .bind(project_id.as_str())
         .fetch_all(self.pool())
@@ -595,7 +591,7 @@ impl Store {
 
     pub async fn project_hubs(&self, project_id: &ProjectId) -> Result<Vec<HubId>, StoreError> {
         let rows =
-            sqlx::query("SELECT hub_id FROM project_hubs WHERE project_id = ? ORDER BY hub_id")
+            sqlx::query("SELECT hub_id FROM project_hubs WHERE project_id = $1 ORDER BY hub_id")
                 .bind(project_id.as_str())
                 .fetch_all(self.pool())
                 .await?;
@@ -606,7 +602,7 @@ impl Store {
     pub async fn missing_hubs(&self, ids: &[HubId]) -> Result<Vec<HubId>, StoreError> {
         let mut missing = Vec::new();
         for id in ids {
-            let found = sqlx::query("SELECT 1 FROM hubs WHERE id = ?")
+            let found = sqlx::query("SELECT 1 FROM hubs WHERE id = $1")
                 .bind(id.as_str())
                 .fetch_optional(self.pool())
                 .await?;
@@ -626,9 +622,9 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
-                    "UPDATE projects SET title = COALESCE(?, title), \
-                     summary = COALESCE(?, summary), visibility = COALESCE(?, visibility), \
-                     archived = COALESCE(?, archived), updated_at = ? WHERE id = ?",
+                    "UPDATE projects SET title = COALESCE($1, title), \
+                     summary = COALESCE($2, summary), visibility = COALESCE($3, visibility), \
+                     archived = COALESCE($4, archived), updated_at = $5 WHERE id = $6",
                 )
                 .bind(changes.title.as_deref())
                 .bind(changes.summary.as_deref())
@@ -653,7 +649,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let docs = project_docs(conn, &id).await?;
-                sqlx::query("DELETE FROM projects WHERE id = ?")
+                sqlx::query("DELETE FROM projects WHERE id = $1")
                     .bind(id.as_str())
                     .execute(&mut *conn)
                     .await?;
@@ -694,7 +690,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let n = sqlx::query(
-                    "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
+                    "UPDATE project_members SET role = $1 WHERE project_id = $2 AND user_id = $3",
                 )
                 .bind(role.as_str())
                 .bind(project_id.as_str())
@@ -718,17 +714,18 @@ impl Store {
         let (project_id, user_id) = (project_id.clone(), user_id.clone());
         self.write(move |conn| {
             Box::pin(async move {
-                let n =
-                    sqlx::query("DELETE FROM project_members WHERE project_id = ? AND user_id = ?")
-                        .bind(project_id.as_str())
-                        .bind(user_id.as_str())
-                        .execute(&mut *conn)
-                        .await?
-                        .rows_affected();
+                let n = sqlx::query(
+                    "DELETE FROM project_members WHERE project_id = $1 AND user_id = $2",
+                )
+                .bind(project_id.as_str())
+                .bind(user_id.as_str())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
                 // Their private items in the project (coaching) are closed to them too.
                 sqlx::query(
-                    "DELETE FROM item_audience WHERE user_id = ? \
-                     AND item_id IN (SELECT id FROM items WHERE project_id = ?)",
+                    "DELETE FROM item_audience WHERE user_id = $1 \
+                     AND item_id IN (SELECT id FROM items WHERE project_id = $2)",
                 )
                 .bind(user_id.as_str())
                 .bind(project_id.as_str())
@@ -752,7 +749,7 @@ impl Store {
             Box::pin(async move {
                 for (user, role) in [(&from, ProjectRole::Editor), (&to, ProjectRole::Owner)] {
                     sqlx::query(
-                        "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
+                        "UPDATE project_members SET role = $1 WHERE project_id = $2 AND user_id = $3",
                     )
                     .bind(role.as_str())
                     .bind(project_id.as_str())
@@ -780,7 +777,7 @@ impl Store {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO invites (id, project_id, role, email, created_by, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(id.as_str())
                 .bind(project_id.as_str())
@@ -798,7 +795,7 @@ impl Store {
 
     /// Whether some project invited `email`.
     pub async fn has_email_invite(&self, email: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM invites WHERE email = ? LIMIT 1")
+        let row = sqlx::query("SELECT 1 FROM invites WHERE email = $1 LIMIT 1")
             .bind(email)
             .fetch_optional(self.pool())
             .await?;
@@ -820,7 +817,7 @@ impl Store {
             Box::pin(async move {
                 let rows = sqlx::query(
                     "SELECT id, project_id, role FROM invites \
-                     WHERE email = ? AND (? IS NULL OR id = ?)",
+                     WHERE email = $1 AND ($2 IS NULL OR id = $3)",
                 )
                 .bind(&email)
                 .bind(only.as_deref())
@@ -834,7 +831,7 @@ impl Store {
                     let role = role(row.try_get("role")?)?;
                     sqlx::query(
                         "INSERT INTO project_members (project_id, user_id, role, added_at) \
-                         VALUES (?, ?, ?, ?) ON CONFLICT (project_id, user_id) DO NOTHING",
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, user_id) DO NOTHING",
                     )
                     .bind(project_id.as_str())
                     .bind(user_id.as_str())
@@ -842,7 +839,7 @@ impl Store {
                     .bind(now_ms())
                     .execute(&mut *conn)
                     .await?;
-                    sqlx::query("DELETE FROM invites WHERE id = ?")
+                    sqlx::query("DELETE FROM invites WHERE id = $1")
                         .bind(&id)
                         .execute(&mut *conn)
                         .await?;
@@ -861,7 +858,7 @@ impl Store {
             "SELECT i.id, i.project_id, p.title, i.role, u.display_name, i.created_at \
              FROM invites i JOIN projects p ON p.id = i.project_id \
              JOIN users u ON u.id = i.created_by \
-             WHERE i.email = ? ORDER BY i.created_at DESC, i.id",
+             WHERE i.email = $1 ORDER BY i.created_at DESC, i.id",
         )
         .bind(email)
         .fetch_all(self.pool())
@@ -886,11 +883,12 @@ impl Store {
         project_id: &ProjectId,
         email: &str,
     ) -> Result<Option<InviteId>, StoreError> {
-        let row = sqlx::query("SELECT id FROM invites WHERE project_id = ? AND email = ? LIMIT 1")
-            .bind(project_id.as_str())
-            .bind(email)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id FROM invites WHERE project_id = $1 AND email = $2 LIMIT 1")
+                .bind(project_id.as_str())
+                .bind(email)
+                .fetch_optional(self.pool())
+                .await?;
         row.map(|row| Ok(InviteId(row.try_get("id")?))).transpose()
     }
 
@@ -903,7 +901,7 @@ impl Store {
         let id = id.clone();
         self.write(move |conn| {
             Box::pin(async move {
-                let n = sqlx::query("DELETE FROM invites WHERE id = ? AND email = ?")
+                let n = sqlx::query("DELETE FROM invites WHERE id = $1 AND email = $2")
                     .bind(id.as_str())
                     .bind(&email)
                     .execute(&mut *conn)
@@ -932,7 +930,7 @@ impl Store {
                 let now = now_ms();
                 sqlx::query(
                     "INSERT INTO items (id, project_id, kind, title, doc_id, created_by, \
-                     created_at, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     created_at, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(id.as_str())
                 .bind(project_id.as_str())
@@ -953,13 +951,13 @@ impl Store {
     }
 
     pub async fn items(&self, project_id: &ProjectId) -> Result<Vec<ItemRecord>, StoreError> {
-        let sql = concat!(item_select!(), " WHERE i.project_id = ? ORDER BY i.created_at, i.id");
+        let sql = concat!(item_select!(), " WHERE i.project_id = $1 ORDER BY i.created_at, i.id");
         let rows = sqlx::query(sql).bind(project_id.as_str()).fetch_all(self.pool()).await?;
         self.with_audience(rows.iter().map(item).collect::<Result<_, _>>()?).await
     }
 
     pub async fn item(&self, id: &ItemId) -> Result<Option<ItemRecord>, StoreError> {
-        let sql = concat!(item_select!(), " WHERE i.id = ?");
+        let sql = concat!(item_select!(), " WHERE i.id = $1");
         let row = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?;
         let found = row.as_ref().map(item).transpose()?;
         Ok(self.with_audience(found.into_iter().collect()).await?.pop())
@@ -975,14 +973,12 @@ impl Store {
         if private.is_empty() {
             return Ok(items);
         }
-        let rows = sqlx::query(
+        let mut sql = Sql::new(
             "SELECT a.item_id, a.user_id, u.display_name FROM item_audience a \
-             JOIN users u ON u.id = a.user_id \
-             WHERE a.item_id IN (SELECT value FROM json_each(?)) ORDER BY u.display_name",
-        )
-        .bind(to_json(&private))
-        .fetch_all(self.pool())
-        .await?;
+             JOIN users u ON u.id = a.user_id WHERE a.item_id IN (",
+        );
+        sql.bind_list(private).push(") ORDER BY u.display_name");
+        let rows = sql.build().fetch_all(self.pool()).await?;
         for row in &rows {
             let item_id: String = row.try_get(0)?;
             let person = (UserId(row.try_get(1)?), row.try_get(2)?);
@@ -996,19 +992,17 @@ impl Store {
 
     /// Every item's document, item, project and audience (the workspace indexes them in memory).
     pub async fn item_docs(&self) -> Result<Vec<ItemDoc>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT i.doc_id, i.id, i.project_id, i.private, \
-             (SELECT group_concat(a.user_id, ' ') FROM item_audience a WHERE a.item_id = i.id) \
-             FROM items i WHERE i.deleted_at IS NULL",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let mut sql = Sql::new("SELECT i.doc_id, i.id, i.project_id, i.private, (SELECT ");
+        sql.push(self.engine().string_agg("a.user_id", " ")).push(
+            " FROM item_audience a WHERE a.item_id = i.id) FROM items i WHERE i.deleted_at IS NULL",
+        );
+        let rows = sql.build().fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 let raw: String = row.try_get(0)?;
                 let doc = DocId::parse(&raw).map_err(|err| StoreError::Corrupt(err.to_string()))?;
                 let ids: Option<String> = row.try_get(4)?;
-                let audience = row.try_get::<bool, _>(3)?.then(|| {
+                let audience = flag(row, 3)?.then(|| {
                     ids.unwrap_or_default()
                         .split(' ')
                         .filter(|id| !id.is_empty())
@@ -1038,7 +1032,7 @@ impl Store {
                     sqlx::query(
                         "INSERT INTO items (id, project_id, kind, title, doc_id, created_by, \
                          created_at, updated_by, updated_at, private, notes_id) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?)",
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10)",
                     )
                     .bind(id.as_str())
                     .bind(project_id.as_str())
@@ -1054,7 +1048,7 @@ impl Store {
                     .await
                     .map_err(conflict("doc_id"))?;
                     for user in &audience {
-                        sqlx::query("INSERT INTO item_audience (item_id, user_id) VALUES (?, ?)")
+                        sqlx::query("INSERT INTO item_audience (item_id, user_id) VALUES ($1, $2)")
                             .bind(id.as_str())
                             .bind(user.as_str())
                             .execute(&mut *conn)
@@ -1079,9 +1073,9 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
-                    "UPDATE items SET title = COALESCE(?, title), \
-                     project_id = COALESCE(?, project_id), updated_by = ?, updated_at = ? \
-                     WHERE id = ?",
+                    "UPDATE items SET title = COALESCE($1, title), \
+                     project_id = COALESCE($2, project_id), updated_by = $3, updated_at = $4 \
+                     WHERE id = $5",
                 )
                 .bind(title.as_deref())
                 .bind(project_id.as_ref().map(ProjectId::as_str))
@@ -1101,7 +1095,7 @@ impl Store {
         let (doc_id, by) = (doc_id.clone(), by.clone());
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query("UPDATE items SET updated_by = ?, updated_at = ? WHERE doc_id = ?")
+                sqlx::query("UPDATE items SET updated_by = $1, updated_at = $2 WHERE doc_id = $3")
                     .bind(by.as_str())
                     .bind(now_ms())
                     .bind(doc_id.as_str())
@@ -1119,7 +1113,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
-                    "INSERT INTO recent_items (user_id, item_id, opened_at) VALUES (?, ?, ?) \
+                    "INSERT INTO recent_items (user_id, item_id, opened_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (user_id, item_id) DO UPDATE SET opened_at = excluded.opened_at",
                 )
                 .bind(user.as_str())
@@ -1141,8 +1135,8 @@ impl Store {
     ) -> Result<Vec<ItemRecord>, StoreError> {
         let sql = concat!(
             item_select!(),
-            " JOIN recent_items r ON r.item_id = i.id WHERE r.user_id = ? \
-             ORDER BY r.opened_at DESC, i.id LIMIT ?"
+            " JOIN recent_items r ON r.item_id = i.id WHERE r.user_id = $1 \
+             ORDER BY r.opened_at DESC, i.id LIMIT $2"
         );
         let rows = sqlx::query(sql).bind(user.as_str()).bind(limit).fetch_all(self.pool()).await?;
         self.with_audience(rows.iter().map(item).collect::<Result<_, _>>()?).await
@@ -1154,8 +1148,8 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let n = sqlx::query(
-                    "UPDATE items SET deleted_at = ?, deleted_by = ? \
-                     WHERE id = ? AND deleted_at IS NULL",
+                    "UPDATE items SET deleted_at = $1, deleted_by = $2 \
+                     WHERE id = $3 AND deleted_at IS NULL",
                 )
                 .bind(now_ms())
                 .bind(by.as_str())
@@ -1171,7 +1165,7 @@ impl Store {
 
     /// An item in the trash, with its audience.
     pub async fn trashed_item(&self, id: &ItemId) -> Result<Option<ItemRecord>, StoreError> {
-        let sql = concat!(item_select_any!(), " WHERE i.id = ? AND i.deleted_at IS NOT NULL");
+        let sql = concat!(item_select_any!(), " WHERE i.id = $1 AND i.deleted_at IS NOT NULL");
         let Some(row) = sqlx::query(sql).bind(id.as_str()).fetch_optional(self.pool()).await?
         else {
             return Ok(None);
@@ -1187,7 +1181,7 @@ impl Store {
             ", i.deleted_at, i.deleted_by, d.display_name AS deleted_by_name ",
             item_from!(),
             " LEFT JOIN users d ON d.id = i.deleted_by \
-             WHERE i.project_id = ? AND i.deleted_at IS NOT NULL ORDER BY i.deleted_at DESC, i.id"
+             WHERE i.project_id = $1 AND i.deleted_at IS NOT NULL ORDER BY i.deleted_at DESC, i.id"
         );
         let rows = sqlx::query(sql).bind(project_id.as_str()).fetch_all(self.pool()).await?;
         let items = self.with_audience(rows.iter().map(item).collect::<Result<_, _>>()?).await?;
@@ -1213,7 +1207,7 @@ impl Store {
             Box::pin(async move {
                 let n = sqlx::query(
                     "UPDATE items SET deleted_at = NULL, deleted_by = NULL \
-                     WHERE id = ? AND deleted_at IS NOT NULL",
+                     WHERE id = $1 AND deleted_at IS NOT NULL",
                 )
                 .bind(id.as_str())
                 .execute(&mut *conn)
@@ -1237,8 +1231,8 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let n = sqlx::query(
-                    "DELETE FROM items WHERE deleted_at IS NOT NULL AND deleted_at < ? \
-                     AND (? IS NULL OR project_id = ?) AND (? IS NULL OR id = ?)",
+                    "DELETE FROM items WHERE deleted_at IS NOT NULL AND deleted_at < $1 \
+                     AND ($2 IS NULL OR project_id = $3) AND ($4 IS NULL OR id = $5)",
                 )
                 .bind(before)
                 .bind(project.as_ref().map(ProjectId::as_str))
@@ -1261,7 +1255,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
-                    "UPDATE items SET deleted_at = ? WHERE id = ? AND deleted_at IS NOT NULL",
+                    "UPDATE items SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NOT NULL",
                 )
                 .bind(at_ms)
                 .bind(id.as_str())
@@ -1278,7 +1272,7 @@ impl Store {
         let id = id.clone();
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM items WHERE id = ?")
+                sqlx::query("DELETE FROM items WHERE id = $1")
                     .bind(id.as_str())
                     .execute(&mut *conn)
                     .await?;
@@ -1290,13 +1284,13 @@ impl Store {
 }
 
 async fn insert_member(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     project_id: &ProjectId,
     user_id: &UserId,
     role: ProjectRole,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO project_members (project_id, user_id, role, added_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO project_members (project_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(project_id.as_str())
     .bind(user_id.as_str())
@@ -1309,17 +1303,17 @@ async fn insert_member(
 }
 
 async fn set_hubs(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     project_id: &ProjectId,
     hub_ids: &[HubId],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM project_hubs WHERE project_id = ?")
+    sqlx::query("DELETE FROM project_hubs WHERE project_id = $1")
         .bind(project_id.as_str())
         .execute(&mut *conn)
         .await?;
     for hub in hub_ids {
         sqlx::query(
-            "INSERT INTO project_hubs (project_id, hub_id) VALUES (?, ?) \
+            "INSERT INTO project_hubs (project_id, hub_id) VALUES ($1, $2) \
              ON CONFLICT (project_id, hub_id) DO NOTHING",
         )
         .bind(project_id.as_str())
@@ -1331,11 +1325,11 @@ async fn set_hubs(
 }
 
 async fn touch_project(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     project_id: &ProjectId,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE projects SET updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(project_id.as_str())
         .execute(&mut *conn)
@@ -1344,10 +1338,10 @@ async fn touch_project(
 }
 
 async fn project_docs(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     project_id: &ProjectId,
 ) -> Result<Vec<DocId>, StoreError> {
-    let rows = sqlx::query("SELECT doc_id FROM items WHERE project_id = ?")
+    let rows = sqlx::query("SELECT doc_id FROM items WHERE project_id = $1")
         .bind(project_id.as_str())
         .fetch_all(&mut *conn)
         .await?;
@@ -1403,7 +1397,7 @@ impl Store {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO invites (id, project_id, role, secret_hash, expires_at, max_uses, \
-                     created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(id.as_str())
                 .bind(project_id.as_str())
@@ -1427,7 +1421,7 @@ impl Store {
     ) -> Result<Vec<InviteRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, role, email, expires_at, max_uses, uses, created_at FROM invites \
-             WHERE project_id = ? AND revoked_at IS NULL ORDER BY created_at, id",
+             WHERE project_id = $1 AND revoked_at IS NULL ORDER BY created_at, id",
         )
         .bind(project_id.as_str())
         .fetch_all(self.pool())
@@ -1459,7 +1453,7 @@ impl Store {
                 // A link is kept, marked revoked, to say so to whoever opens it later; an
                 // invitation by email goes.
                 let marked = sqlx::query(
-                    "UPDATE invites SET revoked_at = ? WHERE id = ? AND project_id = ? \
+                    "UPDATE invites SET revoked_at = $1 WHERE id = $2 AND project_id = $3 \
                      AND secret_hash IS NOT NULL AND revoked_at IS NULL",
                 )
                 .bind(now_ms())
@@ -1472,7 +1466,7 @@ impl Store {
                     return Ok(true);
                 }
                 let n = sqlx::query(
-                    "DELETE FROM invites WHERE id = ? AND project_id = ? AND secret_hash IS NULL",
+                    "DELETE FROM invites WHERE id = $1 AND project_id = $2 AND secret_hash IS NULL",
                 )
                 .bind(id.as_str())
                 .bind(project_id.as_str())
@@ -1497,7 +1491,7 @@ impl Store {
             Box::pin(async move {
                 let Some(row) = sqlx::query(
                     "SELECT id, project_id, role, expires_at, max_uses, uses, revoked_at \
-                     FROM invites WHERE secret_hash = ?",
+                     FROM invites WHERE secret_hash = $1",
                 )
                 .bind(&secret_hash)
                 .fetch_optional(&mut *conn)
@@ -1512,7 +1506,7 @@ impl Store {
                 let max_uses: Option<i64> = row.try_get("max_uses")?;
                 let uses: i64 = row.try_get("uses")?;
                 let existing = sqlx::query(
-                    "SELECT role FROM project_members WHERE project_id = ? AND user_id = ?",
+                    "SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2",
                 )
                 .bind(project_id.as_str())
                 .bind(user_id.as_str())
@@ -1532,7 +1526,7 @@ impl Store {
                     return Ok(Redeemed::UsedUp);
                 }
                 insert_member(conn, &project_id, &user_id, link_role).await?;
-                sqlx::query("UPDATE invites SET uses = uses + 1 WHERE id = ?")
+                sqlx::query("UPDATE invites SET uses = uses + 1 WHERE id = $1")
                     .bind(&id)
                     .execute(&mut *conn)
                     .await?;
@@ -1550,7 +1544,7 @@ impl Store {
         let id = id.clone();
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query("UPDATE invites SET expires_at = ? WHERE id = ?")
+                sqlx::query("UPDATE invites SET expires_at = $1 WHERE id = $2")
                     .bind(at_ms)
                     .bind(id.as_str())
                     .execute(&mut *conn)
@@ -1565,31 +1559,29 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::StoreOptions;
+    use crate::testing::store_tests;
 
-    #[tokio::test]
-    async fn expired_sessions_are_refused_then_swept() {
-        let dir = tempfile::tempdir().unwrap();
-        let store =
-            Store::open_path(&dir.path().join("db.sqlite"), StoreOptions::default()).await.unwrap();
-        let user = UserId("u1".into());
-        let new = NewUser {
-            id: user.clone(),
-            email: "a@b.example".into(),
-            display_name: "A".into(),
-            password_hash: "x".into(),
-            is_admin: false,
-        };
-        let created = store.create_user(new, true).await.unwrap();
-        assert!(created.is_admin, "the first account is the admin");
-        store.create_login("old".into(), &user, vec![1], now_ms() - 1).await.unwrap();
-        store.create_login("live".into(), &user, vec![2], now_ms() + 60_000).await.unwrap();
-        assert!(store.login_user(&[1]).await.unwrap().is_none(), "expired is refused");
-        assert_eq!(
-            store.login_user(&[2]).await.unwrap().map(|(id, _)| id).as_deref(),
-            Some("live")
-        );
-        assert_eq!(store.delete_expired_logins().await.unwrap(), 1);
-        assert!(store.login_user(&[2]).await.unwrap().is_some(), "the live session stays");
+    store_tests! {
+        async fn expired_sessions_are_refused_then_swept(store: Store) {
+            let user = UserId("u1".into());
+            let new = NewUser {
+                id: user.clone(),
+                email: "a@b.example".into(),
+                display_name: "A".into(),
+                password_hash: "x".into(),
+                is_admin: false,
+            };
+            let created = store.create_user(new, true).await.unwrap();
+            assert!(created.is_admin, "the first account is the admin");
+            store.create_login("old".into(), &user, vec![1], now_ms() - 1).await.unwrap();
+            store.create_login("live".into(), &user, vec![2], now_ms() + 60_000).await.unwrap();
+            assert!(store.login_user(&[1]).await.unwrap().is_none(), "expired is refused");
+            assert_eq!(
+                store.login_user(&[2]).await.unwrap().map(|(id, _)| id).as_deref(),
+                Some("live")
+            );
+            assert_eq!(store.delete_expired_logins().await.unwrap(), 1);
+            assert!(store.login_user(&[2]).await.unwrap().is_some(), "the live session stays");
+        }
     }
 }

@@ -1,22 +1,24 @@
 //! The single writer: every write of the store passes through here, so SQLite never sees two
 //! writers, and whatever queues up while a commit runs becomes the next commit (group commit).
+//! On PostgreSQL each node has its own writer; what keeps nodes apart is in the SQL (a unique
+//! sequence per document, an advisory lock around workspace jobs).
 
 use futures_util::future::BoxFuture;
 use hubring_protocol::DocId;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use crate::{Counters, StoreError, now_ms};
+use crate::{Counters, Engine, StoreError, now_ms};
 
 pub(crate) type Done = oneshot::Sender<Result<(), StoreError>>;
 
 /// A write of the workspace's records: runs on the writer's connection, inside a transaction the
 /// job itself opens through [`crate::Store::write`], and reports through its own channel.
 pub(crate) type Job =
-    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, ()> + Send + Sync>;
+    Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, ()> + Send + Sync>;
 
 pub(crate) enum WriteReq {
     Append { doc: DocId, first_seq: i64, updates: Vec<Vec<u8>>, done: Done },
@@ -41,15 +43,27 @@ impl std::fmt::Debug for WriteReq {
     }
 }
 
-/// Runs until every [`crate::Store`] handle is dropped.
+/// Runs until every [`crate::Store`] handle is dropped. Each batch takes a connection from the
+/// pool, so a connection the database dropped (a PostgreSQL restart) is replaced, not reused.
 pub(crate) async fn run(
-    mut conn: SqliteConnection,
+    pool: AnyPool,
+    _engine: Engine,
     mut rx: mpsc::Receiver<WriteReq>,
     max_batch: usize,
     counters: Arc<Counters>,
 ) {
     let mut batch = Vec::with_capacity(max_batch);
     while rx.recv_many(&mut batch, max_batch).await > 0 {
+        let mut conn = match pool.acquire().await {
+            Ok(conn) => conn,
+            Err(err) => {
+                tracing::warn!(%err, "no database connection for the writer");
+                for req in batch.drain(..) {
+                    fail(req, &err);
+                }
+                continue;
+            }
+        };
         let (appends, others): (Vec<_>, Vec<_>) =
             batch.drain(..).partition(|req| matches!(req, WriteReq::Append { .. }));
         commit_appends(&mut conn, appends, &counters).await;
@@ -64,12 +78,23 @@ pub(crate) async fn run(
             }
         }
     }
-    let _ = conn.close().await;
+    pool.close().await;
+}
+
+/// Answers a request that could not run: appends and compactions get the error; a job's own
+/// channel closes unanswered, which its caller reads as [`StoreError::Closed`].
+fn fail(req: WriteReq, err: &sqlx::Error) {
+    match req {
+        WriteReq::Append { done, .. } | WriteReq::Compact { done, .. } => {
+            let _ = done.send(Err(StoreError::Unavailable(err.to_string())));
+        }
+        WriteReq::Job(_) => {}
+    }
 }
 
 /// Commits every append in one transaction; if that fails, each is retried alone so one bad
 /// request (a sequence conflict) cannot fail the documents it happened to share a batch with.
-async fn commit_appends(conn: &mut SqliteConnection, appends: Vec<WriteReq>, counters: &Counters) {
+async fn commit_appends(conn: &mut AnyConnection, appends: Vec<WriteReq>, counters: &Counters) {
     if appends.is_empty() {
         return;
     }
@@ -100,7 +125,7 @@ async fn commit_appends(conn: &mut SqliteConnection, appends: Vec<WriteReq>, cou
 }
 
 async fn append_all(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     appends: &[WriteReq],
     counters: &Counters,
 ) -> Result<(), StoreError> {
@@ -110,14 +135,16 @@ async fn append_all(
     for req in appends {
         let WriteReq::Append { doc, first_seq, updates, .. } = req else { continue };
         for (seq, bytes) in (*first_seq..).zip(updates) {
-            sqlx::query("INSERT INTO doc_updates (doc_id, seq, bytes, at_ms) VALUES (?, ?, ?, ?)")
-                .bind(doc.as_str())
-                .bind(seq)
-                .bind(bytes.as_slice())
-                .bind(at)
-                .execute(&mut *txn)
-                .await
-                .map_err(|err| conflict_or(err, doc))?;
+            sqlx::query(
+                "INSERT INTO doc_updates (doc_id, seq, bytes, at_ms) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(doc.as_str())
+            .bind(seq)
+            .bind(bytes.as_slice())
+            .bind(at)
+            .execute(&mut *txn)
+            .await
+            .map_err(|err| conflict_or(err, doc))?;
             n_updates += 1;
         }
     }
@@ -128,14 +155,14 @@ async fn append_all(
 }
 
 async fn compact(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     doc: &DocId,
     up_to_seq: i64,
     snapshot: &[u8],
 ) -> Result<(), StoreError> {
     let mut txn = conn.begin().await?;
     sqlx::query(
-        "INSERT INTO doc_snapshots (doc_id, up_to_seq, bytes, at_ms) VALUES (?, ?, ?, ?) \
+        "INSERT INTO doc_snapshots (doc_id, up_to_seq, bytes, at_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (doc_id) DO UPDATE SET up_to_seq = excluded.up_to_seq, \
          bytes = excluded.bytes, at_ms = excluded.at_ms",
     )
@@ -145,7 +172,7 @@ async fn compact(
     .bind(now_ms())
     .execute(&mut *txn)
     .await?;
-    sqlx::query("DELETE FROM doc_updates WHERE doc_id = ? AND seq <= ?")
+    sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2")
         .bind(doc.as_str())
         .bind(up_to_seq)
         .execute(&mut *txn)
