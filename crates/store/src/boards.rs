@@ -101,7 +101,7 @@ impl Store {
                 }
                 if delta > 0 {
                     let used: i64 = sqlx::query(
-                        "SELECT COALESCE(SUM(n), 0) FROM board_vote_dots WHERE vote_id = $1 AND user_id = $2",
+                        "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM board_vote_dots WHERE vote_id = $1 AND user_id = $2",
                     )
                     .bind(vote_id.as_str())
                     .bind(user.as_str())
@@ -113,7 +113,7 @@ impl Store {
                     }
                     sqlx::query(
                         "INSERT INTO board_vote_dots (vote_id, user_id, shape_id, n) VALUES ($1, $2, $3, 1) \
-                         ON CONFLICT (vote_id, user_id, shape_id) DO UPDATE SET n = n + 1",
+                         ON CONFLICT (vote_id, user_id, shape_id) DO UPDATE SET n = board_vote_dots.n + 1",
                     )
                     .bind(vote_id.as_str())
                     .bind(user.as_str())
