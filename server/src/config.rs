@@ -41,6 +41,17 @@ pub struct ServeArgs {
     #[arg(long, env = "HUBRING_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
 
+    /// Redis URL (`redis://HOST:PORT[/DB]`): with a PostgreSQL database, any number of nodes
+    /// serve the same documents, Redis carrying updates, presence and access changes between
+    /// them [default: none, one node]
+    #[arg(long, env = "HUBRING_REDIS_URL", value_name = "URL")]
+    pub redis_url: Option<String>,
+
+    /// This node's own address as the other nodes and the load balancer reach it (e.g.
+    /// `http://10.0.0.5:8080`), where video rooms it hosts are found [default: none]
+    #[arg(long, env = "HUBRING_NODE_URL", value_name = "URL")]
+    pub node_url: Option<String>,
+
     /// Log format [default: human]
     #[arg(long, env = "HUBRING_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -312,6 +323,10 @@ pub struct StoreConfig {
     pub data_dir: PathBuf,
     /// A database URL overriding the data directory.
     pub database_url: Option<String>,
+    /// Redis, when several nodes share the database.
+    pub redis_url: Option<String>,
+    /// This node's address for the other nodes.
+    pub node_url: Option<String>,
     /// How long a statement waits for a lock before failing.
     pub busy_timeout: Duration,
 }
@@ -435,6 +450,8 @@ impl ServeArgs {
                     .or(file.data_dir)
                     .unwrap_or_else(|| PathBuf::from("./hubring-data")),
                 database_url: self.database_url.or(file.database_url),
+                redis_url: self.redis_url.or(file.redis_url),
+                node_url: self.node_url.or(file.node_url),
                 busy_timeout: ms(self
                     .store_busy_timeout_ms
                     .or(file.store_busy_timeout_ms)
@@ -505,7 +522,7 @@ impl ServeArgs {
                     .or(file.outbox_frames)
                     .unwrap_or(sync_default.outbox_capacity)
                     .max(1),
-                actor_queue: sync_default.actor_queue,
+                ..sync_default
             },
             max_asset_bytes: self
                 .max_asset_bytes

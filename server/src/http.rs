@@ -131,7 +131,7 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The store answers.
+/// The store answers, and Redis when there are other nodes.
 async fn readyz(State(app): State<AppState>) -> Result<&'static str, ApiError> {
     app.store.ping().await.map_err(|err| {
         tracing::warn!(%err, "readiness check failed");
@@ -141,6 +141,16 @@ async fn readyz(State(app): State<AppState>) -> Result<&'static str, ApiError> {
             "the store does not answer",
         )
     })?;
+    if let Some(redis) = &app.cluster {
+        redis.ready().await.map_err(|err| {
+            tracing::warn!(%err, "readiness check failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "redis_unavailable",
+                "redis does not answer",
+            )
+        })?;
+    }
     Ok("ready")
 }
 
@@ -171,7 +181,7 @@ fn same_secret(expected: &str, given: &str) -> bool {
 async fn metrics(State(app): State<AppState>) -> String {
     use std::sync::atomic::Ordering::Relaxed;
     let counters = app.store.counters();
-    format!(
+    let mut out = format!(
         "# TYPE hubring_store_commits_total counter\nhubring_store_commits_total {}\n\
          # TYPE hubring_store_updates_total counter\nhubring_store_updates_total {}\n\
          # TYPE hubring_live_docs gauge\nhubring_live_docs {}\n\
@@ -184,5 +194,28 @@ async fn metrics(State(app): State<AppState>) -> String {
         app.gate.open(),
         app.gate.refused.load(Relaxed),
         app.gate.spared.load(Relaxed),
-    )
+    );
+    let sync = app.registry.counters();
+    out.push_str(&format!(
+        "# TYPE hubring_peer_updates_total counter\nhubring_peer_updates_total {}\n\
+         # TYPE hubring_peer_dropped_total counter\nhubring_peer_dropped_total {}\n\
+         # TYPE hubring_gap_repairs_total counter\nhubring_gap_repairs_total {}\n",
+        sync.peer_updates.load(Relaxed),
+        sync.peer_dropped.load(Relaxed),
+        sync.gap_repairs.load(Relaxed),
+    ));
+    if let Some(redis) = &app.cluster {
+        let c = redis.counters();
+        out.push_str(&format!(
+            "# TYPE hubring_redis_published_total counter\nhubring_redis_published_total {}\n\
+             # TYPE hubring_redis_publish_failed_total counter\nhubring_redis_publish_failed_total {}\n\
+             # TYPE hubring_redis_received_total counter\nhubring_redis_received_total {}\n\
+             # TYPE hubring_redis_reconnects_total counter\nhubring_redis_reconnects_total {}\n",
+            c.published.load(Relaxed),
+            c.publish_failed.load(Relaxed),
+            c.received.load(Relaxed),
+            c.reconnects.load(Relaxed),
+        ));
+    }
+    out
 }

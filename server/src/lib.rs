@@ -19,7 +19,8 @@ mod ws;
 use std::sync::Arc;
 
 use anyhow::Context;
-use hubring_store::{Store, StoreOptions};
+use hubring_cluster::Redis;
+use hubring_store::{Engine, Store, StoreOptions};
 use hubring_sync::Registry;
 use hubring_workspace::{SignupPolicy, Workspace, WorkspaceConfig};
 use tokio::net::TcpListener;
@@ -47,6 +48,8 @@ pub(crate) struct AppState {
     pub(crate) renderer: Arc<render::Renderer>,
     /// Open connections against their limits.
     pub(crate) gate: Arc<serve::Gate>,
+    /// Redis, when other nodes serve the same database.
+    pub(crate) cluster: Option<Arc<Redis>>,
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
@@ -63,6 +66,7 @@ pub fn workspace_config(config: &Config) -> WorkspaceConfig {
         },
         session_ttl: config.accounts.session_ttl,
         max_asset_bytes: config.max_asset_bytes,
+        shared_store: config.store.redis_url.is_some(),
         ..WorkspaceConfig::default()
     }
 }
@@ -92,8 +96,24 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let tracker = TaskTracker::new();
-    let registry =
+    let mut registry =
         Registry::new(store.clone(), config.sync.clone(), tracker.clone(), shutdown.clone());
+    let cluster = match &config.store.redis_url {
+        Some(url) => {
+            anyhow::ensure!(
+                store.engine() == Engine::Postgres,
+                "--redis-url serves several nodes from one database: give --database-url \
+                 postgres://..."
+            );
+            let (redis, subscriber) = Redis::connect(url, REDIS_PREFIX)
+                .await
+                .with_context(|| format!("connecting to redis at {url}"))?;
+            registry = registry.with_peers(Arc::clone(&redis) as _, redis.node());
+            tracing::info!(node = redis.node(), "serving with other nodes through redis");
+            Some((redis, subscriber))
+        }
+        None => None,
+    };
     let grace = config.shutdown_grace;
     let workspace = Workspace::new(store.clone(), workspace_config(&config));
     workspace.warm_up().await.context("loading the workspace's document index")?;
@@ -139,7 +159,12 @@ pub async fn run(
         sfu: sfu.clone(),
         renderer: Arc::default(),
         gate: gate.clone(),
+        cluster: cluster.as_ref().map(|(redis, _)| Arc::clone(redis)),
     };
+    if let Some((redis, subscriber)) = cluster {
+        state.live.connect(Arc::clone(&redis));
+        subscriber.start(Arc::new(ClusterInbox(state.clone())), shutdown.clone());
+    }
     tracker.spawn(session_sweep_worker(store.clone(), shutdown.clone()));
     tracker.spawn(live::credential_check_worker(
         Arc::clone(&state.live),
@@ -170,6 +195,33 @@ pub async fn run(
     store.close().await;
     tracing::info!("hubring stopped");
     Ok(())
+}
+
+/// The names of Hubring's Redis channels begin with this.
+const REDIS_PREFIX: &str = "hubring:";
+
+/// Where other nodes' messages go.
+struct ClusterInbox(AppState);
+
+impl hubring_cluster::Inbox for ClusterInbox {
+    fn doc(&self, doc: &hubring_protocol::DocId, message: &bytes::Bytes) {
+        self.0.registry.deliver(doc, message);
+    }
+
+    fn event(&self, message: &bytes::Bytes) {
+        self.0.live.apply_event(message);
+    }
+
+    fn reconnected(&self) {
+        // Documents read what they missed from the store; connections are checked again for
+        // changes of access whose events were lost.
+        self.0.registry.resync();
+        let app = self.0.clone();
+        self.0.tracker.spawn(async move {
+            let n = app.live.recheck_all(&app.workspace).await;
+            tracing::info!(n_closed = n, "access checked again after redis came back");
+        });
+    }
 }
 
 /// How often expired sign-ins are deleted (they are refused from the moment they expire).

@@ -4,14 +4,18 @@
 //! they may still do, or are refused).
 
 use std::collections::HashSet;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
+use bytes::Bytes;
 use dashmap::DashMap;
-use hubring_protocol::{DocId, UserId};
+use hubring_cluster::Redis;
+use hubring_protocol::{DocId, ItemId, TokenId, UserId};
 use hubring_store::{Credential, Store};
 use hubring_sync::CloseSignal;
-use hubring_workspace::Revocation;
+use hubring_workspace::{Caller, Revocation, Workspace, WorkspaceError};
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 /// How often live connections' credentials are checked against the store, for revocations made
@@ -28,12 +32,71 @@ struct Entry {
     doc: DocId,
     credential: Option<Credential>,
     close: Weak<CloseSignal>,
+    /// Who opened it, and what was granted, to check again ([`LiveConns::recheck_all`]).
+    caller: Caller,
+    watch: Watch,
+    /// For a document: 0 until granted, then 1 (read) or 2 (write).
+    granted: Arc<AtomicU8>,
 }
 
-/// The live connections of signed-in people, by person.
+/// What a registered connection is.
+#[derive(Debug, Clone)]
+pub(crate) enum Watch {
+    Document,
+    Room(ItemId),
+}
+
+/// The live connections of signed-in people, by person. With other nodes, every change of
+/// access applied here is published to them, and theirs are applied here
+/// ([`LiveConns::apply_event`]).
 #[derive(Debug, Default)]
 pub(crate) struct LiveConns {
     by_user: DashMap<UserId, Vec<Entry>>,
+    cluster: OnceLock<Arc<Redis>>,
+}
+
+/// A change of access as nodes tell each other (JSON on the events channel).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum AccessEvent {
+    /// One credential ended.
+    Credential { user: String, credential: Wire },
+    /// Every credential of `user` but `keep` ended.
+    AllBut { user: String, keep: Option<Wire> },
+    /// `user`'s connections to `docs` must close.
+    CloseDocs { user: String, docs: Vec<String>, reason: String },
+    /// Everyone's connections to `docs` must close.
+    CloseAllOn { docs: Vec<String>, reason: String },
+}
+
+/// A credential on the wire: a session's stored id or a token's id (never a secret).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Wire {
+    Login(String),
+    Token(String),
+}
+
+impl From<&Credential> for Wire {
+    fn from(credential: &Credential) -> Self {
+        match credential {
+            Credential::Login(id) => Self::Login(id.clone()),
+            Credential::Token(id) => Self::Token(id.0.clone()),
+        }
+    }
+}
+
+impl From<Wire> for Credential {
+    fn from(wire: Wire) -> Self {
+        match wire {
+            Wire::Login(id) => Self::Login(id),
+            Wire::Token(id) => Self::Token(TokenId(id)),
+        }
+    }
+}
+
+fn doc_ids(raw: &[String]) -> Vec<DocId> {
+    raw.iter().filter_map(|id| DocId::parse(id).ok()).collect()
 }
 
 /// Removes its connection from the index when the connection ends.
@@ -42,6 +105,14 @@ pub(crate) struct Registration {
     live: Arc<LiveConns>,
     user: UserId,
     key: usize,
+    granted: Arc<AtomicU8>,
+}
+
+impl Registration {
+    /// Records what a document connection was granted, once its access is checked.
+    pub(crate) fn grant(&self, write: bool) {
+        self.granted.store(if write { 2 } else { 1 }, Ordering::Relaxed);
+    }
 }
 
 impl Drop for Registration {
@@ -61,17 +132,127 @@ impl LiveConns {
         self: &Arc<Self>,
         user: UserId,
         doc: DocId,
-        credential: Option<Credential>,
+        caller: &Caller,
+        watch: Watch,
         close: &Arc<CloseSignal>,
     ) -> Registration {
         let key = Arc::as_ptr(close) as usize;
-        let entry = Entry { key, doc, credential, close: Arc::downgrade(close) };
+        let granted = Arc::new(AtomicU8::new(0));
+        let entry = Entry {
+            key,
+            doc,
+            credential: caller.credential.clone(),
+            close: Arc::downgrade(close),
+            caller: caller.clone(),
+            watch,
+            granted: Arc::clone(&granted),
+        };
         self.by_user.entry(user.clone()).or_default().push(entry);
-        Registration { live: Arc::clone(self), user, key }
+        Registration { live: Arc::clone(self), user, key, granted }
     }
 
-    /// Applies a revocation: closes the connections opened with what it took away.
+    /// From now on, every change of access is also published to the other nodes.
+    pub(crate) fn connect(&self, redis: Arc<Redis>) {
+        let _ = self.cluster.set(redis);
+    }
+
+    fn publish(&self, event: &AccessEvent) {
+        if let Some(redis) = self.cluster.get() {
+            match serde_json::to_vec(event) {
+                Ok(json) => redis.publish_event(Bytes::from(json)),
+                Err(err) => tracing::error!(%err, "access event does not serialize"),
+            }
+        }
+    }
+
+    /// Applies a change of access another node published.
+    pub(crate) fn apply_event(&self, message: &[u8]) {
+        let event: AccessEvent = match serde_json::from_slice(message) {
+            Ok(event) => event,
+            Err(err) => {
+                tracing::warn!(%err, "ignoring an access event that does not decode");
+                return;
+            }
+        };
+        let n = match event {
+            AccessEvent::Credential { user, credential } => {
+                self.revoke_here(&Revocation::Credential {
+                    user: UserId(user),
+                    credential: credential.into(),
+                })
+            }
+            AccessEvent::AllBut { user, keep } => self.revoke_here(&Revocation::AllBut {
+                user: UserId(user),
+                keep: keep.map(Credential::from),
+            }),
+            AccessEvent::CloseDocs { user, docs, reason } => {
+                self.close_docs_here(&UserId(user), &doc_ids(&docs), &reason)
+            }
+            AccessEvent::CloseAllOn { docs, reason } => {
+                self.close_all_on_here(&doc_ids(&docs), &reason)
+            }
+        };
+        if n > 0 {
+            tracing::info!(n_closed = n, "closed connections after another node's access change");
+        }
+    }
+
+    /// Checks every live connection's access again, closing those that lost it (or lost
+    /// writing): after a loss of the events channel this node may have missed changes of access
+    /// made on another node. The credentials themselves are checked by
+    /// [`credential_check_worker`].
+    pub(crate) async fn recheck_all(&self, workspace: &Workspace) -> usize {
+        let mut entries = Vec::new();
+        for user in &self.by_user {
+            for e in user.value() {
+                if let Some(close) = e.close.upgrade() {
+                    entries.push((
+                        e.caller.clone(),
+                        e.doc.clone(),
+                        e.watch.clone(),
+                        e.granted.load(Ordering::Relaxed),
+                        close,
+                    ));
+                }
+            }
+        }
+        let mut n = 0;
+        for (caller, doc, watch, granted, close) in entries {
+            let keeps = match watch {
+                Watch::Document => match workspace.doc_access(&caller, &doc).await {
+                    Ok(Some(access)) => granted != 2 || access.write,
+                    Ok(None) | Err(WorkspaceError::NotFound(_)) => false,
+                    // A store that cannot answer takes nothing away; the next check will.
+                    Err(_) => true,
+                },
+                Watch::Room(item) => match workspace.room(&caller, &item).await {
+                    Ok(_) => true,
+                    Err(WorkspaceError::NotFound(_) | WorkspaceError::Forbidden(_)) => false,
+                    Err(_) => true,
+                },
+            };
+            if !keeps && close.close(ACCESS_CHANGED, "your access changed") {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Applies a revocation: closes the connections opened with what it took away, on every
+    /// node.
     pub(crate) fn revoke(&self, revocation: &Revocation) -> usize {
+        self.publish(&match revocation {
+            Revocation::Credential { user, credential } => {
+                AccessEvent::Credential { user: user.0.clone(), credential: credential.into() }
+            }
+            Revocation::AllBut { user, keep } => {
+                AccessEvent::AllBut { user: user.0.clone(), keep: keep.as_ref().map(Wire::from) }
+            }
+        });
+        self.revoke_here(revocation)
+    }
+
+    fn revoke_here(&self, revocation: &Revocation) -> usize {
         match revocation {
             Revocation::Credential { user, credential } => {
                 let reason = match credential {
@@ -104,15 +285,33 @@ impl LiveConns {
         out
     }
 
-    /// Closes `user`'s connections to any of `docs`; returns how many.
+    /// Closes `user`'s connections to any of `docs`, on every node; returns how many here.
     pub(crate) fn close_docs(&self, user: &UserId, docs: &[DocId], reason: &str) -> usize {
+        self.publish(&AccessEvent::CloseDocs {
+            user: user.0.clone(),
+            docs: docs.iter().map(|d| d.as_str().to_owned()).collect(),
+            reason: reason.to_owned(),
+        });
+        self.close_docs_here(user, docs, reason)
+    }
+
+    fn close_docs_here(&self, user: &UserId, docs: &[DocId], reason: &str) -> usize {
         self.close_where(user, |e| docs.contains(&e.doc), reason)
     }
 
-    /// Closes everyone's connections to any of `docs` (a deleted project or item).
+    /// Closes everyone's connections to any of `docs` (a deleted project or item), on every
+    /// node; returns how many here.
     pub(crate) fn close_all_on(&self, docs: &[DocId], reason: &str) -> usize {
+        self.publish(&AccessEvent::CloseAllOn {
+            docs: docs.iter().map(|d| d.as_str().to_owned()).collect(),
+            reason: reason.to_owned(),
+        });
+        self.close_all_on_here(docs, reason)
+    }
+
+    fn close_all_on_here(&self, docs: &[DocId], reason: &str) -> usize {
         let users: Vec<UserId> = self.by_user.iter().map(|e| e.key().clone()).collect();
-        users.iter().map(|user| self.close_docs(user, docs, reason)).sum()
+        users.iter().map(|user| self.close_docs_here(user, docs, reason)).sum()
     }
 
     /// Closes the connections `user` opened with `credential` (signed out, token revoked).

@@ -24,6 +24,7 @@ use hubring_sync::CloseSignal;
 use crate::AppState;
 use crate::api::authenticate;
 use crate::http::ApiError;
+use crate::live::Watch;
 use crate::presence::Bucket;
 use crate::ws::{WsQuery, is_too_big};
 
@@ -89,8 +90,13 @@ pub(crate) async fn room(
         Err(err) => return ApiError::from(err).into_response(),
     };
     let revoked = Arc::new(CloseSignal::default());
-    let registration =
-        app.live.register(user.id.clone(), found.doc_id, caller.credential.clone(), &revoked);
+    let registration = app.live.register(
+        user.id.clone(),
+        found.doc_id,
+        &caller,
+        Watch::Room(room.clone()),
+        &revoked,
+    );
     let access = match app.workspace.room(&caller, &room).await {
         Ok(access) => access,
         Err(err) => return ApiError::from(err).into_response(),

@@ -35,7 +35,7 @@ use crate::AppState;
 use crate::api::authenticate;
 use crate::config::DocsConfig;
 use crate::http::ApiError;
-use crate::live::Registration;
+use crate::live::{Registration, Watch};
 use crate::presence::{Paced, PresencePace};
 
 /// How long a connection keeps trying to deliver its close frame (after whatever was already
@@ -95,12 +95,15 @@ pub(crate) async fn doc(
     // access from here on closes them (see `LiveConns::register`).
     let close = Arc::new(CloseSignal::default());
     let registration = caller.user.as_ref().map(|user| {
-        app.live.register(user.id.clone(), doc.clone(), caller.credential.clone(), &close)
+        app.live.register(user.id.clone(), doc.clone(), &caller, Watch::Document, &close)
     });
     let permission = match app.workspace.doc_access(&caller, &doc).await {
         Ok(Some(access)) => {
             if let Some(user) = &caller.user {
                 record_opened(&app, user.id.clone(), access.item_id);
+            }
+            if let Some(registration) = &registration {
+                registration.grant(access.write);
             }
             if access.write { Permission::Write } else { Permission::Read }
         }

@@ -125,6 +125,30 @@ impl DocState {
         Ok((forward, presence))
     }
 
+    /// Applies a presence frame another node forwarded (its own connections' states, already
+    /// checked there). Returns whether it was one.
+    pub fn apply_awareness_frame(&mut self, frame: &[u8]) -> Result<bool, DocError> {
+        match yrs::sync::Message::decode_v1(frame) {
+            Ok(yrs::sync::Message::Awareness(update)) => {
+                self.awareness.apply_update(update)?;
+                Ok(true)
+            }
+            Ok(_) => Ok(false),
+            Err(err) => Err(DocError::Corrupt(err)),
+        }
+    }
+
+    /// The document's state vector.
+    pub fn state_vector(&self) -> StateVector {
+        self.awareness.doc().transact().state_vector()
+    }
+
+    /// What the document holds beyond `sv`, as one update; `None` when nothing.
+    pub fn diff(&self, sv: &StateVector) -> Option<Vec<u8>> {
+        let update = self.awareness.doc().transact().encode_state_as_update_v1(sv);
+        (update != EMPTY_UPDATE).then_some(update)
+    }
+
     /// Carries the presence states of `other` over, for a document rebuilt in place.
     pub fn with_presence_of(mut self, other: &DocState) -> Self {
         if let Ok(update) = other.awareness.update() {

@@ -40,9 +40,9 @@ fn appends(c: &mut Criterion) {
                             let store = store.clone();
                             let doc = DocId::parse(&format!("r{run}-a{task}")).expect("id");
                             tokio::spawn(async move {
-                                for seq in 1..=per_task {
+                                for _ in 1..=per_task {
                                     store
-                                        .append(&doc, seq as i64, vec![UPDATE.to_vec()])
+                                        .append(&doc, vec![UPDATE.to_vec()])
                                         .await
                                         .expect("append");
                                 }

@@ -48,8 +48,6 @@ pub use workspace::{
 pub enum StoreError {
     #[error("unsupported database URL {0:?}: use sqlite:PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
-    #[error("sequence conflict on document {0}: another writer appended to its log")]
-    SeqConflict(DocId),
     #[error("the store is shut down")]
     Closed,
     /// The database could not be reached.
@@ -102,6 +100,8 @@ impl StoredDoc {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// How it was opened, for [`Store::reopen`].
+    opened: Arc<(AnyConnectOptions, StoreOptions)>,
     engine: Engine,
     writer: mpsc::Sender<WriteReq>,
     counters: Arc<Counters>,
@@ -146,6 +146,13 @@ impl Store {
         Self::open_with(engine, connect, options).await
     }
 
+    /// A second, independent handle on the same database (its own pool and writer), as another
+    /// node or process would open it.
+    pub async fn reopen(&self) -> Result<Self, StoreError> {
+        let (connect, options) = &*self.opened;
+        Self::open_with(self.engine, connect.clone(), options.clone()).await
+    }
+
     async fn open_with(
         engine: Engine,
         connect: AnyConnectOptions,
@@ -174,7 +181,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await?;
         match engine {
             Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
@@ -189,7 +196,7 @@ impl Store {
             options.max_batch,
             Arc::clone(&counters),
         ));
-        Ok(Self { pool, engine, writer: tx, counters })
+        Ok(Self { pool, opened: Arc::new((connect, options)), engine, writer: tx, counters })
     }
 
     /// The engine behind this store.
@@ -205,44 +212,91 @@ impl Store {
 
     /// Reads a document: its latest snapshot and the log after it. An unknown document is empty.
     pub async fn load(&self, doc: &DocId) -> Result<StoredDoc, StoreError> {
+        self.load_after(doc, 0).await
+    }
+
+    /// What a reader who has every update up to `after_seq` is missing: the log after it, or,
+    /// when compaction has folded part of that into the snapshot, the snapshot and the log
+    /// after the snapshot. Read in one transaction, so a compaction committed meanwhile (on
+    /// another node) cannot slip between the snapshot and the log.
+    pub async fn load_after(&self, doc: &DocId, after_seq: i64) -> Result<StoredDoc, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let snapshot = sqlx::query("SELECT up_to_seq, bytes FROM doc_snapshots WHERE doc_id = $1")
+        conn.execute(match self.engine {
+            Engine::Sqlite => "BEGIN",
+            Engine::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        })
+        .await?;
+        let read = async {
+            let snapshot = sqlx::query(
+                "SELECT up_to_seq, bytes FROM doc_snapshots WHERE doc_id = $1 AND up_to_seq > $2",
+            )
             .bind(doc.as_str())
+            .bind(after_seq)
             .fetch_optional(&mut *conn)
             .await?;
-        let (up_to, snapshot) = match snapshot {
-            Some(row) => (row.try_get::<i64, _>(0)?, Some(row.try_get::<Vec<u8>, _>(1)?)),
-            None => (0, None),
-        };
-        let rows = sqlx::query(
-            "SELECT seq, bytes FROM doc_updates WHERE doc_id = $1 AND seq > $2 ORDER BY seq",
-        )
-        .bind(doc.as_str())
-        .bind(up_to)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut stored =
-            StoredDoc { snapshot, updates: Vec::with_capacity(rows.len()), last_seq: up_to };
-        for row in rows {
-            stored.last_seq = row.try_get(0)?;
-            stored.updates.push(row.try_get(1)?);
+            let (from, snapshot) = match snapshot {
+                Some(row) => (row.try_get::<i64, _>(0)?, Some(row.try_get::<Vec<u8>, _>(1)?)),
+                None => (after_seq, None),
+            };
+            let rows = sqlx::query(
+                "SELECT seq, bytes FROM doc_updates WHERE doc_id = $1 AND seq > $2 ORDER BY seq",
+            )
+            .bind(doc.as_str())
+            .bind(from)
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut stored =
+                StoredDoc { snapshot, updates: Vec::with_capacity(rows.len()), last_seq: from };
+            for row in rows {
+                stored.last_seq = row.try_get(0)?;
+                stored.updates.push(row.try_get(1)?);
+            }
+            Ok::<_, StoreError>(stored)
         }
+        .await;
+        // Read only: ending it either way changes nothing.
+        let end = conn.execute("ROLLBACK").await;
+        let stored = read?;
+        end?;
         Ok(stored)
     }
 
-    /// Appends `updates` to a document's log as `first_seq, first_seq + 1, ...` and returns once
-    /// they are committed. Requests arriving while a commit is in flight share the next one.
-    pub async fn append(
-        &self,
-        doc: &DocId,
-        first_seq: i64,
-        updates: Vec<Vec<u8>>,
-    ) -> Result<(), StoreError> {
-        self.request(|done| WriteReq::Append { doc: doc.clone(), first_seq, updates, done }).await
+    /// The last sequence number of each of `docs` that has any (in no particular order).
+    pub async fn heads(&self, docs: &[DocId]) -> Result<Vec<(DocId, i64)>, StoreError> {
+        let mut out = Vec::with_capacity(docs.len());
+        for chunk in docs.chunks(500) {
+            let ids = || chunk.iter().map(|doc| doc.as_str().to_owned());
+            let mut query = sql::Sql::new("SELECT doc_id, CAST(MAX(s) AS BIGINT) FROM (");
+            query.push("SELECT doc_id, MAX(seq) AS s FROM doc_updates WHERE doc_id IN (");
+            query.bind_list(ids());
+            query.push(") GROUP BY doc_id UNION ALL ");
+            query.push("SELECT doc_id, up_to_seq FROM doc_snapshots WHERE doc_id IN (");
+            query.bind_list(ids());
+            query.push(")) AS h GROUP BY doc_id");
+            for row in query.build().fetch_all(&self.pool).await? {
+                let id: String = row.try_get(0)?;
+                let doc = DocId::parse(&id).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+                out.push((doc, row.try_get(1)?));
+            }
+        }
+        Ok(out)
     }
 
-    /// Replaces a document's snapshot with `snapshot` (the merge of everything up to `up_to_seq`)
-    /// and drops the log it covers, in one transaction.
+    /// Appends `updates` to a document's log after its last sequence number and returns, once
+    /// they are committed, the number the first was given (the others follow it). Requests
+    /// arriving while a commit is in flight share the next one. Whichever node appends, a
+    /// document's numbers are committed in order: a reader that sees `n` sees everything
+    /// before it.
+    pub async fn append(&self, doc: &DocId, updates: Vec<Vec<u8>>) -> Result<i64, StoreError> {
+        let (done, wait) = oneshot::channel();
+        let req = WriteReq::Append { doc: doc.clone(), updates, done };
+        self.writer.send(req).await.map_err(|_| StoreError::Closed)?;
+        wait.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Replaces a document's snapshot with `snapshot` (the merge of everything up to `up_to_seq`,
+    /// and possibly more) and drops the log it covers, in one transaction. A snapshot never
+    /// replaces one that covers more, so two nodes compacting at once lose nothing.
     pub async fn compact(
         &self,
         doc: &DocId,
@@ -448,58 +502,92 @@ mod tests {
         async fn append_then_load(store: Store) {
             let doc = id("d");
             assert_eq!(store.load(&doc).await.unwrap().last_seq, 0);
-            store.append(&doc, 1, vec![vec![1], vec![2]]).await.unwrap();
-            store.append(&doc, 3, vec![vec![3]]).await.unwrap();
+            assert_eq!(store.append(&doc, vec![vec![1], vec![2]]).await.unwrap(), 1);
+            assert_eq!(store.append(&doc, vec![vec![3]]).await.unwrap(), 3);
             let stored = store.load(&doc).await.unwrap();
             assert_eq!(stored.updates, vec![vec![1], vec![2], vec![3]]);
             assert_eq!(stored.last_seq, 3);
             assert!(store.load(&id("other")).await.unwrap().updates.is_empty());
+            let after = store.load_after(&doc, 2).await.unwrap();
+            assert_eq!((after.snapshot, after.updates, after.last_seq), (None, vec![vec![3]], 3));
+            let after = store.load_after(&doc, 3).await.unwrap();
+            assert_eq!((after.updates.len(), after.last_seq), (0, 3));
         }
 
         async fn compaction_replaces_the_covered_log(store: Store) {
             let doc = id("d");
-            store.append(&doc, 1, vec![vec![1], vec![2], vec![3]]).await.unwrap();
+            store.append(&doc, vec![vec![1], vec![2], vec![3]]).await.unwrap();
             store.compact(&doc, 2, vec![12]).await.unwrap();
             let stored = store.load(&doc).await.unwrap();
             assert_eq!(stored.snapshot, Some(vec![12]));
             assert_eq!(stored.updates, vec![vec![3]]);
             assert_eq!(stored.last_seq, 3);
             assert_eq!(store.log_len(&doc).await.unwrap(), 1);
+            // A reader that had 1 needs the snapshot (it holds 2) and 3; one that had 2, only 3.
+            let after = store.load_after(&doc, 1).await.unwrap();
+            assert_eq!((after.snapshot, after.updates.len()), (Some(vec![12]), 1));
+            assert_eq!(store.load_after(&doc, 2).await.unwrap().snapshot, None);
             store.compact(&doc, 3, vec![123]).await.unwrap();
             let stored = store.load(&doc).await.unwrap();
             assert_eq!(
                 (stored.snapshot, stored.updates.len(), stored.last_seq),
                 (Some(vec![123]), 0, 3)
             );
+            // The log is empty now: numbering goes on after the snapshot's.
+            assert_eq!(store.append(&doc, vec![vec![4]]).await.unwrap(), 4);
+            assert_eq!(store.heads(&[doc.clone(), id("none")]).await.unwrap(), vec![(doc, 4)]);
         }
 
-        async fn a_conflicting_append_fails_alone(store: Store) {
-            let (a, b) = (id("a"), id("b"));
-            store.append(&a, 1, vec![vec![1]]).await.unwrap();
-            // Two requests in flight together: the conflicting one fails, the other commits.
-            let (bad, good) = tokio::join!(
-                store.append(&a, 1, vec![vec![9]]),
-                store.append(&b, 1, vec![vec![7]])
-            );
-            assert!(matches!(bad, Err(StoreError::SeqConflict(_))), "{bad:?}");
-            good.unwrap();
-            assert_eq!(store.load(&a).await.unwrap().updates, vec![vec![1]]);
-            assert_eq!(store.load(&b).await.unwrap().updates, vec![vec![7]]);
+        async fn an_older_snapshot_never_replaces_a_newer_one(store: Store) {
+            let doc = id("d");
+            store.append(&doc, vec![vec![1], vec![2], vec![3]]).await.unwrap();
+            store.compact(&doc, 3, vec![123]).await.unwrap();
+            // A second node compacts late, from a state that had seen only 1 and 2.
+            store.compact(&doc, 2, vec![12]).await.unwrap();
+            let stored = store.load(&doc).await.unwrap();
+            assert_eq!((stored.snapshot, stored.last_seq), (Some(vec![123]), 3));
+        }
+
+        async fn two_nodes_appending_to_one_document_are_numbered_in_one_order(store: Store) {
+            // A second handle on the same database is a second node (on SQLite, a second
+            // process on the same file).
+            let other = store.reopen().await.unwrap();
+            let doc = id("d");
+            let mut tasks = Vec::new();
+            for node in [store.clone(), other.clone()] {
+                let doc = doc.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut firsts = Vec::new();
+                    for i in 0..40u8 {
+                        firsts.push(node.append(&doc, vec![vec![i], vec![i]]).await.unwrap());
+                    }
+                    firsts
+                }));
+            }
+            let mut firsts: Vec<i64> = Vec::new();
+            for task in tasks {
+                firsts.extend(task.await.unwrap());
+            }
+            firsts.sort_unstable();
+            let expected: Vec<i64> = (0..80).map(|i| 1 + 2 * i).collect();
+            assert_eq!(firsts, expected, "every append got its own numbers, none skipped");
+            let stored = other.load(&doc).await.unwrap();
+            assert_eq!((stored.updates.len(), stored.last_seq), (160, 160));
         }
 
         async fn a_held_write_lock_fails_commits_and_loses_nothing(store: Store) {
             let doc = id("d");
-            store.append(&doc, 1, vec![vec![1]]).await.unwrap();
+            store.append(&doc, vec![vec![1]]).await.unwrap();
             let guard = store.hold_write_lock().await.unwrap();
             let failed = tokio::time::timeout(
                 Duration::from_secs(30),
-                store.append(&doc, 2, vec![vec![2]]),
+                store.append(&doc, vec![vec![2]]),
             )
             .await
             .expect("a commit waits at most the busy timeout");
             assert!(failed.is_err(), "the commit fails while the lock is held");
             drop(guard);
-            store.append(&doc, 2, vec![vec![3]]).await.unwrap();
+            assert_eq!(store.append(&doc, vec![vec![3]]).await.unwrap(), 2);
             assert_eq!(store.load(&doc).await.unwrap().updates, vec![vec![1], vec![3]]);
         }
     }
@@ -510,7 +598,7 @@ mod tests {
         let path = dir.path().join("db.sqlite");
         {
             let store = Store::open_path(&path, StoreOptions::default()).await.unwrap();
-            store.append(&id("d"), 1, vec![vec![5]]).await.unwrap();
+            store.append(&id("d"), vec![vec![5]]).await.unwrap();
             store.close().await;
         }
         let store = Store::open_url(&format!("sqlite:{}", path.display()), StoreOptions::default())
@@ -526,7 +614,7 @@ mod tests {
         let url = hubring_testkit::postgres().fresh_database();
         {
             let store = Store::open_url(&url, StoreOptions::default()).await.unwrap();
-            store.append(&id("d"), 1, vec![vec![6]]).await.unwrap();
+            store.append(&id("d"), vec![vec![6]]).await.unwrap();
             store.close().await;
         }
         let store = Store::open_url(&url, StoreOptions::default()).await.unwrap();

@@ -992,10 +992,22 @@ impl Store {
 
     /// Every item's document, item, project and audience (the workspace indexes them in memory).
     pub async fn item_docs(&self) -> Result<Vec<ItemDoc>, StoreError> {
+        self.item_docs_where(None).await
+    }
+
+    /// [`Store::item_docs`] for one document: `None` when no live item holds it.
+    pub async fn item_doc(&self, doc: &DocId) -> Result<Option<ItemDoc>, StoreError> {
+        Ok(self.item_docs_where(Some(doc)).await?.pop())
+    }
+
+    async fn item_docs_where(&self, doc: Option<&DocId>) -> Result<Vec<ItemDoc>, StoreError> {
         let mut sql = Sql::new("SELECT i.doc_id, i.id, i.project_id, i.private, (SELECT ");
         sql.push(self.engine().string_agg("a.user_id", " ")).push(
             " FROM item_audience a WHERE a.item_id = i.id) FROM items i WHERE i.deleted_at IS NULL",
         );
+        if let Some(doc) = doc {
+            sql.push(" AND i.doc_id = ").bind(doc.as_str().to_owned());
+        }
         let rows = sql.build().fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {

@@ -1,7 +1,9 @@
 //! The single writer: every write of the store passes through here, so SQLite never sees two
 //! writers, and whatever queues up while a commit runs becomes the next commit (group commit).
-//! On PostgreSQL each node has its own writer; what keeps nodes apart is in the SQL (a unique
-//! sequence per document, an advisory lock around workspace jobs).
+//! On PostgreSQL each node has its own writer; what keeps nodes apart is in the SQL: a
+//! document's next sequence number is read and used under that document's advisory lock, so
+//! its updates are numbered, and committed, in one order whichever node writes them, and
+//! workspace jobs take one advisory lock between them.
 
 use futures_util::future::BoxFuture;
 use hubring_protocol::DocId;
@@ -15,13 +17,16 @@ use crate::{Counters, Engine, StoreError, now_ms};
 
 pub(crate) type Done = oneshot::Sender<Result<(), StoreError>>;
 
+/// Answers an append with the sequence number its first update was given.
+pub(crate) type Appended = oneshot::Sender<Result<i64, StoreError>>;
+
 /// A write of the workspace's records: runs on the writer's connection, inside a transaction the
 /// job itself opens through [`crate::Store::write`], and reports through its own channel.
 pub(crate) type Job =
     Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, ()> + Send + Sync>;
 
 pub(crate) enum WriteReq {
-    Append { doc: DocId, first_seq: i64, updates: Vec<Vec<u8>>, done: Done },
+    Append { doc: DocId, updates: Vec<Vec<u8>>, done: Appended },
     Compact { doc: DocId, up_to_seq: i64, snapshot: Vec<u8>, done: Done },
     Job(Job),
 }
@@ -29,10 +34,9 @@ pub(crate) enum WriteReq {
 impl std::fmt::Debug for WriteReq {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Append { doc, first_seq, updates, .. } => f
+            Self::Append { doc, updates, .. } => f
                 .debug_struct("Append")
                 .field("doc", doc)
-                .field("first_seq", first_seq)
                 .field("n_updates", &updates.len())
                 .finish(),
             Self::Compact { doc, up_to_seq, .. } => {
@@ -47,7 +51,7 @@ impl std::fmt::Debug for WriteReq {
 /// pool, so a connection the database dropped (a PostgreSQL restart) is replaced, not reused.
 pub(crate) async fn run(
     pool: AnyPool,
-    _engine: Engine,
+    engine: Engine,
     mut rx: mpsc::Receiver<WriteReq>,
     max_batch: usize,
     counters: Arc<Counters>,
@@ -66,7 +70,7 @@ pub(crate) async fn run(
         };
         let (appends, others): (Vec<_>, Vec<_>) =
             batch.drain(..).partition(|req| matches!(req, WriteReq::Append { .. }));
-        commit_appends(&mut conn, appends, &counters).await;
+        commit_appends(&mut conn, engine, appends, &counters).await;
         for req in others {
             match req {
                 WriteReq::Compact { doc, up_to_seq, snapshot, done } => {
@@ -85,7 +89,10 @@ pub(crate) async fn run(
 /// channel closes unanswered, which its caller reads as [`StoreError::Closed`].
 fn fail(req: WriteReq, err: &sqlx::Error) {
     match req {
-        WriteReq::Append { done, .. } | WriteReq::Compact { done, .. } => {
+        WriteReq::Append { done, .. } => {
+            let _ = done.send(Err(StoreError::Unavailable(err.to_string())));
+        }
+        WriteReq::Compact { done, .. } => {
             let _ = done.send(Err(StoreError::Unavailable(err.to_string())));
         }
         WriteReq::Job(_) => {}
@@ -93,17 +100,23 @@ fn fail(req: WriteReq, err: &sqlx::Error) {
 }
 
 /// Commits every append in one transaction; if that fails, each is retried alone so one bad
-/// request (a sequence conflict) cannot fail the documents it happened to share a batch with.
-async fn commit_appends(conn: &mut AnyConnection, appends: Vec<WriteReq>, counters: &Counters) {
+/// request cannot fail the documents it happened to share a batch with.
+async fn commit_appends(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    mut appends: Vec<WriteReq>,
+    counters: &Counters,
+) {
     if appends.is_empty() {
         return;
     }
-    let together = append_all(conn, &appends, counters).await;
-    match together {
-        Ok(()) => {
-            for req in appends {
+    // Documents are locked in one order on every node, so two nodes' batches never deadlock.
+    appends.sort_by(|a, b| doc_of(a).cmp(doc_of(b)));
+    match append_all(conn, engine, &appends, counters).await {
+        Ok(firsts) => {
+            for (req, first) in appends.into_iter().zip(firsts) {
                 if let WriteReq::Append { done, .. } = req {
-                    let _ = done.send(Ok(()));
+                    let _ = done.send(Ok(first));
                 }
             }
         }
@@ -115,26 +128,51 @@ async fn commit_appends(conn: &mut AnyConnection, appends: Vec<WriteReq>, counte
         Err(err) => {
             tracing::warn!(%err, n_requests = appends.len(), "group commit failed, retrying each");
             for req in appends {
-                let result = append_all(conn, std::slice::from_ref(&req), counters).await;
+                let result = append_all(conn, engine, std::slice::from_ref(&req), counters).await;
                 if let WriteReq::Append { done, .. } = req {
-                    let _ = done.send(result);
+                    let _ = done.send(result.map(|firsts| firsts[0]));
                 }
             }
         }
     }
 }
 
+fn doc_of(req: &WriteReq) -> &str {
+    match req {
+        WriteReq::Append { doc, .. } | WriteReq::Compact { doc, .. } => doc.as_str(),
+        WriteReq::Job(_) => "",
+    }
+}
+
+/// Appends each request's updates after its document's last sequence number, in one
+/// transaction; returns each request's first number.
 async fn append_all(
     conn: &mut AnyConnection,
+    engine: Engine,
     appends: &[WriteReq],
     counters: &Counters,
-) -> Result<(), StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let at = now_ms();
     let mut n_updates = 0;
-    let mut txn = conn.begin().await?;
+    let mut firsts = Vec::with_capacity(appends.len());
+    // IMMEDIATE on SQLite: the transaction reads the last numbers before it writes, and a read
+    // transaction that then writes fails at once if another process wrote meanwhile.
+    let mut txn = conn.begin_with(begin(engine)).await?;
     for req in appends {
-        let WriteReq::Append { doc, first_seq, updates, .. } = req else { continue };
-        for (seq, bytes) in (*first_seq..).zip(updates) {
+        let WriteReq::Append { doc, updates, .. } = req else { continue };
+        if engine == Engine::Postgres {
+            // Held to the commit: another node's append to this document waits here, then
+            // reads the number this one leaves, so numbers are committed in their order.
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind(DOC_LOCK_CLASS)
+                .bind(doc.as_str())
+                .execute(&mut *txn)
+                .await?;
+        }
+        let last: i64 =
+            sqlx::query_scalar(LAST_SEQ).bind(doc.as_str()).fetch_one(&mut *txn).await?;
+        firsts.push(last + 1);
+        for (seq, bytes) in (last + 1..).zip(updates) {
             sqlx::query(
                 "INSERT INTO doc_updates (doc_id, seq, bytes, at_ms) VALUES ($1, $2, $3, $4)",
             )
@@ -143,16 +181,32 @@ async fn append_all(
             .bind(bytes.as_slice())
             .bind(at)
             .execute(&mut *txn)
-            .await
-            .map_err(|err| conflict_or(err, doc))?;
+            .await?;
             n_updates += 1;
         }
     }
     txn.commit().await?;
     counters.commits.fetch_add(1, Ordering::Relaxed);
     counters.updates.fetch_add(n_updates, Ordering::Relaxed);
-    Ok(())
+    Ok(firsts)
 }
+
+fn begin(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "BEGIN IMMEDIATE",
+        Engine::Postgres => "BEGIN",
+    }
+}
+
+/// The first key of the advisory locks on documents (the second is the document's hash), apart
+/// from the one-key lock of workspace jobs.
+const DOC_LOCK_CLASS: i32 = 0x6875_6272;
+
+/// A document's last sequence number: its log's, or its snapshot's once compaction emptied the
+/// log. Both are read by the primary key.
+pub(crate) const LAST_SEQ: &str = "SELECT CAST(COALESCE(MAX(s), 0) AS BIGINT) FROM (\
+     SELECT MAX(seq) AS s FROM doc_updates WHERE doc_id = $1 \
+     UNION ALL SELECT up_to_seq FROM doc_snapshots WHERE doc_id = $1) AS h";
 
 async fn compact(
     conn: &mut AnyConnection,
@@ -164,7 +218,8 @@ async fn compact(
     sqlx::query(
         "INSERT INTO doc_snapshots (doc_id, up_to_seq, bytes, at_ms) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (doc_id) DO UPDATE SET up_to_seq = excluded.up_to_seq, \
-         bytes = excluded.bytes, at_ms = excluded.at_ms",
+         bytes = excluded.bytes, at_ms = excluded.at_ms \
+         WHERE doc_snapshots.up_to_seq < excluded.up_to_seq",
     )
     .bind(doc.as_str())
     .bind(up_to_seq)
@@ -179,11 +234,4 @@ async fn compact(
         .await?;
     txn.commit().await?;
     Ok(())
-}
-
-fn conflict_or(err: sqlx::Error, doc: &DocId) -> StoreError {
-    match err.as_database_error() {
-        Some(db) if db.is_unique_violation() => StoreError::SeqConflict(doc.clone()),
-        _ => StoreError::Sql(err),
-    }
 }

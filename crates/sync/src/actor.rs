@@ -2,11 +2,16 @@
 //!
 //! Each turn takes every queued command, applies them in order, commits the new updates in one
 //! store request, and only after the commit broadcasts them, answers sync requests and tells
-//! authors their updates are saved. Between turns the document equals what the store holds, so
-//! nothing a client receives can be lost by a crash.
+//! authors their updates are saved. Between turns the document holds nothing the store does not,
+//! so nothing a client receives can be lost by a crash.
+//!
+//! With other nodes (see [`crate::peers`]), the store numbers each commit; the actor keeps the
+//! number up to which it has applied everything (`applied`), applies what other nodes publish in
+//! number order, and reads from the store whatever does not arrive.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,7 +26,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::conn::{CloseSignal, ConnId};
 use crate::outbox::{OutboxSender, PushError};
-use crate::registry::Docs;
+use crate::peers::PeerMsg;
+use crate::registry::{Cluster, Docs, SyncCounters};
 use crate::{SyncConfig, SyncError};
 
 /// The author of the server's own edits: no connection, so every connection receives them.
@@ -46,6 +52,10 @@ const MERGE_RUN: usize = 16;
 /// time no other task on that worker would get otherwise.
 const HEAVY_UPDATE_UNITS: u64 = 1_000;
 
+/// Received updates held while an earlier number is missing; past this they are dropped and
+/// read from the store with the rest.
+const MAX_PENDING: usize = 4096;
+
 pub(crate) enum DocCmd {
     Join {
         conn: ConnId,
@@ -69,6 +79,10 @@ pub(crate) enum DocCmd {
         edit: Edit,
         done: oneshot::Sender<Result<(), SyncError>>,
     },
+    /// What another node published.
+    Peer(PeerMsg),
+    /// The document's last committed number, as the store has it (`i64::MAX`: read the store).
+    Head(i64),
 }
 
 /// A change the server makes to a document, run by its actor inside one transaction.
@@ -136,16 +150,55 @@ pub(crate) struct DocActor {
     docs: Docs,
     config: SyncConfig,
     shutdown: CancellationToken,
+    cluster: Option<Cluster>,
+    counters: Arc<SyncCounters>,
+}
+
+/// What every actor of a registry shares.
+pub(crate) struct ActorEnv {
+    pub(crate) store: Store,
+    pub(crate) docs: Docs,
+    pub(crate) config: SyncConfig,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) cluster: Option<Cluster>,
+    pub(crate) counters: Arc<SyncCounters>,
 }
 
 /// What a loaded actor works on.
 struct Live {
     state: DocState,
     conns: HashMap<ConnId, ConnLink>,
-    /// Sequence number of the last committed update.
-    last_seq: i64,
+    /// Every update numbered up to this one is in `state` (and was sent to the connections).
+    applied: i64,
+    /// This node's own commits numbered past `applied` (another node's came between).
+    ahead: BTreeSet<i64>,
+    /// Other nodes' updates numbered past `applied + 1`, waiting for the ones before them.
+    pending: BTreeMap<i64, Bytes>,
+    /// When to read from the store the numbers still missing after `applied`.
+    repair_at: Option<Instant>,
     /// Updates logged since the last snapshot.
     n_log: usize,
+}
+
+impl Live {
+    fn loaded(state: DocState, stored: &hubring_store::StoredDoc) -> Self {
+        Self {
+            state,
+            conns: HashMap::new(),
+            applied: stored.last_seq,
+            ahead: BTreeSet::new(),
+            pending: BTreeMap::new(),
+            repair_at: None,
+            n_log: stored.updates.len(),
+        }
+    }
+
+    /// Forgets what `applied` now covers.
+    fn prune(&mut self) {
+        let applied = self.applied;
+        self.ahead.retain(|seq| *seq > applied);
+        self.pending.retain(|seq, _| *seq > applied);
+    }
 }
 
 /// One turn's doc updates, waiting for their commit.
@@ -158,28 +211,32 @@ struct Turn {
     edits: Vec<oneshot::Sender<Result<(), SyncError>>>,
     /// yrs refused an update after possibly integrating part of it.
     dirty: bool,
+    /// Other nodes' updates applied this turn (the part new here), for every connection.
+    peer: Vec<Vec<u8>>,
+    /// The store holds numbers this node has not received.
+    repair: bool,
 }
 
 impl DocActor {
-    pub(crate) fn spawn_parts(
-        id: DocId,
-        actor_id: u64,
-        store: Store,
-        docs: Docs,
-        config: SyncConfig,
-        shutdown: CancellationToken,
-    ) -> (DocHandle, Self) {
+    pub(crate) fn spawn_parts(id: DocId, actor_id: u64, env: ActorEnv) -> (DocHandle, Self) {
+        let ActorEnv { store, docs, config, shutdown, cluster, counters } = env;
         let (tx, rx) = mpsc::channel(config.actor_queue);
-        let actor = Self { id, actor_id, rx, store, docs, config, shutdown };
+        let actor = Self { id, actor_id, rx, store, docs, config, shutdown, cluster, counters };
         (DocHandle { actor_id, tx }, actor)
     }
 
     pub(crate) async fn run(mut self) {
+        // Subscribed before loading: whatever is committed after the load is then received (or
+        // found missing), never lost between the two.
+        if let Some(cluster) = &self.cluster {
+            cluster.peers.subscribe(&self.id).await;
+        }
         let mut live = match self.load().await {
             Ok(live) => live,
             Err(err) => {
                 tracing::error!(doc = %self.id, %err, "document failed to load");
                 self.retire(|| SyncError::Load(err.to_string())).await;
+                self.unsubscribe();
                 return;
             }
         };
@@ -206,6 +263,11 @@ impl DocActor {
                     tracing::debug!(doc = %self.id, "evicting idle document");
                     break;
                 }
+                () = sleep_until_some(live.repair_at) => {
+                    let mut parts = Vec::new();
+                    self.repair(&mut live, &mut parts).await;
+                    self.broadcast_parts(&live, &parts);
+                }
             }
         }
         // Leaving: finish what is queued (its commits included), then close what is left.
@@ -222,6 +284,19 @@ impl DocActor {
             self.compact(&mut live).await;
         }
         self.docs.remove_if(&self.id, |_, h| h.actor_id == self.actor_id);
+        self.unsubscribe();
+    }
+
+    fn unsubscribe(&self) {
+        if let Some(cluster) = &self.cluster {
+            cluster.peers.unsubscribe(&self.id);
+        }
+    }
+
+    fn publish(&self, msg: &PeerMsg) {
+        if let Some(cluster) = &self.cluster {
+            cluster.peers.publish(&self.id, msg.encode(cluster.node));
+        }
     }
 
     /// Stops taking commands and refuses every queued join with `err`.
@@ -238,16 +313,14 @@ impl DocActor {
     async fn load(&self) -> Result<Live, ActorError> {
         let stored = self.store.load(&self.id).await?;
         let state = DocState::load(stored.parts())?;
-        Ok(Live {
-            state,
-            conns: HashMap::new(),
-            last_seq: stored.last_seq,
-            n_log: stored.updates.len(),
-        })
+        Ok(Live::loaded(state, &stored))
     }
 
     async fn turn(&mut self, live: &mut Live, cmds: &mut Vec<DocCmd>) {
         let mut turn = Turn::default();
+        // With other nodes, what this node had before the turn: a rebuild sends its connections
+        // what the store holds beyond it.
+        let sv_before = self.cluster.as_ref().map(|_| live.state.state_vector());
         for cmd in cmds.drain(..) {
             match cmd {
                 DocCmd::Join { conn, link, joined } => {
@@ -272,10 +345,12 @@ impl DocActor {
                     }
                     turn.edits.push(done);
                 }
+                DocCmd::Peer(msg) => self.peer(live, &mut turn, msg),
+                DocCmd::Head(head) => turn.repair |= head > live.applied,
             }
         }
         if turn.dirty
-            && let Err(err) = self.rebuild(live, &turn).await
+            && let Err(err) = self.rebuild(live, &mut turn, sv_before.as_ref()).await
         {
             self.fail(live, &err.to_string()).await;
             return;
@@ -283,20 +358,41 @@ impl DocActor {
         if !turn.updates.is_empty() {
             let parts: Vec<&[u8]> = turn.updates.iter().map(|(_, u)| u.as_slice()).collect();
             let merged = message::merge_runs(&parts, MERGE_RUN);
-            let first_seq = live.last_seq + 1;
             let n = merged.len();
             let frames: Vec<Bytes> =
                 merged.iter().map(|u| Bytes::from(message::update(u))).collect();
-            if let Err(err) = self.store.append(&self.id, first_seq, merged).await {
-                self.fail(live, &err.to_string()).await;
-                for done in turn.edits {
-                    let _ = done.send(Err(SyncError::Store(err.to_string())));
+            let shared: Option<Arc<[Bytes]>> =
+                self.cluster.as_ref().map(|_| merged.iter().cloned().map(Bytes::from).collect());
+            let first_seq = match self.store.append(&self.id, merged).await {
+                Ok(first_seq) => first_seq,
+                Err(err) => {
+                    self.fail(live, &err.to_string()).await;
+                    for done in turn.edits {
+                        let _ = done.send(Err(SyncError::Store(err.to_string())));
+                    }
+                    return;
                 }
-                return;
+            };
+            if let Some(updates) = shared {
+                self.publish(&PeerMsg::Updates { first_seq, updates });
             }
-            live.last_seq += n as i64;
+            let numbers = first_seq..first_seq + n as i64;
+            if first_seq == live.applied + 1 || self.cluster.is_none() {
+                live.applied = numbers.end - 1;
+            } else {
+                // Another node committed the numbers between: they are on their way.
+                live.ahead.extend(numbers);
+            }
             live.n_log += n;
             self.broadcast_updates(live, &turn.updates, &frames);
+        }
+        if self.cluster.is_some() {
+            if turn.repair {
+                self.repair(live, &mut turn.peer).await;
+            } else {
+                self.settle(live, &mut turn.peer);
+            }
+            self.broadcast_parts(live, &turn.peer);
         }
         // The document now equals the store: answers to sync requests may be sent.
         for done in turn.edits {
@@ -372,7 +468,9 @@ impl DocActor {
                             link.clients.remove(&client);
                         }
                     }
-                    self.broadcast(live, Some(conn), &Bytes::from(forward));
+                    let forward = Bytes::from(forward);
+                    self.broadcast(live, Some(conn), &forward);
+                    self.publish(&PeerMsg::Awareness(forward));
                 }
                 Err(err) => {
                     tracing::warn!(doc = %self.id, %conn, %err, "awareness rejected, closing");
@@ -393,7 +491,106 @@ impl DocActor {
         let Some(link) = live.conns.remove(&conn) else { return };
         let clients: Vec<ClientID> = link.clients.into_iter().collect();
         if let Some(gone) = live.state.remove_awareness(&clients) {
-            self.broadcast(live, None, &Bytes::from(gone));
+            let gone = Bytes::from(gone);
+            self.broadcast(live, None, &gone);
+            self.publish(&PeerMsg::Awareness(gone));
+        }
+    }
+
+    /// Takes in what another node published: presence at once, updates in number order.
+    fn peer(&self, live: &mut Live, turn: &mut Turn, msg: PeerMsg) {
+        match msg {
+            PeerMsg::Awareness(frame) => match live.state.apply_awareness_frame(&frame) {
+                Ok(true) => self.broadcast(live, None, &frame),
+                Ok(false) => {}
+                Err(err) => tracing::warn!(doc = %self.id, %err, "peer presence refused"),
+            },
+            PeerMsg::Updates { first_seq, updates } => {
+                for (seq, update) in (first_seq..).zip(updates.iter()) {
+                    if seq > live.applied
+                        && !live.ahead.contains(&seq)
+                        && live.pending.len() < MAX_PENDING
+                    {
+                        live.pending.entry(seq).or_insert_with(|| update.clone());
+                    }
+                }
+                self.settle(live, &mut turn.peer);
+            }
+        }
+    }
+
+    /// Moves `applied` over every number that follows it here (this node's own commits, other
+    /// nodes' updates received), applying the latter in order; whatever remains past a missing
+    /// number is a gap, read from the store if it is still there after `gap_wait`.
+    fn settle(&self, live: &mut Live, parts: &mut Vec<Vec<u8>>) {
+        loop {
+            let next = live.applied + 1;
+            if live.ahead.remove(&next) {
+                live.applied = next;
+            } else if let Some(update) = live.pending.remove(&next) {
+                match live.state.apply(&update) {
+                    Ok(Applied::Changed(part)) => parts.push(part),
+                    Ok(Applied::Nothing) => {}
+                    // Committed bytes that do not apply: the store is read whole instead.
+                    Err(err) => {
+                        tracing::error!(doc = %self.id, seq = next, %err, "peer update refused");
+                        live.pending.clear();
+                        live.repair_at = Some(Instant::now());
+                        return;
+                    }
+                }
+                live.applied = next;
+                live.n_log += 1;
+                self.counters.peer_updates.fetch_add(1, Ordering::Relaxed);
+            } else {
+                break;
+            }
+        }
+        live.repair_at = if live.ahead.is_empty() && live.pending.is_empty() {
+            None
+        } else {
+            live.repair_at.or_else(|| Some(Instant::now() + self.config.gap_wait))
+        };
+    }
+
+    /// Reads from the store every update numbered after `applied`, applies it and collects the
+    /// part new here for the connections. A store that cannot answer is asked again later.
+    async fn repair(&self, live: &mut Live, parts: &mut Vec<Vec<u8>>) {
+        self.counters.gap_repairs.fetch_add(1, Ordering::Relaxed);
+        let stored = match self.store.load_after(&self.id, live.applied).await {
+            Ok(stored) => stored,
+            Err(err) => {
+                tracing::warn!(doc = %self.id, %err, "reading missed updates failed");
+                live.repair_at = Some(Instant::now() + self.config.head_check);
+                return;
+            }
+        };
+        for part in stored.parts() {
+            match live.state.apply(part) {
+                Ok(Applied::Changed(new)) => parts.push(new),
+                Ok(Applied::Nothing) => {}
+                Err(err) => {
+                    tracing::error!(doc = %self.id, %err, "stored update refused");
+                    live.repair_at = Some(Instant::now() + self.config.head_check);
+                    return;
+                }
+            }
+        }
+        live.n_log += stored.updates.len();
+        live.applied = live.applied.max(stored.last_seq);
+        live.prune();
+        live.repair_at = None;
+        self.settle(live, parts);
+    }
+
+    /// Sends every connection the other nodes' updates applied here.
+    fn broadcast_parts(&self, live: &Live, parts: &[Vec<u8>]) {
+        if parts.is_empty() {
+            return;
+        }
+        let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        for update in message::merge_runs(&parts, MERGE_RUN) {
+            self.broadcast(live, None, &Bytes::from(message::update(&update)));
         }
     }
 
@@ -441,11 +638,27 @@ impl DocActor {
     }
 
     /// yrs may have integrated part of a refused update: rebuild the document from the store
-    /// plus this turn's accepted updates, keeping presence.
-    async fn rebuild(&self, live: &mut Live, turn: &Turn) -> Result<(), ActorError> {
+    /// plus this turn's accepted updates, keeping presence. With other nodes the store may hold
+    /// more than this node had (`sv_before`): that part is sent to the connections, in place of
+    /// the other nodes' updates applied this turn, which it includes.
+    async fn rebuild(
+        &self,
+        live: &mut Live,
+        turn: &mut Turn,
+        sv_before: Option<&StateVector>,
+    ) -> Result<(), ActorError> {
         let stored = self.store.load(&self.id).await?;
-        let parts = stored.parts().chain(turn.updates.iter().map(|(_, u)| u.as_slice()));
-        live.state = DocState::load(parts)?.with_presence_of(&live.state);
+        let mut state = DocState::load(stored.parts())?;
+        if let Some(sv) = sv_before {
+            turn.peer.clear();
+            turn.peer.extend(state.diff(sv));
+        }
+        for (_, update) in &turn.updates {
+            state.apply(update)?;
+        }
+        live.state = state.with_presence_of(&live.state);
+        live.applied = live.applied.max(stored.last_seq);
+        live.prune();
         Ok(())
     }
 
@@ -477,12 +690,21 @@ impl DocActor {
     }
 
     async fn compact(&self, live: &mut Live) {
+        // The state holds everything up to `applied` (and perhaps more, which is harmless).
         let snapshot = live.state.encode_state();
-        match self.store.compact(&self.id, live.last_seq, snapshot).await {
+        match self.store.compact(&self.id, live.applied, snapshot).await {
             Ok(()) => live.n_log = 0,
             // The log is intact, so nothing is lost; the next turn tries again.
             Err(err) => tracing::warn!(doc = %self.id, %err, "compaction failed"),
         }
+    }
+}
+
+/// Waits until `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -10,6 +10,7 @@
 mod actor;
 mod conn;
 mod outbox;
+mod peers;
 mod registry;
 
 use std::time::Duration;
@@ -17,7 +18,8 @@ use std::time::Duration;
 pub use actor::Edit;
 pub use conn::{CloseReason, CloseSignal, Conn, ConnId, TrySendError};
 pub use outbox::Outbox;
-pub use registry::Registry;
+pub use peers::{PeerDecodeError, PeerMsg, Peers};
+pub use registry::{Registry, SyncCounters};
 
 /// Settings of the live-document layer.
 #[derive(Debug, Clone)]
@@ -30,6 +32,12 @@ pub struct SyncConfig {
     pub outbox_capacity: usize,
     /// Commands an actor may have queued before senders wait.
     pub actor_queue: usize,
+    /// With other nodes: how often live documents' last numbers are read from the store, the
+    /// longest a lost message can delay an edit.
+    pub head_check: Duration,
+    /// With other nodes: how long a document waits for a missing number to arrive before it
+    /// reads it from the store (messages of two nodes may arrive out of order).
+    pub gap_wait: Duration,
 }
 
 impl Default for SyncConfig {
@@ -39,6 +47,8 @@ impl Default for SyncConfig {
             compact_after: 1000,
             outbox_capacity: 1024,
             actor_queue: 4096,
+            head_check: Duration::from_secs(1),
+            gap_wait: Duration::from_millis(200),
         }
     }
 }

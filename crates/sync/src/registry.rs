@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use bytes::Bytes;
+
 use dashmap::DashMap;
 use hubring_protocol::DocId;
 use hubring_store::Store;
@@ -11,9 +13,10 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::actor::{ConnLink, DocActor, DocCmd, DocHandle, Edit};
+use crate::actor::{ActorEnv, ConnLink, DocActor, DocCmd, DocHandle, Edit};
 use crate::conn::{CloseSignal, Conn, ConnId};
 use crate::outbox::{Outbox, outbox};
+use crate::peers::{PeerMsg, Peers};
 use crate::{SyncConfig, SyncError};
 
 pub(crate) type Docs = Arc<DashMap<DocId, DocHandle>>;
@@ -30,6 +33,28 @@ pub struct Registry {
     next_id: Arc<AtomicU64>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    cluster: Option<Cluster>,
+    counters: Arc<SyncCounters>,
+}
+
+/// This node's link to the other nodes serving the same store.
+#[derive(Debug, Clone)]
+pub(crate) struct Cluster {
+    pub(crate) peers: Arc<dyn Peers>,
+    /// This node's id in its messages (its own come back from Redis and are ignored).
+    pub(crate) node: u64,
+}
+
+/// Running totals of the live-document layer across nodes, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct SyncCounters {
+    /// Updates received from other nodes and applied here.
+    pub peer_updates: AtomicU64,
+    /// Messages from other nodes dropped because their document's queue was full (the store
+    /// check repairs what they carried).
+    pub peer_dropped: AtomicU64,
+    /// Reads from the store of updates this node had not received.
+    pub gap_repairs: AtomicU64,
 }
 
 impl Registry {
@@ -47,6 +72,78 @@ impl Registry {
             next_id: Arc::new(AtomicU64::new(1)),
             tracker,
             shutdown,
+            cluster: None,
+            counters: Arc::default(),
+        }
+    }
+
+    /// Serves documents that other nodes serve too: commits are published through `peers` as
+    /// node `node`, what they publish is handed to [`Registry::deliver`], and every
+    /// [`SyncConfig::head_check`] the live documents' last numbers are read from the store so a
+    /// lost message is repaired even when nothing follows it.
+    #[must_use]
+    pub fn with_peers(mut self, peers: Arc<dyn Peers>, node: u64) -> Self {
+        self.cluster = Some(Cluster { peers, node });
+        let registry = self.clone();
+        self.tracker.spawn(async move { registry.check_heads().await });
+        self
+    }
+
+    /// A message another node published about `doc`: handed to the document's actor if it is
+    /// live here, ignored otherwise (it holds nothing a later load would not read).
+    pub fn deliver(&self, doc: &DocId, message: &Bytes) {
+        let Some(cluster) = &self.cluster else { return };
+        let msg = match PeerMsg::decode(message) {
+            Ok((node, _)) if node == cluster.node => return,
+            Ok((_, msg)) => msg,
+            Err(err) => {
+                tracing::warn!(%doc, %err, "ignoring a peer message");
+                return;
+            }
+        };
+        let Some(handle) = self.docs.get(doc).map(|h| h.clone()) else { return };
+        if handle.try_send(DocCmd::Peer(msg)).is_err() {
+            self.counters.peer_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The transport lost messages it cannot name (it reconnected): every live document reads
+    /// what it is missing from the store.
+    pub fn resync(&self) {
+        for entry in self.docs.iter() {
+            let _ = entry.value().try_send(DocCmd::Head(i64::MAX));
+        }
+    }
+
+    /// Totals across nodes.
+    pub fn counters(&self) -> &SyncCounters {
+        &self.counters
+    }
+
+    /// Every [`SyncConfig::head_check`], each live document is told its last committed number,
+    /// and reads from the store what it has not received.
+    async fn check_heads(&self) {
+        let mut tick = tokio::time::interval(self.config.head_check);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = self.shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let live: Vec<DocId> = self.docs.iter().map(|e| e.key().clone()).collect();
+            if live.is_empty() {
+                continue;
+            }
+            match self.store.heads(&live).await {
+                Ok(heads) => {
+                    for (doc, head) in heads {
+                        if let Some(handle) = self.docs.get(&doc).map(|h| h.clone()) {
+                            let _ = handle.try_send(DocCmd::Head(head));
+                        }
+                    }
+                }
+                Err(err) => tracing::warn!(%err, "reading live documents' last numbers failed"),
+            }
         }
     }
 
@@ -147,14 +244,15 @@ impl Registry {
             .entry(doc.clone())
             .or_insert_with(|| {
                 let actor_id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                let (handle, actor) = DocActor::spawn_parts(
-                    doc.clone(),
-                    actor_id,
-                    self.store.clone(),
-                    Arc::clone(&self.docs),
-                    self.config.clone(),
-                    self.shutdown.clone(),
-                );
+                let env = ActorEnv {
+                    store: self.store.clone(),
+                    docs: Arc::clone(&self.docs),
+                    config: self.config.clone(),
+                    shutdown: self.shutdown.clone(),
+                    cluster: self.cluster.clone(),
+                    counters: Arc::clone(&self.counters),
+                };
+                let (handle, actor) = DocActor::spawn_parts(doc.clone(), actor_id, env);
                 self.tracker.spawn(actor.run());
                 handle
             })

@@ -5,7 +5,10 @@
 //!
 //! The index is complete: it is loaded from the store once, before the first lookup, and every
 //! write of an item goes through [`crate::Workspace`], which updates it after the store.
-//! Several processes writing items (scale-out) would need the store's changes fed to it.
+//! When other nodes write items too (`WorkspaceConfig::shared_store`), it is not kept: every
+//! lookup reads the item from the store (one query by a unique index, beside the membership
+//! query opening a document makes anyway), so no node can let anyone into a document another
+//! node has just moved, trashed or deleted.
 
 use dashmap::DashMap;
 use hubring_protocol::{DocId, ItemId, ProjectId, UserId};
@@ -27,11 +30,20 @@ pub(crate) struct DocEntry {
 pub(crate) struct DocIndex {
     docs: DashMap<DocId, DocEntry>,
     loaded: OnceCell<()>,
+    /// Other nodes write items: read through to the store.
+    shared: bool,
 }
 
 impl DocIndex {
+    pub(crate) fn new(shared: bool) -> Self {
+        Self { shared, ..Self::default() }
+    }
+
     /// Loads every item's document from the store, once.
     pub(crate) async fn load(&self, store: &Store) -> Result<(), WorkspaceError> {
+        if self.shared {
+            return Ok(());
+        }
         self.loaded
             .get_or_try_init(|| async {
                 for (doc, item_id, project_id, audience) in store.item_docs().await? {
@@ -49,6 +61,14 @@ impl DocIndex {
         store: &Store,
         doc: &DocId,
     ) -> Result<Option<DocEntry>, WorkspaceError> {
+        if self.shared {
+            let found = store.item_doc(doc).await?;
+            return Ok(found.map(|(_, item_id, project_id, audience)| DocEntry {
+                item_id,
+                project_id,
+                audience,
+            }));
+        }
         self.load(store).await?;
         Ok(self.docs.get(doc).map(|entry| entry.value().clone()))
     }

@@ -50,6 +50,8 @@ pub struct WorkspaceConfig {
     pub hash_cost: HashCost,
     /// Largest uploaded file, in bytes.
     pub max_asset_bytes: usize,
+    /// Other nodes write to the same store: nothing read from it is kept in memory.
+    pub shared_store: bool,
 }
 
 /// argon2id parameters.
@@ -71,6 +73,7 @@ impl Default for WorkspaceConfig {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             hash_cost: HashCost::RECOMMENDED,
             max_asset_bytes: 10 << 20,
+            shared_store: false,
         }
     }
 }
@@ -186,7 +189,8 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn new(store: Store, config: WorkspaceConfig) -> Self {
-        Self { store, config, decoy: Arc::default(), docs: Arc::default() }
+        let docs = Arc::new(doc_index::DocIndex::new(config.shared_store));
+        Self { store, config, decoy: Arc::default(), docs }
     }
 
     /// Loads what the workspace keeps in memory (which project each document is in), so the
