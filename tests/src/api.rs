@@ -42,18 +42,28 @@ impl ApiClient {
     /// A browser with no session whose connections come from `source` (another loopback
     /// address, such as 127.0.0.7, stands for another client address).
     pub fn anonymous_from(server: &TestServer, source: Option<std::net::IpAddr>) -> Self {
+        Self::anonymous_at(server.addr, source)
+    }
+
+    /// A browser with no session talking to the server (or load balancer) at `addr`.
+    pub fn anonymous_at(addr: std::net::SocketAddr, source: Option<std::net::IpAddr>) -> Self {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .local_address(source)
             .build()
             .expect("http client");
-        let origin = format!("http://{}", server.addr);
+        let origin = format!("http://{addr}");
         Self { http, base: format!("{origin}/api/v1"), origin, user_id: None }
     }
 
     /// Signs up `email` (named after its local part) and keeps the session.
     pub async fn signup(server: &TestServer, email: &str) -> anyhow::Result<Self> {
-        let mut client = Self::anonymous(server);
+        Self::signup_at(server.addr, email).await
+    }
+
+    /// [`ApiClient::signup`] on the server (or load balancer) at `addr`.
+    pub async fn signup_at(addr: std::net::SocketAddr, email: &str) -> anyhow::Result<Self> {
+        let mut client = Self::anonymous_at(addr, None);
         let name = email.split('@').next().unwrap_or(email);
         let reply = client
             .send(

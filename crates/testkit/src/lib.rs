@@ -8,7 +8,18 @@
 //! directory is removed by the next run. Run as root, it runs as the `postgres` account, since
 //! PostgreSQL refuses to run as root.
 //!
-//! Nothing here skips: a missing PostgreSQL is a panic that says how to install it.
+//! [`Redis`] and [`Nginx`] are per test: each starts on a free port and stops when its handle
+//! drops (or, through the same parent-death signal, when the test process dies).
+//!
+//! Nothing here skips: a missing program is a panic that says how to install it.
+
+mod nginx;
+mod process;
+mod redis;
+
+pub use nginx::Nginx;
+pub use process::Process;
+pub use redis::Redis;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -215,7 +226,7 @@ fn run(command: &mut Command) -> Result<(), String> {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|err| err.to_string())?;
     listener.local_addr().map(|addr| addr.port()).map_err(|err| err.to_string())
 }
@@ -224,7 +235,8 @@ fn free_port() -> Result<u16, String> {
 fn remove_stale(root: &Path) {
     for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
         let name = entry.file_name();
-        let pid = name.to_str().and_then(|n| n.strip_prefix("pg-")).and_then(|p| p.parse().ok());
+        // `pg-PID`, `redis-PID-N`, `nginx-PID-N`.
+        let pid = name.to_str().and_then(|n| n.split('-').nth(1)).and_then(|p| p.parse().ok());
         if pid.is_some_and(|pid: u32| !Path::new(&format!("/proc/{pid}")).exists()) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
