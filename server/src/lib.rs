@@ -50,6 +50,8 @@ pub(crate) struct AppState {
     pub(crate) gate: Arc<serve::Gate>,
     /// Redis, when other nodes serve the same database.
     pub(crate) cluster: Option<Arc<Redis>>,
+    /// Rooms this node hosts, with how many of their participants are here.
+    pub(crate) hosted: Arc<dashmap::DashMap<String, usize>>,
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
@@ -90,10 +92,21 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// Serves until `shutdown` fires, then stops accepting, lets every document commit what it has
 /// queued, closes websockets with 1001 and returns.
 pub async fn run(
-    config: Config,
+    mut config: Config,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    if config.store.redis_url.is_some() && config.store.node_url.is_none() {
+        // Other nodes forward video-room sockets to the node hosting the room: by default the
+        // address this node listens on, when that is one they can reach.
+        let addr = listener.local_addr()?;
+        anyhow::ensure!(
+            !addr.ip().is_unspecified(),
+            "with --redis-url, give --node-url (this node's address for the other nodes): it \
+             listens on {addr}, which names no one address"
+        );
+        config.store.node_url = Some(format!("http://{addr}"));
+    }
     let store = open_store(&config).await?;
     let tracker = TaskTracker::new();
     let mut registry =
@@ -160,10 +173,12 @@ pub async fn run(
         renderer: Arc::default(),
         gate: gate.clone(),
         cluster: cluster.as_ref().map(|(redis, _)| Arc::clone(redis)),
+        hosted: Arc::default(),
     };
     if let Some((redis, subscriber)) = cluster {
         state.live.connect(Arc::clone(&redis));
         subscriber.start(Arc::new(ClusterInbox(state.clone())), shutdown.clone());
+        tracker.spawn(room::renew_room_leases(state.clone(), shutdown.clone()));
     }
     tracker.spawn(session_sweep_worker(store.clone(), shutdown.clone()));
     tracker.spawn(live::credential_check_worker(

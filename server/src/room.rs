@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use hubring_protocol::ItemId;
@@ -108,12 +108,168 @@ pub(crate) async fn room(
         moderator: access.may_moderate(),
     };
     let request = JoinRequest { room: access.item_id.0, doc_id: access.doc_id.to_string(), member };
+    let host =
+        if headers.contains_key(FORWARDED) { Host::Here } else { host_of(&app, &room).await };
+    let forwarded = Forwarded { headers, token: query.token().map(str::to_owned) };
     upgrade.max_message_size(MAX_FRAME_BYTES).max_frame_size(MAX_FRAME_BYTES).on_upgrade(
         move |socket| async move {
-            serve(app, socket, request, &revoked).await;
+            match host {
+                Host::Here => serve(app, socket, request, &revoked).await,
+                Host::At(url) => {
+                    forward(app, socket, url, &room, &forwarded, request, &revoked).await;
+                }
+            }
             drop(registration);
         },
     )
+}
+
+/// Marks a room socket one node opened to another on a participant's behalf: it is served where
+/// it arrives, never forwarded again.
+const FORWARDED: &str = "x-hubring-forwarded";
+
+/// Which node serves a room. With other nodes, one at a time: the one holding its lease in
+/// Redis, taken by the first node a participant reaches and renewed while anyone is in it.
+enum Host {
+    Here,
+    At(String),
+}
+
+async fn host_of(app: &AppState, room: &ItemId) -> Host {
+    let (Some(redis), Some(me)) = (&app.cluster, &app.config.store.node_url) else {
+        return Host::Here;
+    };
+    match redis.room_host(room.as_str(), me).await {
+        Ok(host) if host == *me => Host::Here,
+        Ok(host) => Host::At(host),
+        // Redis away: a room served here, perhaps split from another node's copy, is better
+        // than no room; the participants rejoin one host once it is back.
+        Err(err) => {
+            tracing::warn!(%err, room = %room.as_str(), "no room lease, serving it here");
+            Host::Here
+        }
+    }
+}
+
+/// What the participant's request carried, for the node the socket is forwarded to, which
+/// checks the caller again itself.
+struct Forwarded {
+    headers: HeaderMap,
+    token: Option<String>,
+}
+
+/// Serves a room hosted by another node: the socket is piped to that node's own
+/// `/ws/room/{id}`, opened with the participant's credentials. A host that does not answer is
+/// taken for dead: this node takes the room over (unless a third already has) and serves it.
+async fn forward(
+    app: AppState,
+    mut socket: WebSocket,
+    mut host: String,
+    room: &ItemId,
+    forwarded: &Forwarded,
+    request: JoinRequest,
+    revoked: &CloseSignal,
+) {
+    let (Some(redis), Some(me)) = (app.cluster.clone(), app.config.store.node_url.clone()) else {
+        return serve(app, socket, request, revoked).await;
+    };
+    for _ in 0..3 {
+        match connect_to(&host, room, forwarded).await {
+            Ok(upstream) => return pipe(socket, upstream, revoked).await,
+            Err(err) => {
+                tracing::warn!(%err, %host, room = %room.as_str(), "room host unreachable");
+                match redis.take_room_over(room.as_str(), &host, &me).await {
+                    Ok(next) if next == me => return serve(app, socket, request, revoked).await,
+                    Ok(next) => host = next,
+                    Err(err) => {
+                        tracing::warn!(%err, "taking the room over failed");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    close_with(&mut socket, close::TRY_AGAIN, "the room's node is unreachable, reconnect").await;
+}
+
+type Upstream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect_to(host: &str, room: &ItemId, fwd: &Forwarded) -> anyhow::Result<Upstream> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let base = host.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+    let mut url = format!("{}/ws/room/{}", base.trim_end_matches('/'), room.as_str());
+    if let Some(token) = &fwd.token {
+        url.push_str("?token=");
+        url.push_str(
+            &percent_encoding::utf8_percent_encode(token, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+        );
+    }
+    let mut request = url.into_client_request()?;
+    for name in [header::COOKIE, header::ORIGIN, header::HOST, header::AUTHORIZATION] {
+        if let Some(value) = fwd.headers.get(&name) {
+            request.headers_mut().insert(name, value.clone());
+        }
+    }
+    request.headers_mut().insert(FORWARDED, header::HeaderValue::from_static("1"));
+    let connect = tokio_tungstenite::connect_async(request);
+    let (upstream, _) = tokio::time::timeout(Duration::from_secs(2), connect).await??;
+    Ok(upstream)
+}
+
+/// Carries frames both ways until either side closes (or access is revoked here).
+async fn pipe(mut socket: WebSocket, mut upstream: Upstream, revoked: &CloseSignal) {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message as Up;
+    loop {
+        tokio::select! {
+            from_client = socket.next() => {
+                let msg = match from_client {
+                    Some(Ok(Message::Text(t))) => Up::text(t.as_str()),
+                    Some(Ok(Message::Binary(b))) => Up::binary(b),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                };
+                if upstream.send(msg).await.is_err() {
+                    break;
+                }
+            }
+            from_host = upstream.next() => match from_host {
+                Some(Ok(Up::Text(t))) => {
+                    if socket.send(Message::Text(t.as_str().into())).await.is_err() {
+                        let _ = upstream.close(None).await;
+                        return;
+                    }
+                }
+                Some(Ok(Up::Binary(b))) => {
+                    if socket.send(Message::Binary(b)).await.is_err() {
+                        let _ = upstream.close(None).await;
+                        return;
+                    }
+                }
+                Some(Ok(Up::Close(frame))) => {
+                    let (code, reason) = frame.map_or((1000, String::new()), |f| {
+                        (u16::from(f.code), f.reason.to_string())
+                    });
+                    return close_with(&mut socket, code, &reason).await;
+                }
+                Some(Ok(_)) => {}
+                // The host went away mid-call: the client reconnects, and finds a new host.
+                Some(Err(_)) | None => {
+                    return close_with(&mut socket, close::TRY_AGAIN, "the room's node went away")
+                        .await;
+                }
+            },
+            () = revoked.closed() => {
+                let reason = revoked.reason().map(|r| (r.code, r.reason.clone()));
+                let (code, reason) = reason.unwrap_or((close::POLICY, String::new()));
+                let _ = upstream.close(None).await;
+                return close_with(&mut socket, code, &reason).await;
+            }
+        }
+    }
+    let _ = upstream.close(None).await;
 }
 
 fn text(msg: &ServerMsg) -> Message {
@@ -183,6 +339,7 @@ async fn serve(
     {
         request.member.name = name;
     }
+    let _hosting = Hosting::start(&app, &request.room);
     let Session { handle, mut inbox, cut } = app.sfu.join(request);
     // Pings at most every 20 s, and often enough to notice a client silent for the client
     // timeout (as document sockets do) within a fraction of it.
@@ -261,4 +418,65 @@ async fn serve(
         }
     }
     handle.leave();
+}
+
+/// Counts this node's participants of a room it hosts, to renew its lease while anyone is in it
+/// ([`renew_room_leases`]) and give it up when the last one leaves.
+struct Hosting {
+    app: AppState,
+    room: String,
+}
+
+impl Hosting {
+    fn start(app: &AppState, room: &str) -> Option<Self> {
+        app.cluster.as_ref()?;
+        *app.hosted.entry(room.to_owned()).or_insert(0) += 1;
+        Some(Self { app: app.clone(), room: room.to_owned() })
+    }
+}
+
+impl Drop for Hosting {
+    fn drop(&mut self) {
+        let last = self
+            .app
+            .hosted
+            .remove_if_mut(&self.room, |_, n| {
+                *n -= 1;
+                *n == 0
+            })
+            .is_some();
+        if last
+            && let (Some(redis), Some(me)) = (&self.app.cluster, &self.app.config.store.node_url)
+        {
+            let (redis, me, room) = (Arc::clone(redis), me.clone(), self.room.clone());
+            tokio::spawn(async move {
+                if let Err(err) = redis.release_room(&room, &me).await {
+                    tracing::warn!(%err, "releasing a room lease failed; it expires by itself");
+                }
+            });
+        }
+    }
+}
+
+/// Renews this node's leases on the rooms it hosts, every third of a lease, until `shutdown`.
+pub(crate) async fn renew_room_leases(
+    app: AppState,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    let (Some(redis), Some(me)) = (app.cluster.clone(), app.config.store.node_url.clone()) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(hubring_cluster::ROOM_LEASE / 3);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let rooms: Vec<String> = app.hosted.iter().map(|e| e.key().clone()).collect();
+        if !rooms.is_empty()
+            && let Err(err) = redis.renew_rooms(&rooms, &me).await
+        {
+            tracing::warn!(%err, "renewing room leases failed");
+        }
+    }
 }

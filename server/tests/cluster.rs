@@ -363,6 +363,113 @@ async fn access_is_the_same_on_every_node_and_its_loss_closes_sockets_everywhere
     Ok(())
 }
 
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A participant's room socket.
+struct RoomClient(Ws);
+
+impl RoomClient {
+    async fn join(addr: SocketAddr, room: &str, token: &str) -> anyhow::Result<(Self, String)> {
+        use futures_util::SinkExt;
+        use hubring_protocol::room::ClientMsg;
+        let url = format!("ws://{addr}/ws/room/{room}?token={token}");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        let mut client = Self(ws);
+        let join = serde_json::to_string(&ClientMsg::Join { name: None })?;
+        client.0.send(tokio_tungstenite::tungstenite::Message::Text(join.into())).await?;
+        let me = client
+            .expect(|m| match m {
+                hubring_protocol::room::ServerMsg::Welcome { you, .. } => Some(you.to_string()),
+                _ => None,
+            })
+            .await?;
+        Ok((client, me))
+    }
+
+    async fn expect<T>(
+        &mut self,
+        mut pick: impl FnMut(&hubring_protocol::room::ServerMsg) -> Option<T>,
+    ) -> anyhow::Result<T> {
+        use futures_util::StreamExt;
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.0.next())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("closed"))??;
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = msg
+                && let Some(found) = pick(&serde_json::from_str(&text)?)
+            {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Reads until the socket ends; its close code.
+    async fn closed(&mut self) -> u16 {
+        use futures_util::StreamExt;
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), self.0.next()).await {
+                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame)))) => {
+                    return frame.map_or(1005, |f| u16::from(f.code));
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(_)) | None) => return 1006,
+                Err(_) => return 0,
+            }
+        }
+    }
+}
+
+/// A room is hosted by one node: a participant who lands on the other is forwarded there and
+/// meets the first. When the hosting node dies, the room restarts on the node left, and both
+/// come back to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_lives_on_one_node_and_moves_when_that_node_dies() -> anyhow::Result<()> {
+    use hubring_protocol::room::ServerMsg;
+    use hubring_tests::ApiClient;
+    use serde_json::json;
+    let mut cluster = Cluster::start(&[]);
+    let owner = ApiClient::signup_at(cluster.a.addr, "host@hubs.example").await?;
+    let project = owner.post("/projects", json!({"title": "Rooms", "visibility": "private"}));
+    let project = project.await?.body["id"].as_str().unwrap_or_default().to_owned();
+    let members = format!("/projects/{project}/members");
+    let added = owner.post(&members, json!({"email": "guest@hubs.example", "role": "editor"}));
+    anyhow::ensure!(added.await?.status.is_success());
+    let guest = ApiClient::signup_at(cluster.b.addr, "guest@hubs.example").await?;
+    let items = format!("/projects/{project}/items");
+    let room = owner.post(&items, json!({"kind": "room", "title": "Peer learning"})).await?;
+    let room = room.body["id"].as_str().unwrap_or_default().to_owned();
+    let (owner_token, guest_token) = (owner.token().await?, guest.token().await?);
+
+    let (mut on_a, owner_id) = RoomClient::join(cluster.a.addr, &room, &owner_token).await?;
+    let (mut on_b, guest_id) = RoomClient::join(cluster.b.addr, &room, &guest_token).await?;
+    let joined = on_a
+        .expect(|m| match m {
+            ServerMsg::Joined { participant } => Some(participant.id.to_string()),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(joined, guest_id, "the guest, on node B, is in node A's room");
+    assert_ne!(owner_id, guest_id);
+
+    cluster.a.kill_9();
+    assert_ne!(on_b.closed().await, 0, "the guest's forwarded socket ends with its host");
+    drop(on_a);
+    // Both come back through nginx (node B is all there is), in either order.
+    let via = cluster.nginx.addr();
+    let (mut guest_back, guest_again) = RoomClient::join(via, &room, &guest_token).await?;
+    let (_owner_back, owner_again) = RoomClient::join(via, &room, &owner_token).await?;
+    let joined = guest_back
+        .expect(|m| match m {
+            ServerMsg::Joined { participant } => Some(participant.id.to_string()),
+            _ => None,
+        })
+        .await?;
+    assert_eq!(joined, owner_again, "they meet again on the node left");
+    assert_ne!(guest_again, owner_again);
+    Ok(())
+}
+
 /// A TCP proxy in front of Redis that drops every `nth` pub/sub message it carries to the
 /// client (a whole RESP frame, so the connection stays well-formed).
 struct LossyProxy {

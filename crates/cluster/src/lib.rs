@@ -33,6 +33,14 @@ const PUBLISH_QUEUE: usize = 65_536;
 /// Most messages sent in one pipeline.
 const MAX_PIPELINE: usize = 512;
 
+/// How long a node's hold on a video room lasts unless renewed: a node that dies loses its
+/// rooms this long after (sooner, when a participant finds it gone).
+pub const ROOM_LEASE: Duration = Duration::from_secs(10);
+
+fn lease_ms() -> String {
+    ROOM_LEASE.as_millis().to_string()
+}
+
 /// How long a command to Redis may take before it counts as failed.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -172,6 +180,77 @@ impl Redis {
     /// Publishes on the events channel.
     pub fn publish_event(&self, message: Bytes) {
         self.send(self.events_channel(), message);
+    }
+
+    /// The node hosting video room `room`: `me` if no node did (the lease is now this node's,
+    /// for [`ROOM_LEASE`] unless renewed), or the node that does.
+    pub async fn room_host(&self, room: &str, me: &str) -> Result<String, ClusterError> {
+        // Set if absent, and in any case answer the holder: one round trip, no race.
+        const CLAIM: &str = "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then \
+             return ARGV[1] else return redis.call('GET', KEYS[1]) end";
+        self.eval(CLAIM, &self.room_key(room), &[me, &lease_ms()]).await
+    }
+
+    /// Takes room `room` over from `dead` (a node that did not answer) unless another node
+    /// already has; answers the host.
+    pub async fn take_room_over(
+        &self,
+        room: &str,
+        dead: &str,
+        me: &str,
+    ) -> Result<String, ClusterError> {
+        const TAKE: &str = "local h = redis.call('GET', KEYS[1]) \
+             if h == false or h == ARGV[1] then \
+               redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return ARGV[2] end \
+             return h";
+        self.eval(TAKE, &self.room_key(room), &[dead, me, &lease_ms()]).await
+    }
+
+    /// Renews this node's lease on each of `rooms` it still holds.
+    pub async fn renew_rooms(&self, rooms: &[String], me: &str) -> Result<(), ClusterError> {
+        const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+             return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+        let mut pipe = redis::pipe();
+        for room in rooms {
+            pipe.cmd("EVAL").arg(RENEW).arg(1).arg(self.room_key(room)).arg(me).arg(lease_ms());
+            pipe.ignore();
+        }
+        let mut conn = self.manager.clone();
+        let renew = pipe.query_async::<()>(&mut conn);
+        tokio::time::timeout(RESPONSE_TIMEOUT, renew)
+            .await
+            .map_err(|_| ClusterError::Timeout)??;
+        Ok(())
+    }
+
+    /// Gives room `room` up if this node holds it (its last participant left).
+    pub async fn release_room(&self, room: &str, me: &str) -> Result<(), ClusterError> {
+        const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+             return redis.call('DEL', KEYS[1]) else return 0 end";
+        let _: i64 = self.eval(RELEASE, &self.room_key(room), &[me]).await?;
+        Ok(())
+    }
+
+    async fn eval<T: redis::FromRedisValue>(
+        &self,
+        script: &str,
+        key: &str,
+        args: &[&str],
+    ) -> Result<T, ClusterError> {
+        let mut cmd = redis::cmd("EVAL");
+        cmd.arg(script).arg(1).arg(key);
+        for arg in args {
+            cmd.arg(*arg);
+        }
+        let mut conn = self.manager.clone();
+        let answer = cmd.query_async::<T>(&mut conn);
+        Ok(tokio::time::timeout(RESPONSE_TIMEOUT, answer)
+            .await
+            .map_err(|_| ClusterError::Timeout)??)
+    }
+
+    fn room_key(&self, room: &str) -> String {
+        format!("{}room:{room}", self.prefix)
     }
 
     fn doc_channel(&self, doc: &DocId) -> String {

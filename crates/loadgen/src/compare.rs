@@ -305,7 +305,15 @@ pub async fn run(programs: &Programs, args: &CompareArgs) -> anyhow::Result<Tabl
 fn workloads(args: &CompareArgs) -> (FanoutArgs, ConnectArgs, TraceArgs) {
     if args.quick {
         (
-            FanoutArgs { docs: 5, clients: 4, writers: 2, interval_ms: 20, secs: 1, drain_secs: 5 },
+            FanoutArgs {
+                docs: 5,
+                clients: 4,
+                writers: 2,
+                interval_ms: 20,
+                secs: 1,
+                drain_secs: 5,
+                reader_url: None,
+            },
             ConnectArgs { connections: 1_000, docs: 20, settle_ms: 200 },
             TraceArgs { trace: "seph-blog1".to_owned(), limit: Some(2_000) },
         )
@@ -318,6 +326,7 @@ fn workloads(args: &CompareArgs) -> (FanoutArgs, ConnectArgs, TraceArgs) {
                 interval_ms: 20,
                 secs: args.secs,
                 drain_secs: 10,
+                reader_url: None,
             },
             ConnectArgs { connections: 10_000, docs: 1_000, settle_ms: 2_000 },
             TraceArgs { trace: "automerge-paper".to_owned(), limit: None },

@@ -43,6 +43,10 @@ pub struct FanoutArgs {
     /// How long to wait, after the writers stop, for deliveries still in flight.
     #[arg(long, default_value_t = 10)]
     pub drain_secs: u64,
+    /// Readers connect here instead of `--url` (another node of the same deployment), so
+    /// every delivery crosses from the writers' node to the readers'. Same `{doc}` template.
+    #[arg(long)]
+    pub reader_url: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -156,10 +160,15 @@ pub async fn run(
     // Everyone connects and syncs before anyone writes.
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
     let mut connecting = tokio::task::JoinSet::new();
+    let readers_target = match &args.reader_url {
+        Some(url) => Target { url: url.clone(), dialect: target.dialect },
+        None => target.clone(),
+    };
     for doc_idx in 0..args.docs {
         for client_idx in 0..args.clients {
-            let (target, gate, doc) =
-                (target.clone(), Arc::clone(&gate), format!("{run}-{doc_idx}"));
+            let target =
+                if client_idx < args.writers { target.clone() } else { readers_target.clone() };
+            let (gate, doc) = (Arc::clone(&gate), format!("{run}-{doc_idx}"));
             connecting.spawn(async move {
                 let _permit = gate.acquire_owned().await?;
                 let mut client = Client::connect(&target, &doc).await?;
