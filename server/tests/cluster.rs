@@ -4,7 +4,6 @@
 //! node, a node killed with SIGKILL loses nothing anyone saw or was told was saved, and Redis
 //! restarted or losing messages only delays edits.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,32 +23,15 @@ struct Node {
 
 impl Node {
     fn start(database: &str, redis: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hubring"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--open-docs"])
-            .args(["--database-url", database, "--redis-url", redis])
-            .args(["--metrics-token", METRICS_TOKEN])
-            .args(extra)
-            .env("HUBRING_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn hubring");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines.next().expect("hubring exited before listening").expect("read log");
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-            if let Some(addr) = entry["fields"]["addr"].as_str() {
-                break addr.parse().expect("addr");
-            }
-        };
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if std::env::var_os("CLUSTER_VERBOSE").is_some() {
-                    eprintln!("{line}");
-                }
-            }
-        });
+        let (child, addr) = hubring_tests::spawn_listening(
+            Command::new(env!("CARGO_BIN_EXE_hubring"))
+                .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--open-docs"])
+                .args(["--database-url", database, "--redis-url", redis])
+                .args(["--metrics-token", METRICS_TOKEN])
+                .args(extra)
+                .env("HUBRING_LOG", "info"),
+            std::env::var_os("CLUSTER_VERBOSE").is_some(),
+        );
         Self { child, addr }
     }
 
@@ -360,6 +342,30 @@ async fn access_is_the_same_on_every_node_and_its_loss_closes_sockets_everywhere
     for node in [&cluster.a, &cluster.b] {
         assert!(DocClient::connect(&url(node, &editor_token)).await.is_err(), "no way back");
     }
+    Ok(())
+}
+
+/// A document nobody on node B uses any more leaves B's memory even while node A keeps
+/// editing it (other nodes' traffic does not count as use).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_idle_on_one_node_is_evicted_there_while_another_edits_it() -> anyhow::Result<()>
+{
+    let cluster = Cluster::start(&["--doc-idle-secs", "1"]);
+    let mut writer = DocClient::connect_synced(&cluster.a.url("idle")).await?;
+    let reader = DocClient::connect_synced(&cluster.b.url("idle")).await?;
+    reader.close().await;
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let mut i = 0;
+    loop {
+        push(&mut writer, format!("{i}")).await?;
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if cluster.b.metric("hubring_live_docs").await == 0 {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "node B kept the document in memory");
+    }
+    assert_eq!(cluster.a.metric("hubring_live_docs").await, 1, "node A, in use, keeps it");
     Ok(())
 }
 

@@ -1,9 +1,8 @@
 //! Kill -9 durability with the real binary: whatever any client received survives a SIGKILL.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use hubring_tests::DocClient;
 use yrs::{Array, ReadTxn, Transact, WriteTxn};
@@ -19,26 +18,14 @@ struct Binary {
 
 impl Binary {
     fn start(data_dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hubring"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--open-docs"])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .env("HUBRING_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn hubring");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines.next().expect("hubring exited before listening").expect("read log");
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-            if let Some(addr) = entry["fields"]["addr"].as_str() {
-                break addr.parse().expect("addr");
-            }
-        };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let (child, addr) = hubring_tests::spawn_listening(
+            Command::new(env!("CARGO_BIN_EXE_hubring"))
+                .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--open-docs"])
+                .arg("--data-dir")
+                .arg(data_dir)
+                .env("HUBRING_LOG", "info"),
+            false,
+        );
         Self { child, addr }
     }
 

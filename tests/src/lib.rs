@@ -19,6 +19,41 @@ pub use server::{TestServer, on_postgres, open_store_in};
 /// enough that a hang fails instead of stalling the suite.
 pub const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// Runs `command` (the real `hubring serve` with `--log-format json` and `--listen
+/// 127.0.0.1:0`) and returns it with the address it listens on, read from its log. The log is
+/// drained from then on so the server never blocks on a full pipe; `echo` prints it too.
+///
+/// # Panics
+/// When the server does not start or exits before listening.
+pub fn spawn_listening(
+    command: &mut std::process::Command,
+    echo: bool,
+) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn hubring");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("hubring exited before listening").expect("read log");
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        if let Some(addr) = entry["fields"]["addr"].as_str() {
+            break addr.parse().expect("addr");
+        }
+    };
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if echo {
+                eprintln!("{line}");
+            }
+        }
+    });
+    (child, addr)
+}
+
 /// `tests/interop`: the npm packages the tests run under Node (the official Yjs clients, the
 /// OpenAPI validator), locked in its `package-lock.json`.
 pub fn interop_dir() -> std::path::PathBuf {

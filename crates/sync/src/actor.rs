@@ -253,9 +253,13 @@ impl DocActor {
                     if n == 0 {
                         break;
                     }
+                    // Other nodes' traffic does not keep a document with no connection here
+                    // in memory: only this node's use does.
+                    let used_here =
+                        cmds.iter().any(|c| !matches!(c, DocCmd::Peer(_) | DocCmd::Head(_)));
                     self.turn(&mut live, &mut cmds).await;
                     cmds.shrink_to(IDLE_TURN_CAPACITY);
-                    if live.conns.is_empty() {
+                    if live.conns.is_empty() && used_here {
                         idle_since = Instant::now();
                     }
                 }
