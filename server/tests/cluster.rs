@@ -369,6 +369,38 @@ async fn a_document_idle_on_one_node_is_evicted_there_while_another_edits_it() -
     Ok(())
 }
 
+/// `/readyz` answers 503 while Redis is away and 200 once it is back (the subscription
+/// restored), and documents keep working meanwhile on each node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_redis() -> anyhow::Result<()> {
+    let mut cluster = Cluster::start(&[]);
+    let ready = |node: &Node| {
+        let url = format!("http://{}/readyz", node.addr);
+        async move { reqwest::get(url).await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    };
+    assert_eq!(ready(&cluster.a).await, 200);
+    cluster.redis.kill();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ready(&cluster.a).await != 503 {
+        anyhow::ensure!(Instant::now() < deadline, "/readyz still ready without redis");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut alone = DocClient::connect_synced(&cluster.a.url("alone")).await?;
+    alone.subscribe_saved().await?;
+    push(&mut alone, "saved without redis".to_owned()).await?;
+    alone.wait_all_saved().await?;
+    cluster.redis.run();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ready(&cluster.a).await != 200 || ready(&cluster.b).await != 200 {
+        anyhow::ensure!(Instant::now() < deadline, "/readyz not ready after redis came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // What was written while Redis was away reaches the other node.
+    let mut other = DocClient::connect_synced(&cluster.b.url("alone")).await?;
+    until_items(&mut other, 1, Duration::from_secs(2)).await?;
+    Ok(())
+}
+
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
