@@ -629,28 +629,20 @@ mod tests {
             let p = vp8_picture(&out.payload).expect("a descriptor");
             (p.id.expect("a picture id").0, p.tl0.expect("a tl0picidx"))
         };
+        // A VP8 frame of layer `layer` decided at `t`, and the numbers it was forwarded with.
+        let forward = |(ssrc, seq, ts, key): (u32, u16, u32, bool), (id, tl0), layer, t| {
+            picture(d.decide(&vp8(ssrc, seq, ts, key, id, tl0), layer, codec, &l, t).0)
+        };
         // The middle layer numbers its pictures from 20000: forwarded as they are.
-        assert_eq!(
-            picture(d.decide(&vp8(11, 500, 9000, true, 20000, 7), 1, codec, &l, t0).0),
-            (20000, 7)
-        );
-        assert_eq!(
-            picture(d.decide(&vp8(11, 501, 12000, false, 20001, 8), 1, codec, &l, t0).0),
-            (20001, 8)
-        );
+        assert_eq!(forward((11, 500, 9000, true), (20000, 7), 1, t0), (20000, 7));
+        assert_eq!(forward((11, 501, 12000, false), (20001, 8), 1, t0), (20001, 8));
         // The full layer numbers from 300, far behind: after the switch the subscriber sees the
         // numbering go on from the last picture it had.
         d.set_view(720);
         let t1 = t0 + REEVALUATE;
         let _ = d.decide(&vp8(11, 502, 15000, false, 20002, 9), 1, codec, &l, t1);
-        assert_eq!(
-            picture(d.decide(&vp8(12, 40, 500_000, true, 300, 250), 2, codec, &l, t1).0),
-            (20003, 10)
-        );
-        assert_eq!(
-            picture(d.decide(&vp8(12, 41, 503_000, false, 301, 251), 2, codec, &l, t1).0),
-            (20004, 11)
-        );
+        assert_eq!(forward((12, 40, 500_000, true), (300, 250), 2, t1), (20003, 10));
+        assert_eq!(forward((12, 41, 503_000, false), (301, 251), 2, t1), (20004, 11));
         // Numbering wraps where the field does: 15 bits for the id, 8 for the tl0 index.
         let mut out = None;
         for (i, seq) in (42..).take(40_000).enumerate() {
