@@ -180,42 +180,36 @@ fn same_secret(expected: &str, given: &str) -> bool {
 /// Prometheus text format.
 async fn metrics(State(app): State<AppState>) -> String {
     use std::sync::atomic::Ordering::Relaxed;
-    let counters = app.store.counters();
-    let mut out = format!(
-        "# TYPE hubring_store_commits_total counter\nhubring_store_commits_total {}\n\
-         # TYPE hubring_store_updates_total counter\nhubring_store_updates_total {}\n\
-         # TYPE hubring_live_docs gauge\nhubring_live_docs {}\n\
-         # TYPE hubring_connections_open gauge\nhubring_connections_open {}\n\
-         # TYPE hubring_connections_refused_total counter\nhubring_connections_refused_total {}\n\
-         # TYPE hubring_connections_spared_total counter\nhubring_connections_spared_total {}\n",
-        counters.commits.load(Relaxed),
-        counters.updates.load(Relaxed),
-        app.registry.n_live(),
-        app.gate.open(),
+    let mut out = String::new();
+    let store = app.store.counters();
+    series(&mut out, "counter", "hubring_store_commits_total", store.commits.load(Relaxed));
+    series(&mut out, "counter", "hubring_store_updates_total", store.updates.load(Relaxed));
+    series(&mut out, "gauge", "hubring_live_docs", app.registry.n_live());
+    series(&mut out, "gauge", "hubring_connections_open", app.gate.open());
+    series(
+        &mut out,
+        "counter",
+        "hubring_connections_refused_total",
         app.gate.refused.load(Relaxed),
-        app.gate.spared.load(Relaxed),
     );
+    series(&mut out, "counter", "hubring_connections_spared_total", app.gate.spared.load(Relaxed));
     let sync = app.registry.counters();
-    out.push_str(&format!(
-        "# TYPE hubring_peer_updates_total counter\nhubring_peer_updates_total {}\n\
-         # TYPE hubring_peer_dropped_total counter\nhubring_peer_dropped_total {}\n\
-         # TYPE hubring_gap_repairs_total counter\nhubring_gap_repairs_total {}\n",
-        sync.peer_updates.load(Relaxed),
-        sync.peer_dropped.load(Relaxed),
-        sync.gap_repairs.load(Relaxed),
-    ));
+    series(&mut out, "counter", "hubring_peer_updates_total", sync.peer_updates.load(Relaxed));
+    series(&mut out, "counter", "hubring_peer_dropped_total", sync.peer_dropped.load(Relaxed));
+    series(&mut out, "counter", "hubring_gap_repairs_total", sync.gap_repairs.load(Relaxed));
     if let Some(redis) = &app.cluster {
         let c = redis.counters();
-        out.push_str(&format!(
-            "# TYPE hubring_redis_published_total counter\nhubring_redis_published_total {}\n\
-             # TYPE hubring_redis_publish_failed_total counter\nhubring_redis_publish_failed_total {}\n\
-             # TYPE hubring_redis_received_total counter\nhubring_redis_received_total {}\n\
-             # TYPE hubring_redis_reconnects_total counter\nhubring_redis_reconnects_total {}\n",
-            c.published.load(Relaxed),
-            c.publish_failed.load(Relaxed),
-            c.received.load(Relaxed),
-            c.reconnects.load(Relaxed),
-        ));
+        series(&mut out, "counter", "hubring_redis_published_total", c.published.load(Relaxed));
+        let failed = c.publish_failed.load(Relaxed);
+        series(&mut out, "counter", "hubring_redis_publish_failed_total", failed);
+        series(&mut out, "counter", "hubring_redis_received_total", c.received.load(Relaxed));
+        series(&mut out, "counter", "hubring_redis_reconnects_total", c.reconnects.load(Relaxed));
     }
     out
+}
+
+/// One series: its type line and its value.
+fn series(out: &mut String, kind: &str, name: &str, value: impl std::fmt::Display) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "# TYPE {name} {kind}\n{name} {value}");
 }

@@ -235,37 +235,30 @@ async fn pipe(mut socket: WebSocket, mut upstream: Upstream, revoked: &CloseSign
                     break;
                 }
             }
-            from_host = upstream.next() => match from_host {
-                Some(Ok(Up::Text(t))) => {
-                    if socket.send(Message::Text(t.as_str().into())).await.is_err() {
-                        let _ = upstream.close(None).await;
-                        return;
+            from_host = upstream.next() => {
+                let msg = match from_host {
+                    Some(Ok(Up::Text(t))) => Message::Text(t.as_str().into()),
+                    Some(Ok(Up::Binary(b))) => Message::Binary(b),
+                    Some(Ok(Up::Close(frame))) => {
+                        let (code, reason) = frame.map_or((1000, String::new()), |f| {
+                            (u16::from(f.code), f.reason.to_string())
+                        });
+                        return close_with(&mut socket, code, &reason).await;
                     }
-                }
-                Some(Ok(Up::Binary(b))) => {
-                    if socket.send(Message::Binary(b)).await.is_err() {
-                        let _ = upstream.close(None).await;
-                        return;
+                    Some(Ok(_)) => continue,
+                    // The host went away mid-call: the client reconnects, and finds a new host.
+                    Some(Err(_)) | None => {
+                        let reason = "the room's node went away";
+                        return close_with(&mut socket, close::TRY_AGAIN, reason).await;
                     }
+                };
+                if socket.send(msg).await.is_err() {
+                    break;
                 }
-                Some(Ok(Up::Close(frame))) => {
-                    let (code, reason) = frame.map_or((1000, String::new()), |f| {
-                        (u16::from(f.code), f.reason.to_string())
-                    });
-                    return close_with(&mut socket, code, &reason).await;
-                }
-                Some(Ok(_)) => {}
-                // The host went away mid-call: the client reconnects, and finds a new host.
-                Some(Err(_)) | None => {
-                    return close_with(&mut socket, close::TRY_AGAIN, "the room's node went away")
-                        .await;
-                }
-            },
+            }
             () = revoked.closed() => {
-                let reason = revoked.reason().map(|r| (r.code, r.reason.clone()));
-                let (code, reason) = reason.unwrap_or((close::POLICY, String::new()));
                 let _ = upstream.close(None).await;
-                return close_with(&mut socket, code, &reason).await;
+                return close_revoked(&mut socket, revoked).await;
             }
         }
     }
@@ -285,6 +278,13 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &str) {
     if socket.send(Message::Close(Some(frame))).await.is_ok() {
         crate::ws::drain_until_close(socket).await;
     }
+}
+
+/// Closes a socket whose access was taken away, with the code and reason it was given.
+async fn close_revoked(socket: &mut WebSocket, revoked: &CloseSignal) {
+    let reason = revoked.reason().map(|r| (r.code, r.reason.clone()));
+    let (code, reason) = reason.unwrap_or((close::POLICY, String::new()));
+    close_with(socket, code, &reason).await;
 }
 
 /// Reads one client message; `Err` carries the reply for a frame that is not one.
@@ -395,9 +395,7 @@ async fn serve(
                 None => break,
             },
             () = revoked.closed() => {
-                let reason = revoked.reason().map(|r| (r.code, r.reason.clone()));
-                let (code, reason) = reason.unwrap_or((close::POLICY, String::new()));
-                close_with(&mut socket, code, &reason).await;
+                close_revoked(&mut socket, revoked).await;
                 break;
             }
             () = cut.cancelled() => {

@@ -288,10 +288,7 @@ impl Store {
     /// document's numbers are committed in order: a reader that sees `n` sees everything
     /// before it.
     pub async fn append(&self, doc: &DocId, updates: Vec<Vec<u8>>) -> Result<i64, StoreError> {
-        let (done, wait) = oneshot::channel();
-        let req = WriteReq::Append { doc: doc.clone(), updates, done };
-        self.writer.send(req).await.map_err(|_| StoreError::Closed)?;
-        wait.await.map_err(|_| StoreError::Closed)?
+        self.request(|done| WriteReq::Append { doc: doc.clone(), updates, done }).await
     }
 
     /// Replaces a document's snapshot with `snapshot` (the merge of everything up to `up_to_seq`,
@@ -333,10 +330,10 @@ impl Store {
         &self.pool
     }
 
-    async fn request(
+    async fn request<T>(
         &self,
-        make: impl FnOnce(oneshot::Sender<Result<(), StoreError>>) -> WriteReq,
-    ) -> Result<(), StoreError> {
+        make: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> WriteReq,
+    ) -> Result<T, StoreError> {
         let (done, wait) = oneshot::channel();
         self.writer.send(make(done)).await.map_err(|_| StoreError::Closed)?;
         wait.await.map_err(|_| StoreError::Closed)?

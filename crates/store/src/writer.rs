@@ -137,10 +137,11 @@ async fn commit_appends(
     }
 }
 
+/// The document an append is for (the batch holds appends only).
 fn doc_of(req: &WriteReq) -> &str {
     match req {
-        WriteReq::Append { doc, .. } | WriteReq::Compact { doc, .. } => doc.as_str(),
-        WriteReq::Job(_) => "",
+        WriteReq::Append { doc, .. } => doc.as_str(),
+        WriteReq::Compact { .. } | WriteReq::Job(_) => "",
     }
 }
 
@@ -204,7 +205,7 @@ const DOC_LOCK_CLASS: i32 = 0x6875_6272;
 
 /// A document's last sequence number: its log's, or its snapshot's once compaction emptied the
 /// log. Both are read by the primary key.
-pub(crate) const LAST_SEQ: &str = "SELECT CAST(COALESCE(MAX(s), 0) AS BIGINT) FROM (\
+const LAST_SEQ: &str = "SELECT CAST(COALESCE(MAX(s), 0) AS BIGINT) FROM (\
      SELECT MAX(seq) AS s FROM doc_updates WHERE doc_id = $1 \
      UNION ALL SELECT up_to_seq FROM doc_snapshots WHERE doc_id = $1) AS h";
 
