@@ -121,6 +121,7 @@ pub(crate) async fn doc(
         }
         Err(err) => return ApiError::from(err).into_response(),
     };
+    let user_id = caller.user.as_ref().map(|user| user.id.clone());
     let identity = caller.user.map(|user| {
         Box::new(Identity { workspace: app.workspace.clone(), user: user.id, registration })
     });
@@ -131,7 +132,7 @@ pub(crate) async fn doc(
     let joining: Joining = Box::pin({
         let registry = app.registry.clone();
         let doc = doc.clone();
-        async move { registry.join_with(&doc, close).await }
+        async move { registry.join_with(&doc, close, user_id).await }
     });
     upgrade
         .read_buffer_size(READ_BUFFER_BYTES)

@@ -43,6 +43,9 @@ pub enum DocError {
     Awareness(#[from] yrs::sync::awareness::Error),
     #[error("{0} deletions of unknown items could be pending")]
     TooManyPendingDeletes(usize),
+    /// A client's update changed what only the server writes (the `threads` map).
+    #[error("update changes {0}, which only the server writes")]
+    ServerOwned(&'static str),
 }
 
 impl DocError {

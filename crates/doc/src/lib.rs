@@ -14,6 +14,8 @@
 //! plain function calls, and the async layers (`hubring-sync`, the server) own all waiting.
 
 pub mod board;
+pub mod comments;
+pub mod versions;
 mod error;
 pub mod message;
 pub mod scan;

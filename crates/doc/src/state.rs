@@ -22,6 +22,9 @@ pub(crate) const EMPTY_UPDATE: [u8; 2] = [0, 0];
 /// them; an update that could pass it is refused before it is applied.
 pub const MAX_PENDING_DELETE_RANGES: usize = 100_000;
 
+/// Roots only the server writes: a client's update that changes them is refused.
+pub(crate) const SERVER_OWNED: [&str; 1] = [crate::comments::THREADS];
+
 /// The outcome of applying one update.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Applied {
@@ -34,6 +37,15 @@ pub enum Applied {
 
 fn count_ranges(set: &yrs::IdSet) -> usize {
     set.iter().map(|(_, ranges)| ranges.len()).sum()
+}
+
+/// Who sent an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A client: it may not change what only the server writes.
+    Client,
+    /// The store or another node: committed already, so checked when it was received.
+    Committed,
 }
 
 /// One live document. Whoever holds it is the only writer of the document.
@@ -80,6 +92,18 @@ impl DocState {
     /// was refused before anything was applied (it does not decode, or more than
     /// [`MAX_PENDING_DELETE_RANGES`] deletions of unknown items could be pending).
     pub fn apply(&mut self, raw: &[u8]) -> Result<Applied, DocError> {
+        self.apply_from(raw, Source::Committed)
+    }
+
+    /// [`DocState::apply`] for an update a client sent: one that changes a root only the
+    /// server writes ([`SERVER_OWNED`]: comment threads) is refused with
+    /// [`DocError::ServerOwned`]. It was applied by then (yrs tells what an update changed only
+    /// as it commits), so the caller rebuilds the document, as for any refused update.
+    pub fn apply_client(&mut self, raw: &[u8]) -> Result<Applied, DocError> {
+        self.apply_from(raw, Source::Client)
+    }
+
+    fn apply_from(&mut self, raw: &[u8], source: Source) -> Result<Applied, DocError> {
         let update = Update::decode_v1(raw).map_err(DocError::Undecodable)?;
         let mut txn = self.awareness.doc().transact_mut();
         // Whatever of the update's delete set finds no item joins the pending ranges: refused
@@ -90,11 +114,25 @@ impl DocState {
             return Err(DocError::TooManyPendingDeletes(n_pending + n_new));
         }
         txn.apply_update(update)?;
-        if txn.has_missing_updates() {
-            return Ok(Applied::Changed(raw.to_vec()));
+        let applied = if txn.has_missing_updates() {
+            Applied::Changed(raw.to_vec())
+        } else {
+            let effective = txn.encode_update_v1();
+            if effective == EMPTY_UPDATE { Applied::Nothing } else { Applied::Changed(effective) }
+        };
+        if source == Source::Client {
+            // Committing fills `changed_parent_types` with every changed type and its
+            // ancestors up to the root, deletions included.
+            txn.commit();
+            for branch in txn.changed_parent_types() {
+                if let yrs::BranchID::Root(name) = branch.id()
+                    && let Some(owned) = SERVER_OWNED.iter().find(|owned| **owned == &*name)
+                {
+                    return Err(DocError::ServerOwned(owned));
+                }
+            }
         }
-        let effective = txn.encode_update_v1();
-        Ok(if effective == EMPTY_UPDATE { Applied::Nothing } else { Applied::Changed(effective) })
+        Ok(applied)
     }
 
     /// The sync step 2 answering a client's step 1.

@@ -62,3 +62,15 @@ id_type!(
     /// An invitation to a project (not its secret).
     InviteId
 );
+id_type!(
+    /// A comment thread on a document or a board.
+    ThreadId
+);
+id_type!(
+    /// One comment in a thread.
+    CommentId
+);
+id_type!(
+    /// A version of a document or a board.
+    VersionId
+);

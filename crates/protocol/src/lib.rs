@@ -13,4 +13,6 @@ pub mod ws;
 
 pub use doc_id::{DocId, DocIdError};
 pub use error::{ErrorBody, ErrorDetail, Problem};
-pub use ids::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId, VoteId};
+pub use ids::{
+    CommentId, HubId, InviteId, ItemId, ProjectId, ThreadId, TokenId, UserId, VersionId, VoteId,
+};

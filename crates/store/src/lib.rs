@@ -11,9 +11,11 @@ mod assets;
 mod boards;
 mod chat;
 mod codec;
+mod comments;
 mod directory;
 mod hubs;
 mod sql;
+mod versions;
 mod workspace;
 mod writer;
 
@@ -35,9 +37,13 @@ use writer::WriteReq;
 pub use assets::AssetRecord;
 pub use boards::{DotOutcome, VoteRecord};
 pub use chat::ChatError;
+pub use comments::{
+    CommentRecord, NewComment, NewThread, Softness, ThreadChange, ThreadRecord,
+};
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use sql::Engine;
+pub use versions::{VersionKind, VersionMeta, thin as thin_versions};
 pub use workspace::{
     CoachingRecord, Credential, InviteRecord, ItemDoc, ItemRecord, MemberRecord, NewUser,
     ProjectChanges, ProjectRecord, Redeemed, TokenRecord, TrashedRecord, UserRecord,

@@ -18,7 +18,8 @@ use bytes::Bytes;
 use hubring_doc::{Applied, ClientID, DocState, Inbound, StateVector, UpdateCost, message};
 use hubring_protocol::DocId;
 use hubring_protocol::ws::close;
-use hubring_store::Store;
+use hubring_protocol::{UserId, VersionId};
+use hubring_store::{Store, VersionKind, VersionMeta};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -83,6 +84,20 @@ pub(crate) enum DocCmd {
     Peer(PeerMsg),
     /// The document's last committed number, as the store has it (`i64::MAX`: read the store).
     Head(i64),
+    /// Takes a version once the document equals the store.
+    Version {
+        take: TakeVersion,
+        reply: oneshot::Sender<Result<VersionMeta, SyncError>>,
+    },
+}
+
+/// A version asked for by name or after a restore (automatic ones the actor takes itself).
+#[derive(Debug, Clone)]
+pub struct TakeVersion {
+    pub kind: VersionKind,
+    pub name: Option<String>,
+    pub by: Option<UserId>,
+    pub restored_from: Option<VersionId>,
 }
 
 /// A change the server makes to a document, run by its actor inside one transaction.
@@ -95,6 +110,9 @@ pub(crate) struct ConnLink {
     pub(crate) wants_saved: bool,
     /// Awareness client ids this connection announced, removed for everyone when it leaves.
     pub(crate) clients: HashSet<ClientID>,
+    /// Whose connection it is (none for a script on an open document): the next version names
+    /// who edited.
+    pub(crate) user: Option<UserId>,
 }
 
 /// The registry's handle to an actor.
@@ -178,6 +196,9 @@ struct Live {
     repair_at: Option<Instant>,
     /// Updates logged since the last snapshot.
     n_log: usize,
+    /// Who edited through this node since the last version, and since when.
+    editors: BTreeSet<UserId>,
+    editing_since: Option<Instant>,
 }
 
 impl Live {
@@ -190,6 +211,8 @@ impl Live {
             pending: BTreeMap::new(),
             repair_at: None,
             n_log: stored.updates.len(),
+            editors: BTreeSet::new(),
+            editing_since: None,
         }
     }
 
@@ -215,6 +238,7 @@ struct Turn {
     peer: Vec<Vec<u8>>,
     /// The store holds numbers this node has not received.
     repair: bool,
+    versions: Vec<(TakeVersion, oneshot::Sender<Result<VersionMeta, SyncError>>)>,
 }
 
 impl DocActor {
@@ -351,6 +375,7 @@ impl DocActor {
                 }
                 DocCmd::Peer(msg) => self.peer(live, &mut turn, msg),
                 DocCmd::Head(head) => turn.repair |= head > live.applied,
+                DocCmd::Version { take, reply } => turn.versions.push((take, reply)),
             }
         }
         if turn.dirty
@@ -413,6 +438,17 @@ impl DocActor {
                 push(&self.id, conn, link, Bytes::from(live.state.sync_step2(&sv)));
             }
         }
+        for (take, reply) in turn.versions {
+            let _ = reply.send(self.take_version(live, take).await);
+        }
+        let last_left = live.conns.is_empty() && !live.editors.is_empty();
+        let editing_long = live.editing_since.is_some_and(|at| at.elapsed() >= self.config.version_every);
+        if last_left || editing_long {
+            let take = TakeVersion { kind: VersionKind::Auto, name: None, by: None, restored_from: None };
+            if let Err(err) = self.take_version(live, take).await {
+                tracing::warn!(doc = %self.id, %err, "automatic version failed");
+            }
+        }
         for (conn, n_saved) in turn.saved {
             if let Some(link) = live.conns.get(&conn).filter(|l| l.wants_saved) {
                 push(&self.id, conn, link, Bytes::from(message::saved(n_saved)));
@@ -448,6 +484,10 @@ impl DocActor {
                 Ok(Applied::Changed(bytes)) => {
                     turn.updates.push((conn, bytes));
                     turn.saved.insert(conn, n);
+                    if let Some(user) = &link.user {
+                        live.editors.insert(user.clone());
+                        live.editing_since.get_or_insert_with(Instant::now);
+                    }
                 }
                 Ok(Applied::Nothing) => {
                     turn.saved.insert(conn, n);
@@ -457,6 +497,8 @@ impl DocActor {
                     turn.saved.remove(&conn);
                     if err.is_over_budget() {
                         link.close.close(close::TOO_BIG, err.to_string());
+                    } else if let hubring_doc::DocError::ServerOwned(_) = err {
+                        link.close.close(close::POLICY, err.to_string());
                     } else {
                         link.close.close(close::INVALID_PAYLOAD, "update rejected");
                     }
@@ -693,6 +735,32 @@ impl DocActor {
         }
     }
 
+    /// Keeps the document's current state (equal to the store) as a version naming who edited
+    /// since the last one, which starts the next count.
+    async fn take_version(&self, live: &mut Live, take: TakeVersion) -> Result<VersionMeta, SyncError> {
+        let editors: Vec<UserId> = live.editors.iter().cloned().collect();
+        let meta = VersionMeta {
+            id: VersionId(new_version_id()),
+            doc_id: self.id.clone(),
+            kind: take.kind,
+            name: take.name,
+            created_at: hubring_store::now_ms(),
+            created_by: take.by,
+            editors,
+            restored_from: take.restored_from,
+            n_bytes: 0,
+        };
+        let state = live.state.encode_state();
+        let n_bytes = i64::try_from(state.len()).unwrap_or(i64::MAX);
+        self.store
+            .put_version(meta.clone(), state)
+            .await
+            .map_err(|err| SyncError::Store(err.to_string()))?;
+        live.editors.clear();
+        live.editing_since = None;
+        Ok(VersionMeta { n_bytes, ..meta })
+    }
+
     async fn compact(&self, live: &mut Live) {
         // The state holds everything up to `applied` (and perhaps more, which is harmless).
         let snapshot = live.state.encode_state();
@@ -702,6 +770,13 @@ impl DocActor {
             Err(err) => tracing::warn!(doc = %self.id, %err, "compaction failed"),
         }
     }
+}
+
+/// A new version id: 96 random bits, as the workspace's record ids.
+fn new_version_id() -> String {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Waits until `at`, or forever when there is nothing to wait for.
@@ -722,9 +797,9 @@ fn apply(
     let multi_thread = tokio::runtime::Handle::current().runtime_flavor()
         == tokio::runtime::RuntimeFlavor::MultiThread;
     if cost.units() > HEAVY_UPDATE_UNITS && multi_thread {
-        tokio::task::block_in_place(|| state.apply(raw))
+        tokio::task::block_in_place(|| state.apply_client(raw))
     } else {
-        state.apply(raw)
+        state.apply_client(raw)
     }
 }
 

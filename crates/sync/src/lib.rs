@@ -15,7 +15,7 @@ mod registry;
 
 use std::time::Duration;
 
-pub use actor::Edit;
+pub use actor::{Edit, TakeVersion};
 pub use conn::{CloseReason, CloseSignal, Conn, ConnId, TrySendError};
 pub use outbox::Outbox;
 pub use peers::{PeerDecodeError, PeerMsg, Peers};
@@ -38,6 +38,9 @@ pub struct SyncConfig {
     /// With other nodes: how long a document waits for a missing number to arrive before it
     /// reads it from the store (messages of two nodes may arrive out of order).
     pub gap_wait: Duration,
+    /// A version is taken automatically once people have edited this long since the last one
+    /// (and whenever the last editor leaves).
+    pub version_every: Duration,
 }
 
 impl Default for SyncConfig {
@@ -49,6 +52,7 @@ impl Default for SyncConfig {
             actor_queue: 4096,
             head_check: Duration::from_secs(1),
             gap_wait: Duration::from_millis(200),
+            version_every: Duration::from_secs(600),
         }
     }
 }

@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 
 use dashmap::DashMap;
-use hubring_protocol::DocId;
+use hubring_protocol::{DocId, UserId};
 use hubring_store::Store;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::actor::{ActorEnv, ConnLink, DocActor, DocCmd, DocHandle, Edit};
+use crate::actor::{ActorEnv, ConnLink, DocActor, DocCmd, DocHandle, Edit, TakeVersion};
+use hubring_store::VersionMeta;
 use crate::conn::{CloseSignal, Conn, ConnId};
 use crate::outbox::{Outbox, outbox};
 use crate::peers::{PeerMsg, Peers};
@@ -150,16 +151,18 @@ impl Registry {
     /// Connects to a document, loading it if it is not live. Returns the connection and its
     /// outbox, which already holds the server's sync step 1 (and presence states, if any).
     pub async fn join(&self, doc: &DocId) -> Result<(Conn, Outbox), SyncError> {
-        self.join_with(doc, Arc::default()).await
+        self.join_with(doc, Arc::default(), None).await
     }
 
     /// [`Registry::join`] with a close signal made beforehand, so that whoever may need to
     /// close the connection can hold it before the connection exists; raised already, the
-    /// connection closes as soon as it is joined.
+    /// connection closes as soon as it is joined. `user` is whose connection it is, named in
+    /// the next version if they edit.
     pub async fn join_with(
         &self,
         doc: &DocId,
         close: Arc<CloseSignal>,
+        user: Option<UserId>,
     ) -> Result<(Conn, Outbox), SyncError> {
         let conn = ConnId(self.next_id.fetch_add(1, Ordering::Relaxed));
         for _ in 0..MAX_JOIN_ATTEMPTS {
@@ -174,6 +177,7 @@ impl Registry {
                 close: Arc::clone(&close),
                 wants_saved: false,
                 clients: Default::default(),
+                user: user.clone(),
             };
             let (joined_tx, joined) = oneshot::channel();
             if handle.send(DocCmd::Join { conn, link, joined: joined_tx }).await.is_err() {
@@ -213,6 +217,17 @@ impl Registry {
     pub async fn edit(&self, doc: &DocId, edit: Edit) -> Result<(), SyncError> {
         let (done, answer) = oneshot::channel();
         self.send(doc, DocCmd::Edit { edit, done }).await?;
+        answer.await.unwrap_or(Err(SyncError::Gone))
+    }
+
+    /// Takes a version of the document as committed (loading it if it is not live).
+    pub async fn take_version(
+        &self,
+        doc: &DocId,
+        take: TakeVersion,
+    ) -> Result<VersionMeta, SyncError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(doc, DocCmd::Version { take, reply }).await?;
         answer.await.unwrap_or(Err(SyncError::Gone))
     }
 
