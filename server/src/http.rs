@@ -85,6 +85,11 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
     }
 
+    /// A query string that does not read as the route's parameters.
+    pub(crate) fn bad_query(err: &axum::extract::rejection::QueryRejection) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.body_text())
+    }
+
     pub(crate) fn with_fields(mut self, fields: BTreeMap<String, String>) -> Self {
         self.fields = fields;
         self

@@ -78,20 +78,41 @@ pub const PNG: [u8; 69] = [
     1, 128, 197, 42, 24, 93, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
 ];
 
-/// A server with a private project holding one board.
+/// A server with a private project holding one board (or document).
 #[derive(Debug)]
 pub struct Fixture {
     pub server: TestServer,
     pub owner: ApiClient,
     pub project: String,
+    /// The item's id.
     pub board: String,
     pub doc: String,
 }
 
 /// The board, its owner (the facilitator) and members signed up with the given roles.
 pub async fn board_with(members: &[(&str, &str)]) -> anyhow::Result<(Fixture, Vec<ApiClient>)> {
+    item_with("board", "Ideas", members).await
+}
+
+/// A project holding one item of `kind` titled `title`, its owner, and members signed up with
+/// the given roles.
+pub async fn item_with(
+    kind: &str,
+    title: &str,
+    members: &[(&str, &str)],
+) -> anyhow::Result<(Fixture, Vec<ApiClient>)> {
     // In memory: the hardening tests time the server on these boards (see `start_on_tmpfs`).
     let server = TestServer::start_on_tmpfs(|args| args.open_docs = Some(false)).await;
+    item_in(server, kind, title, members).await
+}
+
+/// [`item_with`] on a server already started.
+pub async fn item_in(
+    server: TestServer,
+    kind: &str,
+    title: &str,
+    members: &[(&str, &str)],
+) -> anyhow::Result<(Fixture, Vec<ApiClient>)> {
     let owner = ApiClient::signup(&server, "facilitator@hubs.example").await?;
     let created =
         owner.post("/projects", json!({"title": "Kick-off", "visibility": "private"})).await?;
@@ -107,7 +128,7 @@ pub async fn board_with(members: &[(&str, &str)]) -> anyhow::Result<(Fixture, Ve
         anyhow::ensure!(member.accept_invites().await? == 1, "{email} joins");
     }
     let item = owner
-        .post(&format!("/projects/{project}/items"), json!({"kind": "board", "title": "Ideas"}))
+        .post(&format!("/projects/{project}/items"), json!({"kind": kind, "title": title}))
         .await?;
     assert_eq!(item.status, StatusCode::CREATED, "{item:?}");
     let board = item.body["id"].as_str().unwrap_or_default().to_owned();

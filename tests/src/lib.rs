@@ -6,6 +6,7 @@
 
 mod api;
 pub mod board;
+pub mod document;
 mod client;
 mod probe;
 mod server;

@@ -8,7 +8,7 @@
 //! What this module must not do: decide who may comment (that is `workspace`), or keep threads
 //! anywhere but in the document it is given.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -376,15 +376,19 @@ fn mark_thread(value: &Any) -> Option<&str> {
     }
 }
 
-/// The ids of threads whose mark is still somewhere in the text.
-pub fn anchored_threads<T: ReadTxn>(txn: &T) -> BTreeSet<String> {
-    let Some(fragment) = txn.get_xml_fragment(FRAGMENT) else { return BTreeSet::new() };
+/// The threads whose mark is still somewhere in the text, and whether it shows.
+pub fn anchored_threads<T: ReadTxn>(txn: &T) -> BTreeMap<String, MarkState> {
+    let Some(fragment) = txn.get_xml_fragment(FRAGMENT) else { return BTreeMap::new() };
     let (runs, _) = text_runs(txn, &fragment);
     runs.iter()
         .flat_map(|run| run.chunks.iter())
         .flat_map(|chunk| chunk.attributes.iter().flat_map(|attrs| attrs.iter()))
         .filter(|(k, _)| k.starts_with("comment"))
-        .filter_map(|(_, v)| mark_thread(v).map(str::to_owned))
+        .filter_map(|(_, v)| {
+            let orphan = matches!(v, Any::Map(m) if m.get("orphan") == Some(&Any::Bool(true)));
+            let state = if orphan { MarkState::Orphan } else { MarkState::Active };
+            mark_thread(v).map(|id| (id.to_owned(), state))
+        })
         .collect()
 }
 
@@ -433,7 +437,8 @@ mod tests {
         assert_eq!(quote, "wörld\nSec");
         let quote = anchor(&mut txn, "t2", 4, 3).unwrap();
         assert_eq!(quote, "H");
-        assert_eq!(anchored_threads(&txn), BTreeSet::from(["t1".to_owned(), "t2".to_owned()]));
+        let active = |ids: &[&str]| ids.iter().map(|id| (id.to_string(), MarkState::Active)).collect();
+        assert_eq!(anchored_threads(&txn), active(&["t1", "t2"]));
         assert_eq!(anchor(&mut txn, "t3", 5, 5), Err(AnchorError::Empty));
         assert_eq!(anchor(&mut txn, "t3", 5, 99), Err(AnchorError::OutOfRange(31)));
         assert_eq!(anchor(&mut txn, "t3", 18, 20), Err(AnchorError::NoText));
@@ -459,8 +464,9 @@ mod tests {
             .flat_map(|c| c.attributes.iter().flat_map(|a| a.keys().map(|k| k.to_string())))
             .collect();
         assert_eq!(keys, [mark_key("t1", MarkState::Orphan)]);
+        assert_eq!(anchored_threads(&txn), BTreeMap::from([("t1".to_owned(), MarkState::Orphan)]));
         set_mark_state(&mut txn, "t1", MarkState::Active);
-        assert_eq!(anchored_threads(&txn), BTreeSet::from(["t1".to_owned()]));
+        assert_eq!(anchored_threads(&txn), BTreeMap::from([("t1".to_owned(), MarkState::Active)]));
     }
 
     #[test]

@@ -63,7 +63,14 @@ impl Default for DocState {
 impl DocState {
     /// An empty document.
     pub fn new() -> Self {
-        Self { awareness: Awareness::new(Doc::new()) }
+        let doc = Doc::new();
+        // Typed before any update arrives: yrs reports changes only of typed roots (a root
+        // first met in an update is untyped and its changes raise no event), and
+        // `apply_client` reads those reports to refuse writes to server-owned roots.
+        for owned in SERVER_OWNED {
+            doc.get_or_insert_map(owned);
+        }
+        Self { awareness: Awareness::new(doc) }
     }
 
     /// A document rebuilt from stored updates (a snapshot first, then the log after it).
@@ -221,7 +228,14 @@ impl DocState {
     pub fn to_json(&self) -> Value {
         let doc = self.awareness.doc();
         let txn = doc.transact();
-        let names: Vec<String> = txn.root_refs().map(|(name, _)| name.to_owned()).collect();
+        // Server-owned roots are typed in every document; one that holds nothing is left out.
+        let names: Vec<String> = txn
+            .root_refs()
+            .filter(|(name, _)| {
+                !SERVER_OWNED.contains(name) || txn.get_map(*name).is_some_and(|m| m.len(&txn) > 0)
+            })
+            .map(|(name, _)| name.to_owned())
+            .collect();
         let mut out = serde_json::Map::new();
         for name in names {
             let value = root_to_json(&txn, &name);
@@ -286,6 +300,22 @@ mod tests {
 
     fn apply(state: &mut DocState, raw: &[u8]) -> Applied {
         state.apply(raw).unwrap()
+    }
+
+    #[test]
+    fn a_client_update_to_the_threads_map_is_refused_and_others_pass() {
+        let mut state = DocState::new();
+        let text = edit(|txn| txn.get_or_insert_text("t").push(txn, "hello"));
+        assert!(matches!(state.apply_client(&text), Ok(Applied::Changed(_))));
+        let forged = edit(|txn| {
+            txn.get_or_insert_map(crate::comments::THREADS).insert(txn, "t1", "forged");
+        });
+        assert!(matches!(state.apply_client(&forged), Err(DocError::ServerOwned("threads"))));
+        // The same bytes from the store (already checked when a client sent them) apply.
+        let mut loaded = DocState::new();
+        assert!(matches!(loaded.apply(&forged), Ok(Applied::Changed(_))));
+        assert!(loaded.to_json()["threads"]["t1"] == "forged");
+        assert!(DocState::new().to_json().get("threads").is_none(), "an empty threads map is not shown");
     }
 
     #[test]

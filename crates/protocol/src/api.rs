@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DocId;
-use crate::ids::{HubId, InviteId, ItemId, ProjectId, TokenId, UserId, VoteId};
+use crate::ids::{
+    CommentId, HubId, InviteId, ItemId, ProjectId, ThreadId, TokenId, UserId, VersionId, VoteId,
+};
 
 /// A member's role in a project, from most to least powerful.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -756,4 +758,214 @@ pub struct BoardVote {
 pub struct TimerSet {
     /// 1 second to 2 hours.
     pub seconds: u32,
+}
+
+/// A comment thread on a document or a board. The same threads are in the document's
+/// `threads` map, shaped as BlockNote reads them; this is the API's view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Thread {
+    pub id: ThreadId,
+    pub item_id: ItemId,
+    pub created_by: Option<UserId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub resolved: bool,
+    pub resolved_at: Option<i64>,
+    pub resolved_by: Option<UserId>,
+    pub deleted: bool,
+    /// The text it was anchored on, as it read then.
+    pub quote: Option<String>,
+    /// Where a board's thread is pinned.
+    pub pin: Option<Pin>,
+    pub comments: Vec<Comment>,
+}
+
+/// One comment of a thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Comment {
+    pub id: CommentId,
+    pub author: Option<UserId>,
+    /// BlockNote blocks; absent once deleted.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
+    pub body: Option<serde_json::Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+    /// The project members it mentions (read from its `mention` inline content).
+    pub mentions: Vec<UserId>,
+    pub reactions: Vec<Reaction>,
+}
+
+/// Everyone who reacted to a comment with one emoji.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reaction {
+    pub emoji: String,
+    pub user_ids: Vec<UserId>,
+    pub created_at: i64,
+}
+
+/// A board thread's place: on a shape (then `x`, `y` are relative to it) or on the canvas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Pin {
+    pub shape: Option<String>,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A comment's content as BlockNote's thread store sends it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommentInput {
+    /// BlockNote blocks.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
+    pub body: serde_json::Value,
+    /// Ignored: what the server records about a comment is its own.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// `POST /api/v1/items/{id}/threads`: a new thread with its first comment (BlockNote's
+/// `createThread`, camelCase as it sends it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadCreate {
+    pub initial_comment: CommentInput,
+    /// BlockNote's thread metadata: ignored.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[serde(default)]
+    pub metadata: Option<serde_json::Value>,
+    /// For a board: where the thread is pinned.
+    #[serde(default)]
+    pub pin: Option<Pin>,
+}
+
+/// `POST .../threads/{thread}/comments` and `PUT .../comments/{comment}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommentWrite {
+    pub comment: CommentInput,
+}
+
+/// `POST .../threads/{thread}/addToDocument`: anchor the thread to the text selected, in
+/// ProseMirror positions (BlockNote sends its editor's selection).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ThreadAnchor {
+    pub selection: Selection,
+}
+
+/// A ProseMirror selection: `anchor` and `head` positions (other fields are ignored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Selection {
+    pub anchor: u32,
+    pub head: u32,
+}
+
+/// `POST .../comments/{comment}/reactions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReactionAdd {
+    pub emoji: String,
+}
+
+/// `GET /api/v1/items/{id}/threads` filters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct ThreadQuery {
+    /// Only threads with a comment mentioning the caller.
+    #[serde(default)]
+    pub mentions_me: Option<bool>,
+}
+
+/// `DELETE .../comments/{comment}?soft=`: keep a "deleted" mark in the thread (BlockNote's
+/// soft delete) or remove the comment.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct CommentDeleteQuery {
+    #[serde(default)]
+    pub soft: Option<bool>,
+}
+
+/// Why a version was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VersionKind {
+    /// Taken while people edited, or when the last of them left.
+    Auto,
+    /// Taken by hand, with a name.
+    Named,
+    /// The state after an earlier version was restored.
+    Restore,
+}
+
+/// A version of a document or a board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Version {
+    pub id: VersionId,
+    pub kind: VersionKind,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub created_by: Option<PersonRef>,
+    /// Who changed the document since the version before.
+    pub editors: Vec<PersonRef>,
+    pub restored_from: Option<VersionId>,
+    /// Size of the stored state.
+    pub n_bytes: i64,
+}
+
+/// `GET /api/v1/items/{id}/versions/{version}`: a version and what it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionContent {
+    pub version: Version,
+    /// A document's `blocks` (the text of each block) and `xml` (the BlockNote fragment), or a
+    /// board's `shapes`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub content: serde_json::Value,
+}
+
+/// `POST /api/v1/items/{id}/versions`: take a named version now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VersionCreate {
+    /// 1 to 200 characters.
+    pub name: String,
+}
+
+/// One run of a text comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DiffRun {
+    /// `equal`, `insert` or `delete`.
+    pub op: String,
+    pub text: String,
+}
+
+/// `GET /api/v1/items/{id}/versions/{a}/diff/{b}`: what changed from `a` to `b`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionDiff {
+    pub from: VersionId,
+    pub to: VersionId,
+    /// The text as runs kept, added and removed (blocks separated by new lines).
+    pub text: Vec<DiffRun>,
+    /// Each stretch of text `to` added, and each it removed.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Board shapes by id.
+    pub shapes_added: Vec<String>,
+    pub shapes_removed: Vec<String>,
+    pub shapes_moved: Vec<String>,
+    pub shapes_changed: Vec<String>,
 }

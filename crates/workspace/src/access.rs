@@ -15,8 +15,11 @@ pub enum Action {
     ListItems,
     /// Open a document or board (read).
     OpenDocument,
-    /// Comment on a document.
+    /// Comment on a document or a board: start threads, reply, react; edit, delete, resolve
+    /// and reopen one's own.
     Comment,
+    /// Resolve, reopen or delete anyone's thread.
+    ModerateComments,
     /// Change a document's or board's content.
     WriteDocument,
     /// Create, rename, move or delete an item.
@@ -43,11 +46,12 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Self::SeeProject,
         Self::ListItems,
         Self::OpenDocument,
         Self::Comment,
+        Self::ModerateComments,
         Self::WriteDocument,
         Self::ManageItems,
         Self::Vote,
@@ -68,7 +72,9 @@ pub fn allows(role: ProjectRole, action: Action) -> bool {
     let least = match action {
         SeeProject | ListItems | OpenDocument => ProjectRole::Viewer,
         Comment | Vote => ProjectRole::Commenter,
-        WriteDocument | ManageItems | Facilitate | Speak | Invite => ProjectRole::Editor,
+        WriteDocument | ModerateComments | ManageItems | Facilitate | Speak | Invite => {
+            ProjectRole::Editor
+        }
         ChangeRole | RemoveMember | EditProject | TransferOwnership | DeleteProject => {
             ProjectRole::Owner
         }
@@ -158,6 +164,7 @@ mod tests {
                     Action::ListItems,
                     Action::OpenDocument,
                     Action::Comment,
+                    Action::ModerateComments,
                     Action::Vote,
                     Action::WriteDocument,
                     Action::ManageItems,

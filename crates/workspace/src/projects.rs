@@ -751,6 +751,7 @@ fn forbidden_message(action: Action) -> &'static str {
             "your role does not let you see this"
         }
         Action::Comment => "your role does not let you comment",
+        Action::ModerateComments => "only the thread's author, editors and owners may do this",
         Action::WriteDocument => "your role does not let you edit",
         Action::ManageItems => "only editors and owners manage the project's items",
         Action::Vote => "your role does not let you vote",

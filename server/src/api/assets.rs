@@ -49,9 +49,7 @@ pub(crate) async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Query(params) = query.map_err(|err| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.body_text())
-    })?;
+    let Query(params) = query.map_err(|err| ApiError::bad_query(&err))?;
     let limit = app.workspace.max_asset_bytes();
     let declared = headers
         .get(header::CONTENT_LENGTH)

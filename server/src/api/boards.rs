@@ -289,9 +289,7 @@ async fn draw(
 }
 
 fn params(query: Result<Query<ExportParams>, QueryRejection>) -> Result<ExportParams, ApiError> {
-    let Query(params) = query.map_err(|err| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.body_text())
-    })?;
+    let Query(params) = query.map_err(|err| ApiError::bad_query(&err))?;
     if params.scale.is_some_and(|s| !(0.25..=4.0).contains(&s)) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

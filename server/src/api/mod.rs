@@ -4,9 +4,11 @@
 mod assets;
 mod auth;
 mod boards;
+mod comments;
 mod docs;
 mod json;
 mod limit;
+mod versions;
 
 use std::net::SocketAddr;
 
@@ -71,7 +73,9 @@ const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "projects", description = "Projects, members, roles and invitations"),
         (name = "items", description = "Documents, boards and rooms inside projects"),
         (name = "assets", description = "Images uploaded into projects"),
-        (name = "boards", description = "Board exports, dot votes and the shared timer")
+        (name = "boards", description = "Board exports, dot votes and the shared timer"),
+        (name = "comments", description = "Comment threads on documents and boards (BlockNote's REST thread store)"),
+        (name = "versions", description = "Version history of documents and boards")
     )
 )]
 struct ApiDoc;
@@ -125,6 +129,19 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(boards::export_svg))
         .routes(routes!(boards::export_png))
         .routes(routes!(boards::thumbnail))
+        .routes(routes!(comments::list, comments::create))
+        .routes(routes!(comments::anchor))
+        .routes(routes!(comments::reply))
+        .routes(routes!(comments::edit_comment, comments::delete_comment))
+        .routes(routes!(comments::delete_thread))
+        .routes(routes!(comments::resolve))
+        .routes(routes!(comments::unresolve))
+        .routes(routes!(comments::react))
+        .routes(routes!(comments::unreact))
+        .routes(routes!(versions::list, versions::create))
+        .routes(routes!(versions::get))
+        .routes(routes!(versions::diff))
+        .routes(routes!(versions::restore))
         .split_for_parts();
     let router = router.fallback(not_found).layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     (router, api)
