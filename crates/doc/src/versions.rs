@@ -139,17 +139,19 @@ pub fn diff(a: &[u8], b: &[u8]) -> Result<VersionDiff, DocError> {
     let words = TextDiff::configure()
         .timeout(std::time::Duration::from_secs(2))
         .diff_words(text_a.as_str(), text_b.as_str());
+    let mut runs: Vec<TextRun> = Vec::new();
     for change in words.iter_all_changes() {
         let op = match change.tag() {
             ChangeTag::Equal => "equal",
             ChangeTag::Insert => "insert",
             ChangeTag::Delete => "delete",
         };
-        match out.text.last_mut() {
+        match runs.last_mut() {
             Some(last) if last.op == op => last.text.push_str(change.value()),
-            _ => out.text.push(TextRun { op, text: change.value().to_owned() }),
+            _ => runs.push(TextRun { op, text: change.value().to_owned() }),
         }
     }
+    out.text = coalesce(runs);
     for run in &out.text {
         let trimmed = run.text.trim();
         if trimmed.is_empty() {
@@ -193,6 +195,38 @@ pub fn diff(a: &[u8], b: &[u8]) -> Result<VersionDiff, DocError> {
     }
     out.shapes_removed = sa.keys().filter(|id| !sb.contains_key(*id)).cloned().collect();
     Ok(out)
+}
+
+/// Joins the changes that only spaces separate into one removal and one addition, as a reader
+/// sees them: "A: the Lisbon residency" became "B: a Nantes workshop", not four small swaps.
+fn coalesce(runs: Vec<TextRun>) -> Vec<TextRun> {
+    let mut out = Vec::new();
+    let (mut deleted, mut inserted) = (String::new(), String::new());
+    let flush = |out: &mut Vec<TextRun>, deleted: &mut String, inserted: &mut String| {
+        for (op, text) in [("delete", deleted), ("insert", inserted)] {
+            if !text.is_empty() {
+                out.push(TextRun { op, text: std::mem::take(text) });
+            }
+        }
+    };
+    let n = runs.len();
+    for (idx, run) in runs.into_iter().enumerate() {
+        let inside_change = !deleted.is_empty() || !inserted.is_empty();
+        match run.op {
+            "delete" => deleted.push_str(&run.text),
+            "insert" => inserted.push_str(&run.text),
+            _ if inside_change && idx + 1 < n && run.text.trim().is_empty() => {
+                deleted.push_str(&run.text);
+                inserted.push_str(&run.text);
+            }
+            _ => {
+                flush(&mut out, &mut deleted, &mut inserted);
+                out.push(run);
+            }
+        }
+    }
+    flush(&mut out, &mut deleted, &mut inserted);
+    out
 }
 
 /// Makes the live document read as `state` does, as one change in `txn`: the text replaced
@@ -390,6 +424,8 @@ mod tests {
         let d = diff(&version_a, &version_b).unwrap();
         assert_eq!(d.added, ["B replaces it"]);
         assert_eq!(d.removed, ["A\nkept"]);
+        let ops: Vec<&str> = d.text.iter().map(|r| r.op).collect();
+        assert_eq!(ops, ["equal", "delete", "insert"], "{:?}", d.text);
     }
 
     #[test]
