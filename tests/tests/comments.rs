@@ -189,7 +189,7 @@ async fn a_commenter_anchors_a_thread_the_server_marks_and_everyone_sees_it_live
     let anchored = ben
         .post(
             &format!("/items/{}/threads/{t}/addToDocument", f.board),
-            json!({"selection": {"type": "text", "anchor": 7, "head": 18}}),
+            json!({"selection": {"prosemirror": {"type": "text", "anchor": 7, "head": 18}, "yjs": null}}),
         )
         .await?;
     assert_eq!(anchored.status, StatusCode::OK, "{anchored:?}");

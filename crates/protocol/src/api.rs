@@ -861,12 +861,37 @@ pub struct ThreadAnchor {
     pub selection: Selection,
 }
 
-/// A ProseMirror selection: `anchor` and `head` positions (other fields are ignored).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The text selected, in ProseMirror positions: `anchor` and `head` directly, or as BlockNote's
+/// Yjs thread store sends them, under `prosemirror` (with Yjs relative positions under `yjs`,
+/// which the server does not read).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Selection {
+    #[serde(default)]
+    pub anchor: Option<u32>,
+    #[serde(default)]
+    pub head: Option<u32>,
+    #[serde(default)]
+    pub prosemirror: Option<PositionPair>,
+}
+
+/// A ProseMirror selection's two ends (other fields are ignored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PositionPair {
     pub anchor: u32,
     pub head: u32,
+}
+
+impl Selection {
+    /// `(anchor, head)`, wherever the client put them.
+    pub fn positions(&self) -> Option<(u32, u32)> {
+        match (&self.prosemirror, self.anchor, self.head) {
+            (Some(pm), _, _) => Some((pm.anchor, pm.head)),
+            (None, Some(anchor), Some(head)) => Some((anchor, head)),
+            _ => None,
+        }
+    }
 }
 
 /// `POST .../comments/{comment}/reactions`.
@@ -878,7 +903,7 @@ pub struct ReactionAdd {
 
 /// `GET /api/v1/items/{id}/threads` filters.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ThreadQuery {
     /// Only threads with a comment mentioning the caller.
     #[serde(default)]
@@ -888,7 +913,7 @@ pub struct ThreadQuery {
 /// `DELETE .../comments/{comment}?soft=`: keep a "deleted" mark in the thread (BlockNote's
 /// soft delete) or remove the comment.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct CommentDeleteQuery {
     #[serde(default)]
     pub soft: Option<bool>,

@@ -94,7 +94,7 @@ async fn mirror(
 }
 
 #[utoipa::path(get, path = "/items/{id}/threads", tag = "comments", summary = "The comment threads of a document or board", params(("id" = String, Path), ThreadQuery), responses((status = 200, body = Vec<Thread>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn list(
+pub(crate) async fn list_threads(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -110,7 +110,7 @@ pub(crate) async fn list(
 }
 
 #[utoipa::path(post, path = "/items/{id}/threads", tag = "comments", summary = "Start a thread (owners, editors and commenters)", params(("id" = String, Path)), request_body = ThreadCreate, responses((status = 201, body = Thread), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn create(
+pub(crate) async fn create_thread(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -123,7 +123,7 @@ pub(crate) async fn create(
 }
 
 #[utoipa::path(post, path = "/items/{id}/threads/{thread}/addToDocument", tag = "comments", summary = "Anchor a thread to the text selected (its author, editors and owners); the server applies the mark", params(("id" = String, Path), ("thread" = String, Path)), request_body = ThreadAnchor, responses((status = 200, body = Thread), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn anchor(
+pub(crate) async fn anchor_thread(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, thread)): Path<(String, String)>,
@@ -133,10 +133,17 @@ pub(crate) async fn anchor(
     let thread_id = ThreadId(thread);
     let record = app.workspace.thread_record(&access, &thread_id).await?;
     app.workspace.may_anchor(&caller, &access, &record).await?;
+    let Some((from, to)) = req.selection.positions() else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "selection: anchor and head are required",
+        ));
+    };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let id = thread_id.0.clone();
     let edit = Box::new(move |txn: &mut hubring_doc::TransactionMut<'_>| {
-        let _ = tx.send(comments::anchor(txn, &id, req.selection.anchor, req.selection.head));
+        let _ = tx.send(comments::anchor(txn, &id, from, to));
     });
     app.registry.edit(&access.doc_id, edit).await.map_err(|err| {
         tracing::error!(item = %access.item_id, %err, "thread not anchored");
@@ -178,7 +185,7 @@ async fn change(
 }
 
 #[utoipa::path(post, path = "/items/{id}/threads/{thread}/comments", tag = "comments", summary = "Reply in a thread", params(("id" = String, Path), ("thread" = String, Path)), request_body = CommentWrite, responses((status = 200, body = Thread), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn reply(
+pub(crate) async fn reply_to_thread(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, thread)): Path<(String, String)>,
@@ -221,7 +228,7 @@ pub(crate) async fn delete_thread(
 }
 
 #[utoipa::path(post, path = "/items/{id}/threads/{thread}/resolve", tag = "comments", summary = "Resolve a thread (its author, editors and owners)", params(("id" = String, Path), ("thread" = String, Path)), responses((status = 200, body = Thread), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn resolve(
+pub(crate) async fn resolve_thread(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, thread)): Path<(String, String)>,
@@ -230,7 +237,7 @@ pub(crate) async fn resolve(
 }
 
 #[utoipa::path(post, path = "/items/{id}/threads/{thread}/unresolve", tag = "comments", summary = "Reopen a resolved thread (its author, editors and owners)", params(("id" = String, Path), ("thread" = String, Path)), responses((status = 200, body = Thread), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn unresolve(
+pub(crate) async fn reopen_thread(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, thread)): Path<(String, String)>,
@@ -239,7 +246,7 @@ pub(crate) async fn unresolve(
 }
 
 #[utoipa::path(post, path = "/items/{id}/threads/{thread}/comments/{comment}/reactions", tag = "comments", summary = "React to a comment with an emoji", params(("id" = String, Path), ("thread" = String, Path), ("comment" = String, Path)), request_body = ReactionAdd, responses((status = 200, body = Thread), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn react(
+pub(crate) async fn add_reaction(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, thread, comment)): Path<(String, String, String)>,
@@ -250,7 +257,7 @@ pub(crate) async fn react(
 }
 
 #[utoipa::path(delete, path = "/items/{id}/threads/{thread}/comments/{comment}/reactions/{emoji}", tag = "comments", summary = "Take back one's reaction", params(("id" = String, Path), ("thread" = String, Path), ("comment" = String, Path), ("emoji" = String, Path)), responses((status = 200, body = Thread), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn unreact(
+pub(crate) async fn remove_reaction(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, thread, comment, emoji)): Path<(String, String, String, String)>,

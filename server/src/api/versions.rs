@@ -53,7 +53,7 @@ async fn off_runtime<T: Send + 'static>(
 }
 
 #[utoipa::path(get, path = "/items/{id}/versions", tag = "versions", summary = "A document's or board's versions, newest first", params(("id" = String, Path)), responses((status = 200, body = Vec<Version>), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn list(
+pub(crate) async fn list_versions(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -69,7 +69,7 @@ pub(crate) async fn list(
 }
 
 #[utoipa::path(post, path = "/items/{id}/versions", tag = "versions", summary = "Take a named version now (editors and owners)", params(("id" = String, Path)), request_body = VersionCreate, responses((status = 201, body = Version), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn create(
+pub(crate) async fn take_version(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path(id): Path<String>,
@@ -87,7 +87,7 @@ pub(crate) async fn create(
 }
 
 #[utoipa::path(get, path = "/items/{id}/versions/{version}", tag = "versions", summary = "A version and what it holds", params(("id" = String, Path), ("version" = String, Path)), responses((status = 200, body = VersionContent), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn get(
+pub(crate) async fn version(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, version)): Path<(String, String)>,
@@ -100,7 +100,7 @@ pub(crate) async fn get(
 }
 
 #[utoipa::path(get, path = "/items/{id}/versions/{from}/diff/{to}", tag = "versions", summary = "What changed from one version to another", params(("id" = String, Path), ("from" = String, Path), ("to" = String, Path)), responses((status = 200, body = VersionDiff), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn diff(
+pub(crate) async fn version_diff(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, from, to)): Path<(String, String, String)>,
@@ -124,7 +124,7 @@ pub(crate) async fn diff(
 }
 
 #[utoipa::path(post, path = "/items/{id}/versions/{version}/restore", tag = "versions", summary = "Restore a version as a change everyone sees live, kept as a new version (editors and owners)", params(("id" = String, Path), ("version" = String, Path)), responses((status = 201, body = Version), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
-pub(crate) async fn restore(
+pub(crate) async fn restore_version(
     State(app): State<AppState>,
     Auth(caller): Auth,
     Path((id, version)): Path<(String, String)>,

@@ -384,6 +384,161 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/items/{id}/threads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The comment threads of a document or board */
+        get: operations["list_threads"];
+        put?: never;
+        /** Start a thread (owners, editors and commenters) */
+        post: operations["create_thread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/threads/{thread}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a thread (its author, editors and owners) */
+        delete: operations["delete_thread"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/threads/{thread}/addToDocument": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Anchor a thread to the text selected (its author, editors and owners); the server applies the mark */
+        post: operations["anchor_thread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/threads/{thread}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reply in a thread */
+        post: operations["reply_to_thread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/threads/{thread}/comments/{comment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Edit one's own comment */
+        put: operations["edit_comment"];
+        post?: never;
+        /** Delete one's own comment */
+        delete: operations["delete_comment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/threads/{thread}/comments/{comment}/reactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** React to a comment with an emoji */
+        post: operations["add_reaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/threads/{thread}/comments/{comment}/reactions/{emoji}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take back one's reaction */
+        delete: operations["remove_reaction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/threads/{thread}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resolve a thread (its author, editors and owners) */
+        post: operations["resolve_thread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/threads/{thread}/unresolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reopen a resolved thread (its author, editors and owners) */
+        post: operations["reopen_thread"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/items/{id}/trash": {
         parameters: {
             query?: never;
@@ -396,6 +551,75 @@ export interface paths {
         post?: never;
         /** Purge an item of the trash for good (the owner) */
         delete: operations["purge_item"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A document's or board's versions, newest first */
+        get: operations["list_versions"];
+        put?: never;
+        /** Take a named version now (editors and owners) */
+        post: operations["take_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/versions/{from}/diff/{to}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What changed from one version to another */
+        get: operations["version_diff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A version and what it holds */
+        get: operations["version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/items/{id}/versions/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore a version as a change everyone sees live, kept as a new version (editors and owners) */
+        post: operations["restore_version"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1017,6 +1241,41 @@ export interface components {
             notes: components["schemas"]["ItemCreated"];
             room: components["schemas"]["ItemCreated"];
         };
+        /** @description One comment of a thread. */
+        Comment: {
+            author?: null | components["schemas"]["UserId"];
+            /** @description BlockNote blocks; absent once deleted. */
+            body?: Record<string, never>[] | null;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            deleted_at?: number | null;
+            id: components["schemas"]["CommentId"];
+            /** @description The project members it mentions (read from its `mention` inline content). */
+            mentions: components["schemas"]["UserId"][];
+            reactions: components["schemas"]["Reaction"][];
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description One comment in a thread. */
+        CommentId: string;
+        /** @description A comment's content as BlockNote's thread store sends it. */
+        CommentInput: {
+            /** @description BlockNote blocks. */
+            body: Record<string, never>[];
+            /** @description Ignored: what the server records about a comment is its own. */
+            metadata?: Record<string, never> | null;
+        };
+        /** @description `POST .../threads/{thread}/comments` and `PUT .../comments/{comment}`. */
+        CommentWrite: {
+            comment: components["schemas"]["CommentInput"];
+        };
+        /** @description One run of a text comparison. */
+        DiffRun: {
+            /** @description `equal`, `insert` or `delete`. */
+            op: string;
+            text: string;
+        };
         /**
          * @description A document id: 1 to [`DocId::MAX_LEN`] characters of `[A-Za-z0-9_.-]`.
          *
@@ -1367,6 +1626,21 @@ export interface components {
             open_to: components["schemas"]["OpenTo"][];
             skills: string[];
         };
+        /** @description A board thread's place: on a shape (then `x`, `y` are relative to it) or on the canvas. */
+        Pin: {
+            shape?: string | null;
+            /** Format: double */
+            x: number;
+            /** Format: double */
+            y: number;
+        };
+        /** @description A ProseMirror selection's two ends (other fields are ignored). */
+        PositionPair: {
+            /** Format: int32 */
+            anchor: number;
+            /** Format: int32 */
+            head: number;
+        };
         /**
          * @description What is wrong with one field: a stable code (`required`, `too_short`, `too_long`,
          *     `not_email`...) and the numbers it quotes (`min`, `max`...).
@@ -1460,6 +1734,17 @@ export interface components {
             updated_at: number;
             visibility: components["schemas"]["Visibility"];
         };
+        /** @description Everyone who reacted to a comment with one emoji. */
+        Reaction: {
+            /** Format: int64 */
+            created_at: number;
+            emoji: string;
+            user_ids: components["schemas"]["UserId"][];
+        };
+        /** @description `POST .../comments/{comment}/reactions`. */
+        ReactionAdd: {
+            emoji: string;
+        };
         /** @description An item the caller opened, on their home page (`GET /api/v1/me/recent`), newest first. */
         RecentItem: {
             item: components["schemas"]["ItemView"];
@@ -1473,6 +1758,18 @@ export interface components {
             lobby: components["schemas"]["LobbyEntry"][];
             locked: boolean;
             participants: components["schemas"]["ParticipantInfo"][];
+        };
+        /**
+         * @description The text selected, in ProseMirror positions: `anchor` and `head` directly, or as BlockNote's
+         *     Yjs thread store sends them, under `prosemirror` (with Yjs relative positions under `yjs`,
+         *     which the server does not read).
+         */
+        Selection: {
+            /** Format: int32 */
+            anchor?: number | null;
+            /** Format: int32 */
+            head?: number | null;
+            prosemirror?: null | components["schemas"]["PositionPair"];
         };
         /** @description Server to client. */
         ServerMsg: {
@@ -1581,6 +1878,47 @@ export interface components {
          * @enum {string}
          */
         Source: "microphone" | "camera" | "screen";
+        /**
+         * @description A comment thread on a document or a board. The same threads are in the document's
+         *     `threads` map, shaped as BlockNote reads them; this is the API's view.
+         */
+        Thread: {
+            comments: components["schemas"]["Comment"][];
+            /** Format: int64 */
+            created_at: number;
+            created_by?: null | components["schemas"]["UserId"];
+            deleted: boolean;
+            id: components["schemas"]["ThreadId"];
+            item_id: components["schemas"]["ItemId"];
+            pin?: null | components["schemas"]["Pin"];
+            /** @description The text it was anchored on, as it read then. */
+            quote?: string | null;
+            resolved: boolean;
+            /** Format: int64 */
+            resolved_at?: number | null;
+            resolved_by?: null | components["schemas"]["UserId"];
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /**
+         * @description `POST .../threads/{thread}/addToDocument`: anchor the thread to the text selected, in
+         *     ProseMirror positions (BlockNote sends its editor's selection).
+         */
+        ThreadAnchor: {
+            selection: components["schemas"]["Selection"];
+        };
+        /**
+         * @description `POST /api/v1/items/{id}/threads`: a new thread with its first comment (BlockNote's
+         *     `createThread`, camelCase as it sends it).
+         */
+        ThreadCreate: {
+            initialComment: components["schemas"]["CommentInput"];
+            /** @description BlockNote's thread metadata: ignored. */
+            metadata?: Record<string, never> | null;
+            pin?: null | components["schemas"]["Pin"];
+        };
+        /** @description A comment thread on a document or a board. */
+        ThreadId: string;
         /** @description `PUT /api/v1/boards/{id}/timer`: a facilitator starts the board's shared timer. */
         TimerSet: {
             /**
@@ -1640,6 +1978,59 @@ export interface components {
         };
         /** @description A person's account. */
         UserId: string;
+        /** @description A version of a document or a board. */
+        Version: {
+            /** Format: int64 */
+            created_at: number;
+            created_by?: null | components["schemas"]["PersonRef"];
+            /** @description Who changed the document since the version before. */
+            editors: components["schemas"]["PersonRef"][];
+            id: components["schemas"]["VersionId"];
+            kind: components["schemas"]["VersionKind"];
+            /**
+             * Format: int64
+             * @description Size of the stored state.
+             */
+            n_bytes: number;
+            name?: string | null;
+            restored_from?: null | components["schemas"]["VersionId"];
+        };
+        /** @description `GET /api/v1/items/{id}/versions/{version}`: a version and what it holds. */
+        VersionContent: {
+            /**
+             * @description A document's `blocks` (the text of each block) and `xml` (the BlockNote fragment), or a
+             *     board's `shapes`.
+             */
+            content: Record<string, never>;
+            version: components["schemas"]["Version"];
+        };
+        /** @description `POST /api/v1/items/{id}/versions`: take a named version now. */
+        VersionCreate: {
+            /** @description 1 to 200 characters. */
+            name: string;
+        };
+        /** @description `GET /api/v1/items/{id}/versions/{a}/diff/{b}`: what changed from `a` to `b`. */
+        VersionDiff: {
+            /** @description Each stretch of text `to` added, and each it removed. */
+            added: string[];
+            from: components["schemas"]["VersionId"];
+            removed: string[];
+            /** @description Board shapes by id. */
+            shapes_added: string[];
+            shapes_changed: string[];
+            shapes_moved: string[];
+            shapes_removed: string[];
+            /** @description The text as runs kept, added and removed (blocks separated by new lines). */
+            text: components["schemas"]["DiffRun"][];
+            to: components["schemas"]["VersionId"];
+        };
+        /** @description A version of a document or a board. */
+        VersionId: string;
+        /**
+         * @description Why a version was taken.
+         * @enum {string}
+         */
+        VersionKind: "auto" | "named" | "restore";
         /**
          * @description Who can see a project besides its members.
          * @enum {string}
@@ -2561,6 +2952,375 @@ export interface operations {
             };
         };
     };
+    list_threads: {
+        parameters: {
+            query?: {
+                /** @description Only threads with a comment mentioning the caller. */
+                mentions_me?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"][];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThreadCreate"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    anchor_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThreadAnchor"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reply_to_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+                comment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentWrite"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_comment: {
+        parameters: {
+            query?: {
+                soft?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+                comment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_reaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+                comment: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReactionAdd"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_reaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+                comment: string;
+                emoji: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resolve_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reopen_thread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                thread: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Thread"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     purge_item: {
         parameters: {
             query?: never;
@@ -2577,6 +3337,164 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Version"][];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    take_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VersionCreate"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Version"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    version_diff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                from: string;
+                to: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionDiff"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionContent"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restore_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Version"];
+                };
             };
             /** @description Refused; the body says why */
             "4XX": {

@@ -2,6 +2,7 @@
 // provider, with who is here, the connection, and whether the server has saved every edit.
 import "@blocknote/mantine/style.css";
 import type { BlockNoteEditor } from "@blocknote/core";
+import { CommentsExtension } from "@blocknote/core/comments";
 import { filterSuggestionItems } from "@blocknote/core/extensions";
 import { en as bnEn, es as bnEs, fr as bnFr, pt as bnPt } from "@blocknote/core/locales";
 import { withCollaboration } from "@blocknote/core/yjs";
@@ -13,7 +14,7 @@ import {
 } from "@blocknote/react";
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { uploadAsset } from "../api/client";
+import { type ProjectRole, type Schemas, uploadAsset } from "../api/client";
 import { useSignedIn, useUploadLimit } from "../auth/session";
 import { currentLanguage } from "../i18n";
 import { ItemPage } from "../projects/ItemPage";
@@ -21,7 +22,9 @@ import { ItemTitle } from "../projects/ItemTitle";
 import { Loading, useErrorMessage } from "../ui/Status";
 import { europeanPortuguese } from "./blocknotePt";
 import { colorFor } from "./colors";
+import { membersStore, threadStore } from "./comments";
 import { renderCursor } from "./cursor";
+import { DocPanels } from "./DocPanels";
 import type { DocSession } from "./provider";
 import { ConnectionBadge, Presence, SaveBadge } from "./SessionBadges";
 import { useDocSession } from "./useDocSession";
@@ -38,10 +41,15 @@ const EDITOR_STRINGS = { en: bnEn, fr: bnFr, es: bnEs, pt: europeanPortuguese(bn
 /** The XML fragment BlockNote's document lives in (design §6). */
 export const FRAGMENT = "document-store";
 
+interface CommentsOptions {
+  role: ProjectRole;
+  members: Schemas["MemberView"][];
+}
+
 export default function DocumentPage() {
   return (
     <ItemPage kind="document" className="document">
-      {({ projectId, item, editable }) => (
+      {({ projectId, item, editable, role, members }) => (
         <LiveDocument
           key={item.doc_id}
           docId={item.doc_id}
@@ -49,6 +57,7 @@ export default function DocumentPage() {
           projectId={projectId}
           title={item.title}
           editable={editable}
+          comments={{ role, members }}
         />
       )}
     </ItemPage>
@@ -65,6 +74,8 @@ export function LiveDocument(props: {
   title: string;
   editable: boolean;
   embedded?: boolean;
+  /** On the document's own page: threads, and the side panel of comments and history. */
+  comments?: CommentsOptions;
 }) {
   const session = useDocSession(props.docId);
   if (!session) return <Loading />;
@@ -78,6 +89,7 @@ function SessionView({
   title,
   editable,
   embedded,
+  comments,
 }: {
   session: DocSession;
   itemId?: string;
@@ -85,6 +97,7 @@ function SessionView({
   title: string;
   editable: boolean;
   embedded?: boolean;
+  comments?: CommentsOptions;
 }) {
   const { t, i18n } = useTranslation();
   const me = useSignedIn();
@@ -99,8 +112,22 @@ function SessionView({
   useEffect(() => {
     session.provider.awareness.setLocalStateField("account", { id: me.id });
   }, [session, me.id]);
+  const commenting = comments && itemId ? { ...comments, itemId } : undefined;
   const editor = useCreateBlockNote(
     withCollaboration({
+      extensions: commenting
+        ? [
+            CommentsExtension({
+              threadStore: threadStore(
+                commenting.itemId,
+                session.doc.getMap("threads"),
+                me.id,
+                commenting.role,
+              ),
+              resolveUsers: membersStore(commenting.members, t("comments.formerMember")),
+            }),
+          ]
+        : [],
       dictionary: EDITOR_STRINGS[currentLanguage()],
       // The editable element is a textbox: it needs its own accessible name.
       domAttributes: { editor: { "aria-label": t("doc.editor") } },
@@ -131,7 +158,7 @@ function SessionView({
       },
     }),
     // The editor's own strings follow the interface language.
-    [session, i18n.resolvedLanguage],
+    [session, i18n.resolvedLanguage, commenting?.role],
   );
   editorRef.current = editor;
   return (
@@ -165,7 +192,10 @@ function SessionView({
           </button>
         </div>
       )}
-      <section className="editor" aria-label={t("doc.editor")}>
+      <section
+        className={commenting ? "editor editor-with-panel" : "editor"}
+        aria-label={t("doc.editor")}
+      >
         <BlockNoteView editor={editor} editable={editable} theme="light" slashMenu={false}>
           <SuggestionMenuController
             triggerCharacter="/"
@@ -177,6 +207,13 @@ function SessionView({
               );
             }}
           />
+          {commenting && (
+            <DocPanels
+              itemId={commenting.itemId}
+              userId={me.id}
+              canRestore={commenting.role === "owner" || commenting.role === "editor"}
+            />
+          )}
         </BlockNoteView>
       </section>
     </>

@@ -3,7 +3,7 @@
 import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
-import type { ItemKind, ItemView } from "../api/client";
+import type { ItemKind, ItemView, ProjectRole, Schemas } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import { ErrorNotice, Loading, NotFound } from "../ui/Status";
 import { projectPath } from "./paths";
@@ -15,6 +15,9 @@ export interface ItemContext {
   /** Owners and editors change the item's content, and both people of a private (coaching)
    * item, whatever their role. */
   editable: boolean;
+  /** The caller's role in the project (what they may do with comments and versions). */
+  role: ProjectRole;
+  members: Schemas["MemberView"][];
 }
 
 export function ItemPage(props: {
@@ -42,6 +45,8 @@ export function ItemPage(props: {
         projectId,
         item: item.data,
         editable: role === "owner" || role === "editor" || !!item.data.audience,
+        role,
+        members: project.data.members,
       })}
     </div>
   );
