@@ -6,8 +6,8 @@
 
 mod api;
 pub mod board;
-pub mod document;
 mod client;
+pub mod document;
 mod probe;
 mod server;
 

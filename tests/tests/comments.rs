@@ -42,14 +42,14 @@ fn doc_threads(client: &DocClient) -> Value {
     })
 }
 
-async fn document_with(
-    members: &[(&str, &str)],
-) -> anyhow::Result<(Fixture, Vec<ApiClient>)> {
+async fn document_with(members: &[(&str, &str)]) -> anyhow::Result<(Fixture, Vec<ApiClient>)> {
     let (f, members) = item_with("document", "Proposal", members).await?;
     let mut writer = f.connect(&f.owner).await?;
     writer.subscribe_saved().await?;
     writer
-        .edit(|txn| set_paragraphs(txn, &["The budget line needs the Nantes figure.", "Section 2.3"]))
+        .edit(|txn| {
+            set_paragraphs(txn, &["The budget line needs the Nantes figure.", "Section 2.3"])
+        })
         .await?;
     writer.wait_all_saved().await?;
     writer.close().await;
@@ -115,16 +115,22 @@ async fn comment_actions_follow_the_role_table() -> anyhow::Result<()> {
             }
             // A fresh thread for every attempt, so no attempt depends on another.
             let others = create_thread(&poster, item, "by the poster").await?;
-            let (t, c) = (others["id"].as_str().unwrap(), others["comments"][0]["id"].as_str().unwrap());
+            let (t, c) =
+                (others["id"].as_str().unwrap(), others["comments"][0]["id"].as_str().unwrap());
             let base = format!("/items/{item}/threads");
             let reply = match act {
                 Act::List => who.get(&base).await?,
                 Act::Create => who.post(&base, new_thread("mine")).await?,
                 Act::Reply => {
-                    who.post(&format!("{base}/{t}/comments"), json!({"comment": {"body": body("re")}})).await?
+                    who.post(
+                        &format!("{base}/{t}/comments"),
+                        json!({"comment": {"body": body("re")}}),
+                    )
+                    .await?
                 }
                 Act::React => {
-                    who.post(&format!("{base}/{t}/comments/{c}/reactions"), json!({"emoji": "👍"})).await?
+                    who.post(&format!("{base}/{t}/comments/{c}/reactions"), json!({"emoji": "👍"}))
+                        .await?
                 }
                 Act::EditOthers => {
                     who.send(
@@ -144,7 +150,8 @@ async fn comment_actions_follow_the_role_table() -> anyhow::Result<()> {
                 Act::DeleteOthersThread => who.delete(&format!("{base}/{t}")).await?,
                 Act::EditOwn | Act::DeleteOwn | Act::ResolveOwn => {
                     let mine = create_thread(who, item, "mine").await?;
-                    let (t, c) = (mine["id"].as_str().unwrap(), mine["comments"][0]["id"].as_str().unwrap());
+                    let (t, c) =
+                        (mine["id"].as_str().unwrap(), mine["comments"][0]["id"].as_str().unwrap());
                     match act {
                         Act::EditOwn => {
                             who.send(
@@ -154,7 +161,9 @@ async fn comment_actions_follow_the_role_table() -> anyhow::Result<()> {
                             )
                             .await?
                         }
-                        Act::DeleteOwn => who.delete(&format!("{base}/{t}/comments/{c}?soft=true")).await?,
+                        Act::DeleteOwn => {
+                            who.delete(&format!("{base}/{t}/comments/{c}?soft=true")).await?
+                        }
                         _ => who.post(&format!("{base}/{t}/resolve"), json!({})).await?,
                     }
                 }
@@ -178,7 +187,8 @@ async fn comment_actions_follow_the_role_table() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_commenter_anchors_a_thread_the_server_marks_and_everyone_sees_it_live() -> anyhow::Result<()> {
+async fn a_commenter_anchors_a_thread_the_server_marks_and_everyone_sees_it_live()
+-> anyhow::Result<()> {
     let (f, mut members) = document_with(&[("ben@hubs.example", "commenter")]).await?;
     let ben = members.remove(0);
     let mut ana = f.connect(&f.owner).await?;
@@ -205,16 +215,24 @@ async fn a_commenter_anchors_a_thread_the_server_marks_and_everyone_sees_it_live
     bens_doc.edit(|txn| set_paragraphs(txn, &["rewritten"])).await?;
     bens_doc.wait_for(|e| matches!(e, Event::Auth(_))).await?;
     // Resolving turns the mark into an orphan and the thread resolved, live.
-    let resolved = f.owner.post(&format!("/items/{}/threads/{t}/resolve", f.board), json!({})).await?;
+    let resolved =
+        f.owner.post(&format!("/items/{}/threads/{t}/resolve", f.board), json!({})).await?;
     assert_eq!(resolved.status, StatusCode::OK);
     ana.wait_until(|c| doc_threads(c)[&t]["resolved"] == true).await?;
     ana.wait_until(|c| marks(c).get(&t) == Some(&MarkState::Orphan)).await?;
-    assert_eq!(document::paragraphs(&ana.doc().transact())[0], "The budget line needs the Nantes figure.");
+    assert_eq!(
+        document::paragraphs(&ana.doc().transact())[0],
+        "The budget line needs the Nantes figure."
+    );
     // A selection past the end is refused with a reason, not applied.
     let thread2 = create_thread(&ben, &f.board, "again").await?;
     let far = ben
         .post(
-            &format!("/items/{}/threads/{}/addToDocument", f.board, thread2["id"].as_str().unwrap()),
+            &format!(
+                "/items/{}/threads/{}/addToDocument",
+                f.board,
+                thread2["id"].as_str().unwrap()
+            ),
             json!({"selection": {"anchor": 3, "head": 9999}}),
         )
         .await?;
@@ -235,7 +253,8 @@ async fn hostile_write(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_cannot_forge_alter_or_delete_comments_through_the_document() -> anyhow::Result<()> {
+async fn a_client_cannot_forge_alter_or_delete_comments_through_the_document() -> anyhow::Result<()>
+{
     let (f, mut members) =
         document_with(&[("ben@hubs.example", "commenter"), ("eve@hubs.example", "editor")]).await?;
     let (ben, eve) = (members.remove(0), members.remove(0));
@@ -249,7 +268,11 @@ async fn a_client_cannot_forge_alter_or_delete_comments_through_the_document() -
     // The commenter's token: read-only, so the update is refused as any write would be.
     let refused = hostile_write(&f, &ben, |txn| {
         let threads = txn.get_or_insert_map("threads");
-        threads.insert(txn, "forged", yrs::MapPrelim::from([("id", yrs::In::Any("forged".into()))]));
+        threads.insert(
+            txn,
+            "forged",
+            yrs::MapPrelim::from([("id", yrs::In::Any("forged".into()))]),
+        );
     })
     .await?;
     assert!(matches!(refused, Event::Auth(_)), "{refused:?}");
@@ -333,7 +356,12 @@ async fn mentions_name_project_members_only_and_filter_threads() -> anyhow::Resu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn board_threads_are_pinned_to_shapes_or_the_canvas() -> anyhow::Result<()> {
-    let (f, mut members) = item_with("board", "Ideas", &[("ben@hubs.example", "commenter"), ("cy@hubs.example", "viewer")]).await?;
+    let (f, mut members) = item_with(
+        "board",
+        "Ideas",
+        &[("ben@hubs.example", "commenter"), ("cy@hubs.example", "viewer")],
+    )
+    .await?;
     let (ben, cy) = (members.remove(0), members.remove(0));
     let pinned = ben
         .post(
@@ -359,7 +387,8 @@ async fn board_threads_are_pinned_to_shapes_or_the_canvas() -> anyhow::Result<()
     let t = pinned.body["id"].as_str().unwrap();
     assert_eq!(threads[t]["metadata"]["pin"]["shape"], "s1");
     // Exports leave pins out: the drawing has no trace of the thread.
-    let svg = f.owner.get_raw(&format!("/boards/{}/export.svg", f.board), &[]).await?.text().await?;
+    let svg =
+        f.owner.get_raw(&format!("/boards/{}/export.svg", f.board), &[]).await?.text().await?;
     assert!(!svg.contains("Move this up") && !svg.contains(t));
     // A document takes no pins.
     let (d, _) = item_with("document", "Notes", &[]).await?;

@@ -66,16 +66,21 @@ async fn official_providers_and_rust_client_converge() -> anyhow::Result<()> {
 async fn official_providers_see_a_restored_version_live() -> anyhow::Result<()> {
     npm_ci("y-websocket").await?;
     let dir = tempfile::tempdir()?;
-    let server =
-        TestServer::start_in(dir.path(), |a| (a.open_docs, a.compact_after) = (Some(false), Some(2)))
-            .await;
+    let server = TestServer::start_in(dir.path(), |a| {
+        (a.open_docs, a.compact_after) = (Some(false), Some(2))
+    })
+    .await;
     let owner = hubring_tests::ApiClient::signup(&server, "ana@hubs.example").await?;
-    let project = owner.post("/projects", json!({"title": "Proposal", "visibility": "private"})).await?;
+    let project =
+        owner.post("/projects", json!({"title": "Proposal", "visibility": "private"})).await?;
     let project = project.body["id"].as_str().unwrap_or_default().to_owned();
     let item = owner
         .post(&format!("/projects/{project}/items"), json!({"kind": "document", "title": "Budget"}))
         .await?;
-    let (item, doc) = (item.body["id"].as_str().unwrap().to_owned(), item.body["doc_id"].as_str().unwrap().to_owned());
+    let (item, doc) = (
+        item.body["id"].as_str().unwrap().to_owned(),
+        item.body["doc_id"].as_str().unwrap().to_owned(),
+    );
     let token = owner.token().await?;
     let output = tokio::process::Command::new("node")
         .arg("history.mjs")
@@ -104,7 +109,8 @@ async fn official_providers_see_a_restored_version_live() -> anyhow::Result<()> 
     let server = TestServer::start_in(dir.path(), |a| a.open_docs = Some(false)).await;
     let owner = hubring_tests::ApiClient::signin(&server, "ana@hubs.example").await?;
     for id in seen["versions"].as_array().unwrap() {
-        let version = owner.get(&format!("/items/{item}/versions/{}", id.as_str().unwrap())).await?;
+        let version =
+            owner.get(&format!("/items/{item}/versions/{}", id.as_str().unwrap())).await?;
         assert_eq!(version.status, reqwest::StatusCode::OK, "{id}: {version:?}");
         assert!(!version.body["content"]["blocks"].as_array().unwrap().is_empty());
     }

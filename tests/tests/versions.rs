@@ -25,10 +25,12 @@ async fn name_version(who: &ApiClient, item: &str, name: &str) -> anyhow::Result
 async fn a_restored_version_reaches_everyone_live_and_survives_compaction_and_restart()
 -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let server =
-        TestServer::start_in(dir.path(), |a| (a.open_docs, a.compact_after) = (Some(false), Some(5)))
-            .await;
-    let (f, mut members) = item_in(server, "document", "Proposal", &[("ben@hubs.example", "editor")]).await?;
+    let server = TestServer::start_in(dir.path(), |a| {
+        (a.open_docs, a.compact_after) = (Some(false), Some(5))
+    })
+    .await;
+    let (f, mut members) =
+        item_in(server, "document", "Proposal", &[("ben@hubs.example", "editor")]).await?;
     let ben = members.remove(0);
     let mut ana = f.connect(&f.owner).await?;
     ana.subscribe_saved().await?;
@@ -42,26 +44,40 @@ async fn a_restored_version_reaches_everyone_live_and_survives_compaction_and_re
         write(&mut ana, &[&format!("Text B {i}: the Nantes workshop replaces it")]).await?;
     }
     let b = name_version(&f.owner, &f.board, "Draft B").await?;
-    bens.wait_until(|c| paragraphs(&c.doc().transact()).first().is_some_and(|p| p.starts_with("Text B 11"))).await?;
+    bens.wait_until(|c| {
+        paragraphs(&c.doc().transact()).first().is_some_and(|p| p.starts_with("Text B 11"))
+    })
+    .await?;
 
     let restored = f
         .owner
-        .post(&format!("/items/{}/versions/{}/restore", f.board, a["id"].as_str().unwrap()), json!({}))
+        .post(
+            &format!("/items/{}/versions/{}/restore", f.board, a["id"].as_str().unwrap()),
+            json!({}),
+        )
         .await?;
     assert_eq!(restored.status, StatusCode::CREATED, "{restored:?}");
     assert_eq!(restored.body["kind"], "restore");
     assert_eq!(restored.body["restored_from"], a["id"]);
     for client in [&mut ana, &mut bens] {
-        client.wait_until(|c| paragraphs(&c.doc().transact()) == ["Text A: the Lisbon residency"]).await?;
+        client
+            .wait_until(|c| paragraphs(&c.doc().transact()) == ["Text A: the Lisbon residency"])
+            .await?;
     }
     let list = f.owner.get(&format!("/items/{}/versions", f.board)).await?;
-    let kinds: Vec<&str> = list.body.as_array().unwrap().iter().map(|v| v["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        list.body.as_array().unwrap().iter().map(|v| v["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds.first(), Some(&"restore"), "the restore is the newest version: {kinds:?}");
     assert!(kinds.contains(&"named"));
 
     let diff = f
         .owner
-        .get(&format!("/items/{}/versions/{}/diff/{}", f.board, a["id"].as_str().unwrap(), b["id"].as_str().unwrap()))
+        .get(&format!(
+            "/items/{}/versions/{}/diff/{}",
+            f.board,
+            a["id"].as_str().unwrap(),
+            b["id"].as_str().unwrap()
+        ))
         .await?;
     assert_eq!(diff.status, StatusCode::OK);
     let added = diff.body["added"].to_string();
@@ -72,8 +88,13 @@ async fn a_restored_version_reaches_everyone_live_and_survives_compaction_and_re
     // After compaction and a restart, every version still opens.
     ana.close().await;
     bens.close().await;
-    let ids: Vec<String> =
-        list.body.as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
+    let ids: Vec<String> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
     let Fixture { server, board, .. } = f;
     server.stop().await;
     let server = TestServer::start_in(dir.path(), |a| a.open_docs = Some(false)).await;
@@ -83,7 +104,8 @@ async fn a_restored_version_reaches_everyone_live_and_survives_compaction_and_re
         assert_eq!(version.status, StatusCode::OK, "{id}: {version:?}");
         assert!(version.body["content"]["blocks"].as_array().is_some_and(|b| !b.is_empty()));
     }
-    let opened = owner.get(&format!("/items/{board}/versions/{}", a["id"].as_str().unwrap())).await?;
+    let opened =
+        owner.get(&format!("/items/{board}/versions/{}", a["id"].as_str().unwrap())).await?;
     assert_eq!(opened.body["content"]["blocks"], json!(["Text A: the Lisbon residency"]));
     assert_eq!(opened.body["version"]["name"], "Submitted to Creative Europe");
     Ok(())
@@ -94,14 +116,20 @@ async fn readers_list_and_open_versions_editors_name_and_restore_them() -> anyho
     let (f, members) = item_with(
         "document",
         "Notes",
-        &[("ed@hubs.example", "editor"), ("co@hubs.example", "commenter"), ("vi@hubs.example", "viewer")],
+        &[
+            ("ed@hubs.example", "editor"),
+            ("co@hubs.example", "commenter"),
+            ("vi@hubs.example", "viewer"),
+        ],
     )
     .await?;
     let v = name_version(&f.owner, &f.board, "Start").await?;
     let v = v["id"].as_str().unwrap();
     let outsider = ApiClient::signup(&f.server, "out@hubs.example").await?;
-    let who: Vec<(&str, &ApiClient)> =
-        ["editor", "commenter", "viewer", "outsider"].into_iter().zip(members.iter().chain([&outsider])).collect();
+    let who: Vec<(&str, &ApiClient)> = ["editor", "commenter", "viewer", "outsider"]
+        .into_iter()
+        .zip(members.iter().chain([&outsider]))
+        .collect();
     // editor, commenter, viewer, outsider
     let table: &[(&str, &str, [u16; 4])] = &[
         ("GET", "", [200, 200, 200, 404]),
@@ -111,7 +139,8 @@ async fn readers_list_and_open_versions_editors_name_and_restore_them() -> anyho
     ];
     for (method, path, want) in table {
         for ((name, client), want) in who.iter().zip(want) {
-            let path = format!("/items/{}/versions{}", f.board, path.replace("/v", &format!("/{v}")));
+            let path =
+                format!("/items/{}/versions{}", f.board, path.replace("/v", &format!("/{v}")));
             let reply = if *method == "GET" {
                 client.get(&path).await?
             } else {
@@ -120,14 +149,16 @@ async fn readers_list_and_open_versions_editors_name_and_restore_them() -> anyho
             assert_eq!(reply.status.as_u16(), *want, "{method} {path} as {name}: {:?}", reply.body);
         }
     }
-    let empty = f.owner.post(&format!("/items/{}/versions", f.board), json!({"name": "  "})).await?;
+    let empty =
+        f.owner.post(&format!("/items/{}/versions", f.board), json!({"name": "  "})).await?;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_is_taken_when_the_last_editor_leaves_naming_who_edited() -> anyhow::Result<()> {
-    let (f, mut members) = item_with("document", "Notes", &[("ben@hubs.example", "editor")]).await?;
+    let (f, mut members) =
+        item_with("document", "Notes", &[("ben@hubs.example", "editor")]).await?;
     let ben = members.remove(0);
     let mut bens = f.connect(&ben).await?;
     bens.subscribe_saved().await?;
@@ -136,7 +167,9 @@ async fn a_version_is_taken_when_the_last_editor_leaves_naming_who_edited() -> a
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let list = f.owner.get(&format!("/items/{}/versions", f.board)).await?;
-        if let Some(auto) = list.body.as_array().and_then(|l| l.iter().find(|v| v["kind"] == "auto")) {
+        if let Some(auto) =
+            list.body.as_array().and_then(|l| l.iter().find(|v| v["kind"] == "auto"))
+        {
             assert_eq!(auto["editors"], json!([{"id": ben.id(), "display_name": "ben"}]));
             break;
         }

@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use yrs::types::text::{Diff, YChange};
 use yrs::types::xml::{XmlFragment, XmlOut};
 use yrs::{
-    Any, ArrayPrelim, Map, MapPrelim, MapRef, Out, ReadTxn, Text, TransactionMut,
-    WriteTxn, XmlFragmentRef, XmlTextRef,
+    Any, ArrayPrelim, Map, MapPrelim, MapRef, Out, ReadTxn, Text, TransactionMut, WriteTxn,
+    XmlFragmentRef, XmlTextRef,
 };
 
 /// The root map holding the threads.
@@ -145,7 +145,8 @@ pub fn remove_thread(txn: &mut TransactionMut<'_>, id: &str) {
 
 /// The ids of the threads in the document's `threads` map.
 pub fn thread_ids<T: ReadTxn>(txn: &T) -> BTreeSet<String> {
-    txn.get_map(THREADS).map_or_else(BTreeSet::new, |m: MapRef| m.keys(txn).map(str::to_owned).collect())
+    txn.get_map(THREADS)
+        .map_or_else(BTreeSet::new, |m: MapRef| m.keys(txn).map(str::to_owned).collect())
 }
 
 /// The attribute name y-prosemirror gives a `comment` mark: the mark may overlap itself, so
@@ -352,7 +353,9 @@ pub fn set_mark_state(txn: &mut TransactionMut<'_>, thread_id: &str, state: Mark
                 .attributes
                 .iter()
                 .flat_map(|attrs| attrs.iter())
-                .filter(|(k, v)| k.starts_with("comment") && **k != want && mark_thread(v) == Some(thread_id))
+                .filter(|(k, v)| {
+                    k.starts_with("comment") && **k != want && mark_thread(v) == Some(thread_id)
+                })
                 .map(|(k, _)| k.clone())
                 .collect();
             if !old.is_empty() {
@@ -395,8 +398,8 @@ pub fn anchored_threads<T: ReadTxn>(txn: &T) -> BTreeMap<String, MarkState> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yrs::types::xml::{XmlElementPrelim, XmlTextPrelim};
     use yrs::types::ToJson;
+    use yrs::types::xml::{XmlElementPrelim, XmlTextPrelim};
     use yrs::{Doc, Transact, XmlElementRef};
 
     #[test]
@@ -412,7 +415,8 @@ mod tests {
         {
             let mut txn = doc.transact_mut();
             let fragment = txn.get_or_insert_xml_fragment(FRAGMENT);
-            let group: XmlElementRef = fragment.push_back(&mut txn, XmlElementPrelim::empty("blockGroup"));
+            let group: XmlElementRef =
+                fragment.push_back(&mut txn, XmlElementPrelim::empty("blockGroup"));
             for p in paragraphs {
                 let container: XmlElementRef =
                     group.push_back(&mut txn, XmlElementPrelim::empty("blockContainer"));
@@ -437,7 +441,8 @@ mod tests {
         assert_eq!(quote, "wörld\nSec");
         let quote = anchor(&mut txn, "t2", 4, 3).unwrap();
         assert_eq!(quote, "H");
-        let active = |ids: &[&str]| ids.iter().map(|id| (id.to_string(), MarkState::Active)).collect();
+        let active =
+            |ids: &[&str]| ids.iter().map(|id| (id.to_string(), MarkState::Active)).collect();
         assert_eq!(anchored_threads(&txn), active(&["t1", "t2"]));
         assert_eq!(anchor(&mut txn, "t3", 5, 5), Err(AnchorError::Empty));
         assert_eq!(anchor(&mut txn, "t3", 5, 99), Err(AnchorError::OutOfRange(31)));
@@ -447,7 +452,10 @@ mod tests {
         let first = &runs[0].chunks;
         assert_eq!(first.len(), 3, "{first:?}");
         let attrs = first[2].attributes.as_ref().unwrap();
-        assert_eq!(mark_thread(&attrs[&Arc::<str>::from(mark_key("t1", MarkState::Active))]), Some("t1"));
+        assert_eq!(
+            mark_thread(&attrs[&Arc::<str>::from(mark_key("t1", MarkState::Active))]),
+            Some("t1")
+        );
     }
 
     #[test]

@@ -15,12 +15,12 @@
 
 pub mod board;
 pub mod comments;
-pub mod versions;
 mod error;
 pub mod message;
 pub mod scan;
 mod session;
 mod state;
+pub mod versions;
 
 pub use error::{DocError, ProtocolError};
 pub use scan::{UpdateBudget, UpdateCost};

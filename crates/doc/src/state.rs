@@ -315,7 +315,10 @@ mod tests {
         let mut loaded = DocState::new();
         assert!(matches!(loaded.apply(&forged), Ok(Applied::Changed(_))));
         assert!(loaded.to_json()["threads"]["t1"] == "forged");
-        assert!(DocState::new().to_json().get("threads").is_none(), "an empty threads map is not shown");
+        assert!(
+            DocState::new().to_json().get("threads").is_none(),
+            "an empty threads map is not shown"
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@ use yrs::types::ToJson;
 use yrs::types::xml::{XmlElementPrelim, XmlFragment, XmlOut, XmlTextPrelim};
 use yrs::updates::decoder::Decode;
 use yrs::{
-    Any, Array, Doc, GetString, Map, MapPrelim, MapRef, Out, ReadTxn, Text, Transact, TransactionMut, Update,
-    WriteTxn, Xml, XmlElementRef, XmlTextRef,
+    Any, Array, Doc, GetString, Map, MapPrelim, MapRef, Out, ReadTxn, Text, Transact,
+    TransactionMut, Update, WriteTxn, Xml, XmlElementRef, XmlTextRef,
 };
 
 use crate::comments::FRAGMENT;
@@ -134,21 +134,52 @@ pub fn diff(a: &[u8], b: &[u8]) -> Result<VersionDiff, DocError> {
     };
     let (text_a, text_b) = (text_of(&ta), text_of(&tb));
     let mut out = VersionDiff::default();
-    // Words (with the spaces between) are the unit people read changes in; the deadline keeps
-    // a comparison of two very different long texts bounded (it is then coarser, not wrong).
-    let words = TextDiff::configure()
-        .timeout(std::time::Duration::from_secs(2))
-        .diff_words(text_a.as_str(), text_b.as_str());
+    // Blocks (lines) first, then words within the blocks that changed: words are the unit
+    // people read changes in, and comparing only changed blocks word by word keeps a long
+    // document's comparison proportional to what changed. The deadline bounds a comparison of
+    // two very different texts (it is then coarser, not wrong).
+    let deadline = std::time::Duration::from_secs(2);
+    let lines =
+        TextDiff::configure().timeout(deadline).diff_lines(text_a.as_str(), text_b.as_str());
+    let (old, new) = (lines.old_slices(), lines.new_slices());
     let mut runs: Vec<TextRun> = Vec::new();
-    for change in words.iter_all_changes() {
-        let op = match change.tag() {
-            ChangeTag::Equal => "equal",
-            ChangeTag::Insert => "insert",
-            ChangeTag::Delete => "delete",
-        };
-        match runs.last_mut() {
-            Some(last) if last.op == op => last.text.push_str(change.value()),
-            _ => runs.push(TextRun { op, text: change.value().to_owned() }),
+    let push = |runs: &mut Vec<TextRun>, op: &'static str, text: &str| match runs.last_mut() {
+        Some(last) if last.op == op => last.text.push_str(text),
+        _ if text.is_empty() => {}
+        _ => runs.push(TextRun { op, text: text.to_owned() }),
+    };
+    for op in lines.ops() {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        let before: String = old[old_range.clone()].concat();
+        let after: String = new[new_range.clone()].concat();
+        match tag {
+            similar::DiffTag::Equal => push(&mut runs, "equal", &before),
+            similar::DiffTag::Delete => push(&mut runs, "delete", &before),
+            similar::DiffTag::Insert => push(&mut runs, "insert", &after),
+            similar::DiffTag::Replace => {
+                // As many blocks before as after: each block compared with its counterpart
+                // (the common case of blocks edited in place); otherwise the stretch as one.
+                let pairs: Vec<(&str, &str)> = if old_range.len() == new_range.len() {
+                    old[old_range.clone()]
+                        .iter()
+                        .copied()
+                        .zip(new[new_range.clone()].iter().copied())
+                        .collect()
+                } else {
+                    vec![(before.as_str(), after.as_str())]
+                };
+                for (a, b) in pairs {
+                    let words = TextDiff::configure().timeout(deadline).diff_words(a, b);
+                    for change in words.iter_all_changes() {
+                        let op = match change.tag() {
+                            ChangeTag::Equal => "equal",
+                            ChangeTag::Insert => "insert",
+                            ChangeTag::Delete => "delete",
+                        };
+                        push(&mut runs, op, change.value());
+                    }
+                }
+            }
         }
     }
     out.text = coalesce(runs);
@@ -270,14 +301,20 @@ pub fn restore(txn: &mut TransactionMut<'_>, state: &[u8]) -> Result<(), DocErro
 
 /// Sets `target`'s entries to `source`'s: unchanged entries are left alone, so a restore that
 /// changes one shape of a board sends one shape.
-fn restore_map<T: ReadTxn>(from: &T, source: &MapRef, txn: &mut TransactionMut<'_>, target: &MapRef) {
+fn restore_map<T: ReadTxn>(
+    from: &T,
+    source: &MapRef,
+    txn: &mut TransactionMut<'_>,
+    target: &MapRef,
+) {
     let gone: Vec<String> =
         target.keys(txn).filter(|k| source.get(from, k).is_none()).map(str::to_owned).collect();
     for key in gone {
         target.remove(txn, &key);
     }
     for (key, value) in source.iter(from) {
-        let same = target.get(txn, key).is_some_and(|now| out_json(txn, &now) == out_json(from, &value));
+        let same =
+            target.get(txn, key).is_some_and(|now| out_json(txn, &now) == out_json(from, &value));
         if !same {
             target.insert(txn, key, prelim(from, &value));
         }
@@ -316,7 +353,8 @@ fn copy_xml<T: ReadTxn, P: XmlFragment>(
 ) {
     match node {
         XmlOut::Element(el) => {
-            let copy: XmlElementRef = parent.push_back(txn, XmlElementPrelim::empty(el.tag().clone()));
+            let copy: XmlElementRef =
+                parent.push_back(txn, XmlElementPrelim::empty(el.tag().clone()));
             let attrs: Vec<(String, Out)> =
                 el.attributes(from).map(|(k, v)| (k.to_owned(), v)).collect();
             for (key, value) in attrs {
@@ -364,12 +402,14 @@ mod tests {
         if n > 0 {
             fragment.remove_range(&mut txn, 0, n);
         }
-        let group: XmlElementRef = fragment.push_back(&mut txn, XmlElementPrelim::empty("blockGroup"));
+        let group: XmlElementRef =
+            fragment.push_back(&mut txn, XmlElementPrelim::empty("blockGroup"));
         for t in texts {
             let container: XmlElementRef =
                 group.push_back(&mut txn, XmlElementPrelim::empty("blockContainer"));
             container.insert_attribute(&mut txn, "id", Any::from(format!("b-{t}")));
-            let p: XmlElementRef = container.push_back(&mut txn, XmlElementPrelim::empty("heading"));
+            let p: XmlElementRef =
+                container.push_back(&mut txn, XmlElementPrelim::empty("heading"));
             p.insert_attribute(&mut txn, "level", Any::from(2));
             let text: XmlTextRef = p.push_back(&mut txn, XmlTextPrelim::new(""));
             let bold = std::collections::HashMap::from([("bold".into(), Any::Bool(true))]);
@@ -462,9 +502,9 @@ mod tests {
             let mut txn = board.transact_mut();
             restore(&mut txn, &a).unwrap();
         }
-        assert_eq!(diff(&a, &state(&board)).unwrap(), VersionDiff {
-            text: vec![],
-            ..VersionDiff::default()
-        });
+        assert_eq!(
+            diff(&a, &state(&board)).unwrap(),
+            VersionDiff { text: vec![], ..VersionDiff::default() }
+        );
     }
 }

@@ -67,15 +67,32 @@ pub struct NewComment {
 #[derive(Debug, Clone)]
 pub enum ThreadChange {
     Reply(NewComment),
-    Edit { comment: CommentId, body: String, mentions: Vec<UserId> },
+    Edit {
+        comment: CommentId,
+        body: String,
+        mentions: Vec<UserId>,
+    },
     /// Deletes a comment: kept as "deleted" (`soft`) or removed. A thread whose every comment
     /// is deleted is deleted with it.
-    DeleteComment { comment: CommentId, soft: Softness },
-    Resolve { by: UserId },
+    DeleteComment {
+        comment: CommentId,
+        soft: Softness,
+    },
+    Resolve {
+        by: UserId,
+    },
     Reopen,
     Delete,
-    React { comment: CommentId, user: UserId, emoji: String },
-    Unreact { comment: CommentId, user: UserId, emoji: String },
+    React {
+        comment: CommentId,
+        user: UserId,
+        emoji: String,
+    },
+    Unreact {
+        comment: CommentId,
+        user: UserId,
+        emoji: String,
+    },
     Quote(String),
 }
 
@@ -457,7 +474,14 @@ mod tests {
         }
         let project = ProjectId("p1".into());
         store
-            .create_project(&project, &users[0], "P".into(), String::new(), Visibility::Private, vec![])
+            .create_project(
+                &project,
+                &users[0],
+                "P".into(),
+                String::new(),
+                Visibility::Private,
+                vec![],
+            )
             .await
             .unwrap();
         let item = ItemId("i1".into());

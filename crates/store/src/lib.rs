@@ -37,9 +37,7 @@ use writer::WriteReq;
 pub use assets::AssetRecord;
 pub use boards::{DotOutcome, VoteRecord};
 pub use chat::ChatError;
-pub use comments::{
-    CommentRecord, NewComment, NewThread, Softness, ThreadChange, ThreadRecord,
-};
+pub use comments::{CommentRecord, NewComment, NewThread, Softness, ThreadChange, ThreadRecord};
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use sql::Engine;

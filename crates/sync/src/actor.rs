@@ -86,7 +86,9 @@ pub(crate) enum DocCmd {
     Head(i64),
     /// Takes a version once the document equals the store.
     Version {
-        take: TakeVersion,
+        /// Boxed: the other commands are small, and every queued command takes the largest
+        /// one's room.
+        take: Box<TakeVersion>,
         reply: oneshot::Sender<Result<VersionMeta, SyncError>>,
     },
 }
@@ -111,8 +113,8 @@ pub(crate) struct ConnLink {
     /// Awareness client ids this connection announced, removed for everyone when it leaves.
     pub(crate) clients: HashSet<ClientID>,
     /// Whose connection it is (none for a script on an open document): the next version names
-    /// who edited.
-    pub(crate) user: Option<UserId>,
+    /// who edited. Shared, so that a join command stays small.
+    pub(crate) user: Option<Arc<UserId>>,
 }
 
 /// The registry's handle to an actor.
@@ -375,7 +377,7 @@ impl DocActor {
                 }
                 DocCmd::Peer(msg) => self.peer(live, &mut turn, msg),
                 DocCmd::Head(head) => turn.repair |= head > live.applied,
-                DocCmd::Version { take, reply } => turn.versions.push((take, reply)),
+                DocCmd::Version { take, reply } => turn.versions.push((*take, reply)),
             }
         }
         if turn.dirty
@@ -442,9 +444,11 @@ impl DocActor {
             let _ = reply.send(self.take_version(live, take).await);
         }
         let last_left = live.conns.is_empty() && !live.editors.is_empty();
-        let editing_long = live.editing_since.is_some_and(|at| at.elapsed() >= self.config.version_every);
+        let editing_long =
+            live.editing_since.is_some_and(|at| at.elapsed() >= self.config.version_every);
         if last_left || editing_long {
-            let take = TakeVersion { kind: VersionKind::Auto, name: None, by: None, restored_from: None };
+            let take =
+                TakeVersion { kind: VersionKind::Auto, name: None, by: None, restored_from: None };
             if let Err(err) = self.take_version(live, take).await {
                 tracing::warn!(doc = %self.id, %err, "automatic version failed");
             }
@@ -485,7 +489,7 @@ impl DocActor {
                     turn.updates.push((conn, bytes));
                     turn.saved.insert(conn, n);
                     if let Some(user) = &link.user {
-                        live.editors.insert(user.clone());
+                        live.editors.insert(UserId::clone(user));
                         live.editing_since.get_or_insert_with(Instant::now);
                     }
                 }
@@ -737,7 +741,11 @@ impl DocActor {
 
     /// Keeps the document's current state (equal to the store) as a version naming who edited
     /// since the last one, which starts the next count.
-    async fn take_version(&self, live: &mut Live, take: TakeVersion) -> Result<VersionMeta, SyncError> {
+    async fn take_version(
+        &self,
+        live: &mut Live,
+        take: TakeVersion,
+    ) -> Result<VersionMeta, SyncError> {
         let editors: Vec<UserId> = live.editors.iter().cloned().collect();
         let meta = VersionMeta {
             id: VersionId(new_version_id()),

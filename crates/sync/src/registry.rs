@@ -14,11 +14,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::actor::{ActorEnv, ConnLink, DocActor, DocCmd, DocHandle, Edit, TakeVersion};
-use hubring_store::VersionMeta;
 use crate::conn::{CloseSignal, Conn, ConnId};
 use crate::outbox::{Outbox, outbox};
 use crate::peers::{PeerMsg, Peers};
 use crate::{SyncConfig, SyncError};
+use hubring_store::VersionMeta;
 
 pub(crate) type Docs = Arc<DashMap<DocId, DocHandle>>;
 
@@ -177,7 +177,7 @@ impl Registry {
                 close: Arc::clone(&close),
                 wants_saved: false,
                 clients: Default::default(),
-                user: user.clone(),
+                user: user.clone().map(Arc::new),
             };
             let (joined_tx, joined) = oneshot::channel();
             if handle.send(DocCmd::Join { conn, link, joined: joined_tx }).await.is_err() {
@@ -227,7 +227,7 @@ impl Registry {
         take: TakeVersion,
     ) -> Result<VersionMeta, SyncError> {
         let (reply, answer) = oneshot::channel();
-        self.send(doc, DocCmd::Version { take, reply }).await?;
+        self.send(doc, DocCmd::Version { take: Box::new(take), reply }).await?;
         answer.await.unwrap_or(Err(SyncError::Gone))
     }
 

@@ -117,7 +117,7 @@ impl Workspace {
                 if !(pin.x.is_finite() && pin.y.is_finite()) {
                     return Err(invalid("pin", "not_a_number", "x and y must be numbers"));
                 }
-                Some(serde_json::to_string(pin).map_err(|e| WorkspaceError::Store(corrupt(e)))?)
+                Some(serde_json::to_string(pin).map_err(|e| WorkspaceError::Store(corrupt(&e)))?)
             }
             (Some(_), _) => return Err(invalid("pin", "not_allowed", "only boards take pins")),
             (None, _) => None,
@@ -125,7 +125,12 @@ impl Workspace {
         let first = self.new_comment(access, &user.id, req.initial_comment).await?;
         let id = ThreadId(new_id());
         self.store
-            .create_thread(NewThread { id: id.clone(), item_id: access.item_id.clone(), pin, first })
+            .create_thread(NewThread {
+                id: id.clone(),
+                item_id: access.item_id.clone(),
+                pin,
+                first,
+            })
             .await?;
         self.thread_record(access, &id).await
     }
@@ -258,7 +263,13 @@ impl Workspace {
     ) -> Result<NewComment, WorkspaceError> {
         let body = checked_body(&input.body)?;
         let mentions = self.mentions(access, &input.body).await?;
-        Ok(NewComment { id: CommentId(new_id()), author: author.clone(), body, mentions, at: now_ms() })
+        Ok(NewComment {
+            id: CommentId(new_id()),
+            author: author.clone(),
+            body,
+            mentions,
+            at: now_ms(),
+        })
     }
 
     /// The people a comment's content mentions (`{"type": "mention", "props": {"user": id}}`
@@ -287,7 +298,8 @@ fn collect_mentions(value: &Value, out: &mut HashSet<String>) {
     match value {
         Value::Object(map) => {
             if map.get("type").and_then(Value::as_str) == Some("mention")
-                && let Some(user) = map.get("props").and_then(|p| p.get("user")).and_then(Value::as_str)
+                && let Some(user) =
+                    map.get("props").and_then(|p| p.get("user")).and_then(Value::as_str)
             {
                 out.insert(user.to_owned());
             }
@@ -302,7 +314,7 @@ fn invalid(field: &'static str, code: &'static str, message: &str) -> WorkspaceE
     WorkspaceError::Invalid(FieldErrors::one(field, Problem::new(code), message.to_owned()))
 }
 
-fn corrupt(err: serde_json::Error) -> hubring_store::StoreError {
+fn corrupt(err: &serde_json::Error) -> hubring_store::StoreError {
     hubring_store::StoreError::Corrupt(err.to_string())
 }
 

@@ -13,8 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hubring_doc::comments::{self, AnchorError, CommentView, MarkState, ThreadView};
 use hubring_protocol::api::{
-    CommentDeleteQuery, CommentWrite, ReactionAdd, Thread, ThreadAnchor, ThreadCreate,
-    ThreadQuery,
+    CommentDeleteQuery, CommentWrite, ReactionAdd, Thread, ThreadAnchor, ThreadCreate, ThreadQuery,
 };
 use hubring_protocol::{CommentId, ErrorBody, ItemId, ThreadId};
 use hubring_store::{Softness, ThreadRecord};
@@ -155,7 +154,7 @@ pub(crate) async fn anchor_thread(
             AnchorError::OutOfRange(_) => "out_of_range",
             AnchorError::NoText => "no_text",
         };
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, &err.to_string())
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, err.to_string())
     })?;
     app.workspace.set_quote(&access, &thread_id, quote).await?;
     let record = app.workspace.thread_record(&access, &thread_id).await?;

@@ -23,7 +23,7 @@ use super::json::ApiJson;
 use crate::AppState;
 use crate::http::ApiError;
 
-fn unavailable(access: &ContentAccess, err: SyncError) -> ApiError {
+fn unavailable(access: &ContentAccess, err: &SyncError) -> ApiError {
     tracing::error!(item = %access.item_id, %err, "version not taken");
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
 }
@@ -78,10 +78,17 @@ pub(crate) async fn take_version(
     let access = app.workspace.content_access(&caller, &ItemId(id), Action::WriteDocument).await?;
     let name = version_name(&req.name)?;
     let by = caller.signed_in()?.id.clone();
-    let take =
-        TakeVersion { kind: VersionKind::Named, name: Some(name), by: Some(by), restored_from: None };
-    let meta =
-        app.registry.take_version(&access.doc_id, take).await.map_err(|e| unavailable(&access, e))?;
+    let take = TakeVersion {
+        kind: VersionKind::Named,
+        name: Some(name),
+        by: Some(by),
+        restored_from: None,
+    };
+    let meta = app
+        .registry
+        .take_version(&access.doc_id, take)
+        .await
+        .map_err(|e| unavailable(&access, &e))?;
     let view = app.workspace.version_views(vec![meta]).await?.remove(0);
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
@@ -139,7 +146,7 @@ pub(crate) async fn restore_version(
     let edit = Box::new(move |txn: &mut hubring_doc::TransactionMut<'_>| {
         let _ = tx.send(versions::restore(txn, &state));
     });
-    app.registry.edit(&access.doc_id, edit).await.map_err(|e| unavailable(&access, e))?;
+    app.registry.edit(&access.doc_id, edit).await.map_err(|e| unavailable(&access, &e))?;
     rx.await.map_err(|_| ApiError::internal())?.map_err(|err| {
         tracing::error!(item = %access.item_id, %err, "restore failed");
         ApiError::internal()
@@ -150,8 +157,11 @@ pub(crate) async fn restore_version(
         by: Some(by),
         restored_from: Some(meta.id),
     };
-    let meta =
-        app.registry.take_version(&access.doc_id, take).await.map_err(|e| unavailable(&access, e))?;
+    let meta = app
+        .registry
+        .take_version(&access.doc_id, take)
+        .await
+        .map_err(|e| unavailable(&access, &e))?;
     let view = app.workspace.version_views(vec![meta]).await?.remove(0);
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
