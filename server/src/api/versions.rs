@@ -42,6 +42,21 @@ async fn stored(
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "version not found"))
 }
 
+/// Takes a version through the document's actor and answers it, 201.
+async fn taken(
+    app: &AppState,
+    access: &ContentAccess,
+    take: TakeVersion,
+) -> Result<Response, ApiError> {
+    let meta = app
+        .registry
+        .take_version(&access.doc_id, take)
+        .await
+        .map_err(|e| unavailable(access, &e))?;
+    let view = app.workspace.version_views(vec![meta]).await?.remove(0);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
 /// Decoding and comparing states is CPU work: off the runtime's workers.
 async fn off_runtime<T: Send + 'static>(
     job: impl FnOnce() -> Result<T, hubring_doc::DocError> + Send + 'static,
@@ -84,13 +99,7 @@ pub(crate) async fn take_version(
         by: Some(by),
         restored_from: None,
     };
-    let meta = app
-        .registry
-        .take_version(&access.doc_id, take)
-        .await
-        .map_err(|e| unavailable(&access, &e))?;
-    let view = app.workspace.version_views(vec![meta]).await?.remove(0);
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+    taken(&app, &access, take).await
 }
 
 #[utoipa::path(get, path = "/items/{id}/versions/{version}", tag = "versions", summary = "A version and what it holds", params(("id" = String, Path), ("version" = String, Path)), responses((status = 200, body = VersionContent), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
@@ -157,11 +166,5 @@ pub(crate) async fn restore_version(
         by: Some(by),
         restored_from: Some(meta.id),
     };
-    let meta = app
-        .registry
-        .take_version(&access.doc_id, take)
-        .await
-        .map_err(|e| unavailable(&access, &e))?;
-    let view = app.workspace.version_views(vec![meta]).await?.remove(0);
-    Ok((StatusCode::CREATED, Json(view)).into_response())
+    taken(&app, &access, take).await
 }
