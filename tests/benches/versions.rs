@@ -11,8 +11,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use hubring_doc::DocState;
 use hubring_doc::comments::FRAGMENT;
 use hubring_doc::versions;
+use hubring_protocol::api::VersionKind;
 use hubring_protocol::{DocId, VersionId};
-use hubring_store::{VersionKind, VersionMeta, thin_versions};
+use hubring_store::{VersionMeta, thin_versions};
 use yrs::types::xml::{XmlElementPrelim, XmlFragment, XmlTextPrelim};
 use yrs::{Doc, ReadTxn, StateVector, Text, Transact, WriteTxn, XmlElementRef, XmlTextRef};
 

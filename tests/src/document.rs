@@ -3,7 +3,7 @@
 //! read back.
 
 use yrs::types::xml::{XmlElementPrelim, XmlFragment, XmlOut, XmlTextPrelim};
-use yrs::{GetString, ReadTxn, Text, TransactionMut, WriteTxn, Xml, XmlElementRef};
+use yrs::{ReadTxn, Text, TransactionMut, WriteTxn, Xml, XmlElementRef};
 
 /// The fragment BlockNote edits.
 pub const FRAGMENT: &str = "document-store";
@@ -52,9 +52,4 @@ pub fn paragraphs<T: ReadTxn>(txn: &T) -> Vec<String> {
         out.push(text);
     }
     out
-}
-
-/// The XML of the fragment, marks included.
-pub fn xml<T: ReadTxn>(txn: &T) -> String {
-    txn.get_xml_fragment(FRAGMENT).map(|f| f.get_string(txn)).unwrap_or_default()
 }

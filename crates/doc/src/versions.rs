@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use hubring_protocol::api::{DiffRun, VersionChanges};
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 use yrs::types::ToJson;
@@ -102,38 +102,15 @@ fn plain<T: ReadTxn>(txn: &T, text: &XmlTextRef) -> String {
         .collect()
 }
 
-/// One run of a text comparison.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TextRun {
-    /// `equal`, `insert` (in the later version only) or `delete` (in the earlier only).
-    pub op: &'static str,
-    pub text: String,
-}
-
-/// What changed between two versions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct VersionDiff {
-    /// The text, block by block (one line each), as runs kept, added and removed.
-    pub text: Vec<TextRun>,
-    /// Each stretch of text the later version added, and each it removed.
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
-    /// Board shapes by id.
-    pub shapes_added: Vec<String>,
-    pub shapes_removed: Vec<String>,
-    pub shapes_moved: Vec<String>,
-    pub shapes_changed: Vec<String>,
-}
-
 /// Compares version `a` (earlier) with `b` (later).
-pub fn diff(a: &[u8], b: &[u8]) -> Result<VersionDiff, DocError> {
+pub fn diff(a: &[u8], b: &[u8]) -> Result<VersionChanges, DocError> {
     let (doc_a, doc_b) = (load(a)?, load(b)?);
     let (ta, tb) = (doc_a.transact(), doc_b.transact());
     let text_of = |txn: &yrs::Transaction<'_>| {
         txn.get_xml_fragment(FRAGMENT).map(|f| blocks(txn, &f).join("\n")).unwrap_or_default()
     };
     let (text_a, text_b) = (text_of(&ta), text_of(&tb));
-    let mut out = VersionDiff::default();
+    let mut out = VersionChanges::default();
     // Blocks (lines) first, then words within the blocks that changed: words are the unit
     // people read changes in, and comparing only changed blocks word by word keeps a long
     // document's comparison proportional to what changed. The deadline bounds a comparison of
@@ -142,11 +119,11 @@ pub fn diff(a: &[u8], b: &[u8]) -> Result<VersionDiff, DocError> {
     let lines =
         TextDiff::configure().timeout(deadline).diff_lines(text_a.as_str(), text_b.as_str());
     let (old, new) = (lines.old_slices(), lines.new_slices());
-    let mut runs: Vec<TextRun> = Vec::new();
-    let push = |runs: &mut Vec<TextRun>, op: &'static str, text: &str| match runs.last_mut() {
+    let mut runs: Vec<DiffRun> = Vec::new();
+    let push = |runs: &mut Vec<DiffRun>, op: &'static str, text: &str| match runs.last_mut() {
         Some(last) if last.op == op => last.text.push_str(text),
         _ if text.is_empty() => {}
-        _ => runs.push(TextRun { op, text: text.to_owned() }),
+        _ => runs.push(DiffRun { op: op.to_owned(), text: text.to_owned() }),
     };
     for op in lines.ops() {
         let (tag, old_range, new_range) = op.as_tag_tuple();
@@ -188,7 +165,7 @@ pub fn diff(a: &[u8], b: &[u8]) -> Result<VersionDiff, DocError> {
         if trimmed.is_empty() {
             continue;
         }
-        match run.op {
+        match run.op.as_str() {
             "insert" => out.added.push(trimmed.to_owned()),
             "delete" => out.removed.push(trimmed.to_owned()),
             _ => {}
@@ -230,20 +207,20 @@ pub fn diff(a: &[u8], b: &[u8]) -> Result<VersionDiff, DocError> {
 
 /// Joins the changes that only spaces separate into one removal and one addition, as a reader
 /// sees them: "A: the Lisbon residency" became "B: a Nantes workshop", not four small swaps.
-fn coalesce(runs: Vec<TextRun>) -> Vec<TextRun> {
+fn coalesce(runs: Vec<DiffRun>) -> Vec<DiffRun> {
     let mut out = Vec::new();
     let (mut deleted, mut inserted) = (String::new(), String::new());
-    let flush = |out: &mut Vec<TextRun>, deleted: &mut String, inserted: &mut String| {
+    let flush = |out: &mut Vec<DiffRun>, deleted: &mut String, inserted: &mut String| {
         for (op, text) in [("delete", deleted), ("insert", inserted)] {
             if !text.is_empty() {
-                out.push(TextRun { op, text: std::mem::take(text) });
+                out.push(DiffRun { op: op.to_owned(), text: std::mem::take(text) });
             }
         }
     };
     let n = runs.len();
     for (idx, run) in runs.into_iter().enumerate() {
         let inside_change = !deleted.is_empty() || !inserted.is_empty();
-        match run.op {
+        match run.op.as_str() {
             "delete" => deleted.push_str(&run.text),
             "insert" => inserted.push_str(&run.text),
             _ if inside_change && idx + 1 < n && run.text.trim().is_empty() => {
@@ -464,7 +441,7 @@ mod tests {
         let d = diff(&version_a, &version_b).unwrap();
         assert_eq!(d.added, ["B replaces it"]);
         assert_eq!(d.removed, ["A\nkept"]);
-        let ops: Vec<&str> = d.text.iter().map(|r| r.op).collect();
+        let ops: Vec<&str> = d.text.iter().map(|r| r.op.as_str()).collect();
         assert_eq!(ops, ["equal", "delete", "insert"], "{:?}", d.text);
     }
 
@@ -502,9 +479,6 @@ mod tests {
             let mut txn = board.transact_mut();
             restore(&mut txn, &a).unwrap();
         }
-        assert_eq!(
-            diff(&a, &state(&board)).unwrap(),
-            VersionDiff { text: vec![], ..VersionDiff::default() }
-        );
+        assert_eq!(diff(&a, &state(&board)).unwrap(), VersionChanges::default());
     }
 }

@@ -972,9 +972,25 @@ pub struct VersionCreate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiffRun {
-    /// `equal`, `insert` or `delete`.
+    /// `equal`, `insert` (in the later version only) or `delete` (in the earlier only).
     pub op: String,
     pub text: String,
+}
+
+/// What changed from one version to a later one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionChanges {
+    /// The text as runs kept, added and removed (blocks separated by new lines).
+    pub text: Vec<DiffRun>,
+    /// Each stretch of text the later version added, and each it removed.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Board shapes by id.
+    pub shapes_added: Vec<String>,
+    pub shapes_removed: Vec<String>,
+    pub shapes_moved: Vec<String>,
+    pub shapes_changed: Vec<String>,
 }
 
 /// `GET /api/v1/items/{id}/versions/{a}/diff/{b}`: what changed from `a` to `b`.
@@ -983,14 +999,6 @@ pub struct DiffRun {
 pub struct VersionDiff {
     pub from: VersionId,
     pub to: VersionId,
-    /// The text as runs kept, added and removed (blocks separated by new lines).
-    pub text: Vec<DiffRun>,
-    /// Each stretch of text `to` added, and each it removed.
-    pub added: Vec<String>,
-    pub removed: Vec<String>,
-    /// Board shapes by id.
-    pub shapes_added: Vec<String>,
-    pub shapes_removed: Vec<String>,
-    pub shapes_moved: Vec<String>,
-    pub shapes_changed: Vec<String>,
+    #[serde(flatten)]
+    pub changes: VersionChanges,
 }

@@ -41,7 +41,7 @@ pub use comments::{CommentRecord, NewComment, NewThread, Softness, ThreadChange,
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use sql::Engine;
-pub use versions::{VersionKind, VersionMeta, thin as thin_versions};
+pub use versions::{VersionMeta, thin as thin_versions};
 pub use workspace::{
     CoachingRecord, Credential, InviteRecord, ItemDoc, ItemRecord, MemberRecord, NewUser,
     ProjectChanges, ProjectRecord, Redeemed, TokenRecord, TrashedRecord, UserRecord,

@@ -3,39 +3,27 @@
 //! with who changed the document since the version before. Automatic versions are thinned as
 //! they age ([`thin`]); named versions and restores are kept.
 
+use hubring_protocol::api::VersionKind;
 use hubring_protocol::{DocId, UserId, VersionId};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::{Store, StoreError};
 
-/// Why a version was taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionKind {
-    /// While people edited, or when the last of them left.
-    Auto,
-    /// By hand, with a name.
-    Named,
-    /// The state after an earlier version was restored.
-    Restore,
+fn kind_str(kind: VersionKind) -> &'static str {
+    match kind {
+        VersionKind::Auto => "auto",
+        VersionKind::Named => "named",
+        VersionKind::Restore => "restore",
+    }
 }
 
-impl VersionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Named => "named",
-            Self::Restore => "restore",
-        }
-    }
-
-    fn parse(raw: &str) -> Result<Self, StoreError> {
-        match raw {
-            "auto" => Ok(Self::Auto),
-            "named" => Ok(Self::Named),
-            "restore" => Ok(Self::Restore),
-            other => Err(StoreError::Corrupt(format!("version kind {other:?}"))),
-        }
+fn parse_kind(raw: &str) -> Result<VersionKind, StoreError> {
+    match raw {
+        "auto" => Ok(VersionKind::Auto),
+        "named" => Ok(VersionKind::Named),
+        "restore" => Ok(VersionKind::Restore),
+        other => Err(StoreError::Corrupt(format!("version kind {other:?}"))),
     }
 }
 
@@ -76,7 +64,7 @@ impl Store {
                 )
                 .bind(meta.id.as_str())
                 .bind(meta.doc_id.as_str())
-                .bind(meta.kind.as_str())
+                .bind(kind_str(meta.kind))
                 .bind(meta.name.as_deref())
                 .bind(meta.created_at)
                 .bind(meta.created_by.as_ref().map(UserId::as_str))
@@ -145,7 +133,7 @@ fn meta_from(row: &AnyRow) -> Result<VersionMeta, StoreError> {
         id: VersionId(row.try_get("id")?),
         doc_id: DocId::parse(&row.try_get::<String, _>("doc_id")?)
             .map_err(|err| StoreError::Corrupt(err.to_string()))?,
-        kind: VersionKind::parse(&row.try_get::<String, _>("kind")?)?,
+        kind: parse_kind(&row.try_get::<String, _>("kind")?)?,
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
         created_by: row.try_get::<Option<String>, _>("created_by")?.map(UserId),

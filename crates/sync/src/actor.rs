@@ -17,9 +17,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use hubring_doc::{Applied, ClientID, DocState, Inbound, StateVector, UpdateCost, message};
 use hubring_protocol::DocId;
+use hubring_protocol::api::VersionKind;
 use hubring_protocol::ws::close;
 use hubring_protocol::{UserId, VersionId};
-use hubring_store::{Store, VersionKind, VersionMeta};
+use hubring_store::{Store, VersionMeta};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -440,6 +441,12 @@ impl DocActor {
                 push(&self.id, conn, link, Bytes::from(live.state.sync_step2(&sv)));
             }
         }
+        for (conn, n_saved) in turn.saved {
+            if let Some(link) = live.conns.get(&conn).filter(|l| l.wants_saved) {
+                push(&self.id, conn, link, Bytes::from(message::saved(n_saved)));
+            }
+        }
+        // After the acknowledgements: writing a version (a whole state) must not delay them.
         for (take, reply) in turn.versions {
             let _ = reply.send(self.take_version(live, take).await);
         }
@@ -451,11 +458,6 @@ impl DocActor {
                 TakeVersion { kind: VersionKind::Auto, name: None, by: None, restored_from: None };
             if let Err(err) = self.take_version(live, take).await {
                 tracing::warn!(doc = %self.id, %err, "automatic version failed");
-            }
-        }
-        for (conn, n_saved) in turn.saved {
-            if let Some(link) = live.conns.get(&conn).filter(|l| l.wants_saved) {
-                push(&self.id, conn, link, Bytes::from(message::saved(n_saved)));
             }
         }
         // Connections the server closed leave now; one whose client went away leaves when its

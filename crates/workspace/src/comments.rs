@@ -136,7 +136,7 @@ impl Workspace {
     }
 
     /// Whether the caller may anchor the thread to text: its author or a moderator.
-    pub async fn may_anchor(
+    pub fn may_anchor(
         &self,
         caller: &Caller,
         access: &ContentAccess,
@@ -152,15 +152,10 @@ impl Workspace {
     }
 
     /// Keeps the text a thread was anchored on.
-    pub async fn set_quote(
-        &self,
-        access: &ContentAccess,
-        thread: &ThreadId,
-        quote: String,
-    ) -> Result<(), WorkspaceError> {
+    pub async fn set_quote(&self, thread: &ThreadId, quote: String) -> Result<(), WorkspaceError> {
         let quote: String = quote.chars().take(500).collect();
         self.store.change_thread(thread, ThreadChange::Quote(quote), now_ms()).await?;
-        self.thread_record(access, thread).await.map(|_| ())
+        Ok(())
     }
 
     /// Applies `req` to a thread of the item, if the caller's role and authorship allow it.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use hubring_protocol::api::{PersonRef, Version, VersionKind};
+use hubring_protocol::api::{PersonRef, Version};
 use hubring_protocol::{Problem, UserId};
 use hubring_store::VersionMeta;
 
@@ -32,11 +32,7 @@ impl Workspace {
         Ok(metas
             .into_iter()
             .map(|m| Version {
-                kind: match m.kind {
-                    hubring_store::VersionKind::Auto => VersionKind::Auto,
-                    hubring_store::VersionKind::Named => VersionKind::Named,
-                    hubring_store::VersionKind::Restore => VersionKind::Restore,
-                },
+                kind: m.kind,
                 created_by: m.created_by.as_ref().map(person),
                 editors: m.editors.iter().map(person).collect(),
                 id: m.id,

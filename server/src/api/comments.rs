@@ -131,7 +131,7 @@ pub(crate) async fn anchor_thread(
     let access = app.workspace.content_access(&caller, &ItemId(id), Action::OpenDocument).await?;
     let thread_id = ThreadId(thread);
     let record = app.workspace.thread_record(&access, &thread_id).await?;
-    app.workspace.may_anchor(&caller, &access, &record).await?;
+    app.workspace.may_anchor(&caller, &access, &record)?;
     let Some((from, to)) = req.selection.positions() else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -156,7 +156,7 @@ pub(crate) async fn anchor_thread(
         };
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, err.to_string())
     })?;
-    app.workspace.set_quote(&access, &thread_id, quote).await?;
+    app.workspace.set_quote(&thread_id, quote).await?;
     let record = app.workspace.thread_record(&access, &thread_id).await?;
     mirror(&app, &access, &record, Marks::Leave).await?;
     Ok(Json(thread_view(record)))

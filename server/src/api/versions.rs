@@ -10,9 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hubring_doc::versions;
-use hubring_protocol::api::{DiffRun, Version, VersionContent, VersionCreate, VersionDiff};
+use hubring_protocol::api::{Version, VersionContent, VersionCreate, VersionDiff, VersionKind};
 use hubring_protocol::{ErrorBody, ItemId, VersionId};
-use hubring_store::VersionKind;
 use hubring_sync::{SyncError, TakeVersion};
 use hubring_workspace::ContentAccess;
 use hubring_workspace::access::Action;
@@ -125,18 +124,8 @@ pub(crate) async fn version_diff(
     let (from, to) = (VersionId(from), VersionId(to));
     let (_, a) = stored(&app, &access, &from).await?;
     let (_, b) = stored(&app, &access, &to).await?;
-    let d = off_runtime(move || versions::diff(&a, &b)).await?;
-    Ok(Json(VersionDiff {
-        from,
-        to,
-        text: d.text.into_iter().map(|r| DiffRun { op: r.op.to_owned(), text: r.text }).collect(),
-        added: d.added,
-        removed: d.removed,
-        shapes_added: d.shapes_added,
-        shapes_removed: d.shapes_removed,
-        shapes_moved: d.shapes_moved,
-        shapes_changed: d.shapes_changed,
-    }))
+    let changes = off_runtime(move || versions::diff(&a, &b)).await?;
+    Ok(Json(VersionDiff { from, to, changes }))
 }
 
 #[utoipa::path(post, path = "/items/{id}/versions/{version}/restore", tag = "versions", summary = "Restore a version as a change everyone sees live, kept as a new version (editors and owners)", params(("id" = String, Path), ("version" = String, Path)), responses((status = 201, body = Version), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]

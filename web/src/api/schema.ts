@@ -1272,7 +1272,7 @@ export interface components {
         };
         /** @description One run of a text comparison. */
         DiffRun: {
-            /** @description `equal`, `insert` or `delete`. */
+            /** @description `equal`, `insert` (in the later version only) or `delete` (in the earlier only). */
             op: string;
             text: string;
         };
@@ -1995,6 +1995,19 @@ export interface components {
             name?: string | null;
             restored_from?: null | components["schemas"]["VersionId"];
         };
+        /** @description What changed from one version to a later one. */
+        VersionChanges: {
+            /** @description Each stretch of text the later version added, and each it removed. */
+            added: string[];
+            removed: string[];
+            /** @description Board shapes by id. */
+            shapes_added: string[];
+            shapes_changed: string[];
+            shapes_moved: string[];
+            shapes_removed: string[];
+            /** @description The text as runs kept, added and removed (blocks separated by new lines). */
+            text: components["schemas"]["DiffRun"][];
+        };
         /** @description `GET /api/v1/items/{id}/versions/{version}`: a version and what it holds. */
         VersionContent: {
             /**
@@ -2010,18 +2023,8 @@ export interface components {
             name: string;
         };
         /** @description `GET /api/v1/items/{id}/versions/{a}/diff/{b}`: what changed from `a` to `b`. */
-        VersionDiff: {
-            /** @description Each stretch of text `to` added, and each it removed. */
-            added: string[];
+        VersionDiff: components["schemas"]["VersionChanges"] & {
             from: components["schemas"]["VersionId"];
-            removed: string[];
-            /** @description Board shapes by id. */
-            shapes_added: string[];
-            shapes_changed: string[];
-            shapes_moved: string[];
-            shapes_removed: string[];
-            /** @description The text as runs kept, added and removed (blocks separated by new lines). */
-            text: components["schemas"]["DiffRun"][];
             to: components["schemas"]["VersionId"];
         };
         /** @description A version of a document or a board. */
