@@ -55,14 +55,27 @@ try {
 
   await pageA.keyboard.press("Shift+Home");
   await pageA.getByRole("button", { name: "Add comment" }).click();
-  await pageA.keyboard.type("Which figure: 2026 or 2027?");
+  await pageA.keyboard.type("Which figure: 2026 or 2027? Ask ");
+  await pageA.keyboard.type("@Ben");
+  // Typing "@" offers the project's members; Enter picks the one shown first.
+  await pageA.locator(".bn-suggestion-menu-item", { hasText: "Ben Okafor" }).waitFor({ timeout: LIVE_MS });
+  if ((await pageA.locator(".bn-suggestion-menu-item", { hasText: "Cy Viewer" }).count()) !== 0) fail("the @ menu does not filter by name");
+  await pageA.keyboard.press("Enter");
+  await pageA.locator(".bn-thread .mention", { hasText: "@Ben Okafor" }).waitFor({ timeout: LIVE_MS });
   await pageA.keyboard.press("Enter");
   await pageA.locator(".bn-thread-mark").first().waitFor({ timeout: LIVE_MS });
-  step("Ana selects the sentence and comments");
+  step("Ana selects the sentence and comments, mentioning Ben from the @ menu");
 
   await pageB.locator(".bn-thread-mark", { hasText: "Nantes figure" }).waitFor({ timeout: LIVE_MS });
   await panelThread(pageB, "Which figure: 2026 or 2027?").waitFor({ timeout: LIVE_MS });
   step("Ben sees the highlight and the thread live");
+
+  const mentioned = await apiCall(ben, base, "GET", `/items/${item.id}/threads?mentions_me=true`);
+  if (mentioned.length !== 1) fail(`Ben is mentioned in ${mentioned.length} threads`);
+  await pageB.getByTestId("comments-filter").selectOption("mentions");
+  await panelThread(pageB, "Which figure").locator(".mention", { hasText: "@Ben Okafor" }).waitFor({ timeout: LIVE_MS });
+  await pageB.getByTestId("comments-filter").selectOption("open");
+  step("Ben finds the thread under Mentions");
 
   const editable = await pageB.locator(".editor-with-panel > .bn-container > .bn-editor").getAttribute("contenteditable");
   if (editable !== "false") fail(`the commenter's editor is editable: ${editable}`);
@@ -78,6 +91,26 @@ try {
   await pageB.keyboard.press("Enter");
   await panelThread(pageA, "2027, from the Nantes budget").waitFor({ timeout: LIVE_MS });
   step("Ben replies; Ana sees the reply live");
+
+  // Ben reacts to Ana's comment and edits his reply, from the side panel.
+  const bThread = panelThread(pageB, "Which figure");
+  await bThread.locator(".bn-thread-comment").first().hover();
+  await pageB.locator('[data-test="addreaction"]').first().click();
+  await pageB.locator("em-emoji-picker").locator('button[aria-label="👍"]').first().click();
+  await panelThread(pageA, "Which figure").locator(".bn-comment-reaction", { hasText: "👍" }).waitFor({ timeout: LIVE_MS });
+  step("Ben reacts to Ana's comment; Ana sees the reaction live");
+
+  await pageB.keyboard.press("Escape");
+  const reply = bThread.locator(".bn-thread-comment", { hasText: "2027, from the Nantes budget" });
+  await reply.hover();
+  await pageB.locator('[data-test="moreactions"]').first().click();
+  await pageB.getByRole("menuitem", { name: "Edit comment" }).click();
+  await reply.locator(".bn-editor[contenteditable='true']").click();
+  await pageB.keyboard.press("End");
+  await pageB.keyboard.type(" (line 4.2)");
+  await reply.getByRole("button", { name: "Save" }).click();
+  await panelThread(pageA, "2027, from the Nantes budget (line 4.2)").waitFor({ timeout: LIVE_MS });
+  step("Ben edits his reply; Ana sees the edit live");
 
   const threads = await apiCall(ana, base, "GET", `/items/${item.id}/threads`);
   if (threads.length !== 1 || threads[0].comments.length !== 2) fail(`server threads: ${JSON.stringify(threads)}`);

@@ -8,6 +8,8 @@ import { en as bnEn, es as bnEs, fr as bnFr, pt as bnPt } from "@blocknote/core/
 import { withCollaboration } from "@blocknote/core/yjs";
 import { BlockNoteView } from "@blocknote/mantine";
 import {
+  FloatingComposerController,
+  FloatingThreadController,
   getDefaultReactSlashMenuItems,
   SuggestionMenuController,
   useCreateBlockNote,
@@ -25,6 +27,7 @@ import { colorFor } from "./colors";
 import { membersStore, threadStore } from "./comments";
 import { renderCursor } from "./cursor";
 import { DocPanels } from "./DocPanels";
+import { commentSchema, WithMentions } from "./mentions";
 import type { DocSession } from "./provider";
 import { ConnectionBadge, Presence, SaveBadge } from "./SessionBadges";
 import { useDocSession } from "./useDocSession";
@@ -118,6 +121,7 @@ function SessionView({
       extensions: commenting
         ? [
             CommentsExtension({
+              schema: commentSchema,
               threadStore: threadStore(
                 commenting.itemId,
                 session.doc.getMap("threads"),
@@ -196,7 +200,15 @@ function SessionView({
         className={commenting ? "editor editor-with-panel" : "editor"}
         aria-label={t("doc.editor")}
       >
-        <BlockNoteView editor={editor} editable={editable} theme="light" slashMenu={false}>
+        {/* BlockNote's own comment UI is replaced by the same controllers under `WithMentions`,
+            whose comment editors offer the "@" menu. */}
+        <BlockNoteView
+          editor={editor}
+          editable={editable}
+          theme="light"
+          slashMenu={false}
+          comments={false}
+        >
           <SuggestionMenuController
             triggerCharacter="/"
             getItems={async (query) => {
@@ -208,11 +220,15 @@ function SessionView({
             }}
           />
           {commenting && (
-            <DocPanels
-              itemId={commenting.itemId}
-              userId={me.id}
-              canRestore={commenting.role === "owner" || commenting.role === "editor"}
-            />
+            <WithMentions members={commenting.members}>
+              <FloatingComposerController />
+              <FloatingThreadController />
+              <DocPanels
+                itemId={commenting.itemId}
+                userId={me.id}
+                canRestore={commenting.role === "owner" || commenting.role === "editor"}
+              />
+            </WithMentions>
           )}
         </BlockNoteView>
       </section>
