@@ -82,6 +82,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/items/{id}/versions/{version}/restore"),
     ("DELETE", "/boards/{id}/timer"),
     ("GET", "/boards/{id}/export.svg"),
+    ("GET", "/boards/{id}/versions/{version}/export.svg"),
     ("GET", "/boards/{id}/export.png"),
     ("GET", "/boards/{id}/thumbnail.png"),
 ];

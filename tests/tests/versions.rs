@@ -178,3 +178,65 @@ async fn a_version_is_taken_when_the_last_editor_leaves_naming_who_edited() -> a
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_version_is_drawn_and_compared_shape_by_shape() -> anyhow::Result<()> {
+    let (f, mut members) = item_with("board", "Ideas", &[("vi@hubs.example", "viewer")]).await?;
+    let viewer = members.remove(0);
+    f.fill(4).await?;
+    let a = name_version(&f.owner, &f.board, "Workshop start").await?;
+    let a = a["id"].as_str().unwrap().to_owned();
+    // One shape moves, one is removed, one is added.
+    let mut client = f.connect(&f.owner).await?;
+    client.subscribe_saved().await?;
+    client
+        .edit(|txn| {
+            use hubring_doc::board::{Op, ShapeKind, apply};
+            apply(txn, &Op::Move { ids: vec!["s0000".into()], by: [500.0, 0.0] });
+            apply(txn, &Op::Delete { ids: vec!["s0001".into()] });
+            let mut added = hubring_tests::board::shape("late".into(), ShapeKind::Sticky, 30);
+            added.text = Some("Afterthought".into());
+            apply(txn, &Op::Add { shape: Box::new(added) });
+        })
+        .await?;
+    client.wait_all_saved().await?;
+    let b = name_version(&f.owner, &f.board, "Workshop end").await?;
+    let b = b["id"].as_str().unwrap().to_owned();
+
+    let diff = viewer.get(&format!("/items/{}/versions/{a}/diff/{b}", f.board)).await?;
+    assert_eq!(diff.status, StatusCode::OK, "{diff:?}");
+    assert_eq!(diff.body["shapes_added"], json!(["late"]), "{:?}", diff.body);
+    let has = |key: &str, id: &str| {
+        diff.body[key].as_array().is_some_and(|ids| ids.iter().any(|v| v == id))
+    };
+    assert!(has("shapes_removed", "s0001") && has("shapes_moved", "s0000"), "{:?}", diff.body);
+
+    // A reader sees each version drawn as it was: the added note only in the later one.
+    let drawn = |v: String| {
+        let viewer = &viewer;
+        let path = format!("/boards/{}/versions/{v}/export.svg", f.board);
+        async move {
+            let reply = viewer.get_raw(&path, &[]).await?;
+            anyhow::ensure!(reply.status() == StatusCode::OK, "{path}: {}", reply.status());
+            anyhow::Ok(reply.text().await?)
+        }
+    };
+    let (before, after) = (drawn(a.clone()).await?, drawn(b).await?);
+    assert!(before.starts_with("<svg") || before.contains("<svg"), "{before:.200}");
+    assert!(!before.contains("Afterthought") && after.contains("Afterthought"));
+    // A version of another board is not found through this one, and this board's versions are
+    // not found by someone outside the project.
+    let other = f
+        .owner
+        .post(&format!("/projects/{}/items", f.project), json!({"kind": "board", "title": "Other"}))
+        .await?;
+    let other = other.body["id"].as_str().unwrap();
+    let elsewhere =
+        f.owner.get_raw(&format!("/boards/{other}/versions/{a}/export.svg"), &[]).await?;
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+    let outsider = ApiClient::signup(&f.server, "out@hubs.example").await?;
+    let hidden =
+        outsider.get_raw(&format!("/boards/{}/versions/{a}/export.svg", f.board), &[]).await?;
+    assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
+    Ok(())
+}

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hubring_doc::board::{self, AssetImage, Board, Detail, MetaKey, ShapeKind, SvgOptions};
 use hubring_protocol::api::{BoardState, BoardVote, DotCast, TimerSet, VoteCreate};
-use hubring_protocol::{DocId, ErrorBody, ItemId, VoteId};
+use hubring_protocol::{DocId, ErrorBody, ItemId, VersionId, VoteId};
 use hubring_store::now_ms;
 use hubring_sync::SyncError;
 use hubring_workspace::BoardAccess;
@@ -350,6 +350,26 @@ pub(crate) async fn export_svg(
     let options = SvgOptions { frame: params.frame, ..SvgOptions::default() };
     let svg = draw(&app, &access, drawn, options, Output::Svg).await?;
     let named = disposition("attachment", &access.title, "svg");
+    Ok((export_headers("image/svg+xml", named), svg).into_response())
+}
+
+#[utoipa::path(get, path = "/boards/{id}/versions/{version}/export.svg", tag = "boards", summary = "A version of the board as SVG (what the history panel shows)", params(("id" = String, Path), ("version" = String, Path)), responses((status = 200, description = "The drawing", content_type = "image/svg+xml"), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+pub(crate) async fn version_svg(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let access = app.workspace.board(&caller, &ItemId(id), Action::OpenDocument).await?;
+    let (_, state) = app
+        .workspace
+        .store()
+        .version(&access.doc_id, &VersionId(version))
+        .await
+        .map_err(hubring_workspace::WorkspaceError::from)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "version not found"))?;
+    let drawn = decode(&access.doc_id, state).await?;
+    let svg = draw(&app, &access, drawn, SvgOptions::default(), Output::Svg).await?;
+    let named = disposition("inline", &access.title, "svg");
     Ok((export_headers("image/svg+xml", named), svg).into_response())
 }
 

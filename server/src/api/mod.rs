@@ -127,6 +127,7 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(boards::retract_dot))
         .routes(routes!(boards::start_timer, boards::stop_timer))
         .routes(routes!(boards::export_svg))
+        .routes(routes!(boards::version_svg))
         .routes(routes!(boards::export_png))
         .routes(routes!(boards::thumbnail))
         .routes(routes!(comments::list_threads, comments::create_thread))
