@@ -159,6 +159,52 @@ try {
   await pageA.screenshot({ path: join(shots, "document-panel-phone.png"), fullPage: true });
   step("the panel fits a phone's width");
 
+  // Boards: a thread pinned on the canvas, seen live by the commenter through its pin, answered
+  // in the side panel; a version of the board drawn in the history panel.
+  const boardItem = await apiCall(ana, base, "POST", `/projects/${project.id}/items`, { kind: "board", title: "Ideas" });
+  const boardPath = `/projects/${project.id}/boards/${boardItem.id}`;
+  const boardA = await ana.newPage();
+  const boardB = await ben.newPage();
+  for (const page of [boardA, boardB]) {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.goto(boardPath);
+    await page.waitForSelector('[data-testid="connection"][data-status="connected"]', { timeout: 10_000 });
+  }
+  await boardA.getByTestId("add-comment").click();
+  await boardA.locator(".board-new-thread .bn-editor").click();
+  await boardA.keyboard.type("Put the partner hubs here, ");
+  await boardA.keyboard.type("@Ben");
+  await boardA.locator(".bn-suggestion-menu-item", { hasText: "Ben Okafor" }).waitFor({ timeout: LIVE_MS });
+  await boardA.keyboard.press("Enter");
+  await boardA.locator(".board-new-thread").getByRole("button", { name: "Comment" }).click();
+  await boardA.getByTestId("board-pin").waitFor({ timeout: LIVE_MS });
+  step("Ana pins a comment on the board's canvas, mentioning Ben");
+
+  await boardB.getByTestId("board-pin").click();
+  const pinned = boardB.getByTestId("comments-panel").locator(".bn-thread", { hasText: "Put the partner hubs here" });
+  await pinned.waitFor({ timeout: LIVE_MS });
+  await pinned.locator(".mention", { hasText: "@Ben Okafor" }).waitFor();
+  await pinned.locator(".bn-editor[contenteditable='true']").click();
+  await boardB.keyboard.type("Cork and Bilbao first");
+  await boardB.keyboard.press("Enter");
+  await boardA.getByRole("tab", { name: "Comments" }).click();
+  await boardA.getByTestId("comments-panel").locator(".bn-thread", { hasText: "Cork and Bilbao first" }).waitFor({ timeout: LIVE_MS });
+  const boardThreads = await apiCall(ana, base, "GET", `/items/${boardItem.id}/threads`);
+  if (boardThreads.length !== 1 || boardThreads[0].pin?.shape !== null || boardThreads[0].comments.length !== 2)
+    fail(`board threads: ${JSON.stringify(boardThreads)}`);
+  step("Ben sees the pin live, opens its thread and replies; Ana sees the reply");
+
+  await boardA.getByRole("tab", { name: "History" }).click();
+  await boardA.getByLabel("Version name").fill("After the kick-off");
+  await boardA.getByRole("button", { name: "Name this version" }).click();
+  const boardVersion = boardA.getByTestId("version").filter({ hasText: "After the kick-off" });
+  await boardVersion.getByRole("button", { name: "View" }).click();
+  const drawing = boardA.getByTestId("version-board");
+  await drawing.waitFor({ timeout: LIVE_MS });
+  await boardA.waitForFunction((img) => img.complete && img.naturalWidth > 0, await drawing.elementHandle(), { timeout: LIVE_MS });
+  await boardA.screenshot({ path: join(shots, "board-comments-history.png") });
+  step("Ana names a version of the board and sees it drawn");
+
   assertNoProblems(ana, ben, cy);
   console.log(JSON.stringify({ ok: true, steps: steps.length }));
 } catch (err) {

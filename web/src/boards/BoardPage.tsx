@@ -6,6 +6,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import {
   type ChangeEvent,
   type CSSProperties,
+  type ReactNode,
   useCallback,
   useEffect,
   useMemo,
@@ -14,17 +15,26 @@ import {
   useSyncExternalStore,
 } from "react";
 import { useTranslation } from "react-i18next";
-import { api, call, type Schemas, uploadAsset } from "../api/client";
+import { api, call, type ProjectRole, type Schemas, uploadAsset } from "../api/client";
 import { useSignedIn, useUploadLimit } from "../auth/session";
 import { colorFor, initials } from "../documents/colors";
+import { HistoryPanel } from "../documents/DocPanels";
 import type { DocSession } from "../documents/provider";
 import { ConnectionBadge, SaveBadge } from "../documents/SessionBadges";
 import { useDocSession, usePresence } from "../documents/useDocSession";
 import { ItemPage } from "../projects/ItemPage";
 import { ItemTitle } from "../projects/ItemTitle";
 import { Loading, useErrorMessage } from "../ui/Status";
+import {
+  BoardCommentsPanel,
+  type Pin,
+  PinLayer,
+  pinOf,
+  pinPoint,
+  useBoardThreads,
+} from "./BoardComments";
 import { Canvas, type Tool } from "./Canvas";
-import { clampZoom, type View, zoomAt } from "./geometry";
+import { clampZoom, toWorld, type View, zoomAt } from "./geometry";
 import type { Point } from "./model";
 import type { Marks } from "./Shapes";
 import { BoardStore } from "./store";
@@ -42,7 +52,7 @@ type BoardVote = Schemas["BoardVote"];
 export default function BoardPage() {
   return (
     <ItemPage kind="board" className="board-page">
-      {({ projectId, item, editable }) => (
+      {({ projectId, item, editable, role, members }) => (
         <LiveBoard
           key={item.doc_id}
           docId={item.doc_id}
@@ -50,6 +60,8 @@ export default function BoardPage() {
           projectId={projectId}
           title={item.title}
           editable={editable}
+          role={role}
+          members={members}
         />
       )}
     </ItemPage>
@@ -62,6 +74,8 @@ function LiveBoard(props: {
   projectId: string;
   title: string;
   editable: boolean;
+  role: ProjectRole;
+  members: Schemas["MemberView"][];
 }) {
   const session = useDocSession(props.docId);
   if (!session) return <Loading />;
@@ -86,12 +100,16 @@ function BoardSession({
   projectId,
   title,
   editable,
+  role,
+  members,
 }: {
   session: DocSession;
   boardId: string;
   projectId: string;
   title: string;
   editable: boolean;
+  role: ProjectRole;
+  members: Schemas["MemberView"][];
 }) {
   const { t } = useTranslation();
   const me = useSignedIn();
@@ -122,6 +140,49 @@ function BoardSession({
   }, []);
 
   const board = useSyncExternalStore(store.subscribe, store.snapshot);
+  // Comments: threads pinned on the board, the side panel's tab, the thread shown, and the pin
+  // of a thread being written.
+  const threads = useBoardThreads(
+    session.doc,
+    boardId,
+    me.id,
+    role,
+    members,
+    t("comments.formerMember"),
+  );
+  const canComment = role !== "viewer";
+  const [side, setSide] = useState<"workshop" | "comments" | "history">("workshop");
+  const [activeThread, setActiveThread] = useState<string | null>(null);
+  const [pendingPin, setPendingPin] = useState<Pin | null>(null);
+  /** A new thread's pin: on the one selected shape (its top right corner), or else in the middle
+   * of what the canvas shows. */
+  const startThread = () => {
+    const only = selection.size === 1 ? board.shapes.get([...selection][0] ?? "") : undefined;
+    if (only) {
+      setPendingPin({ shape: only.id, x: board.absBox(only)[2], y: 0 });
+    } else {
+      const [w, h] = canvasSize.current;
+      const [x, y] = toWorld(view, w / 2, h / 2);
+      setPendingPin({ shape: null, x: Math.round(x), y: Math.round(y) });
+    }
+    setActiveThread(null);
+    setSide("comments");
+  };
+  /** A thread picked (on a pin or in the panel): shown in the panel, its pin in view. */
+  const pickThread = (id: string | null) => {
+    setActiveThread(id);
+    if (!id) return;
+    setSide("comments");
+    const thread = threads.threads.find((th) => th.id === id);
+    const pin = thread && pinOf(thread);
+    const point = pin && pinPoint(board, pin);
+    if (!point) return;
+    const [w, h] = canvasSize.current;
+    const sx = (point[0] - view.x) * view.zoom;
+    const sy = (point[1] - view.y) * view.zoom;
+    if (sx < 0 || sy < 0 || sx > w || sy > h)
+      setView({ ...view, x: point[0] - w / 2 / view.zoom, y: point[1] - h / 2 / view.zoom }, true);
+  };
   const voteCopy = useSyncExternalStore(store.subscribe, store.vote);
   const timer = useSyncExternalStore(store.subscribe, store.timer);
 
@@ -426,6 +487,11 @@ function BoardSession({
             </select>
           </label>
         )}
+        {canComment && (
+          <button type="button" data-testid="add-comment" onClick={startThread}>
+            {t("comments.add")}
+          </button>
+        )}
         <a href={`/api/v1/boards/${boardId}/export.svg`} download={`${title}.svg`}>
           {t("board.exportSvg")}
         </a>
@@ -521,41 +587,93 @@ function BoardSession({
             vote?.open && canVote && voting ? (shape, delta) => dot.mutate({ shape, delta }) : null
           }
           onPasteImage={(file, at) => void addImage(file, at)}
-        />
-        <aside className="board-side" aria-label={t("board.workshop")}>
-          <TimerPanel
-            timer={timer}
-            offset={state.data?.offset ?? 0}
-            canFacilitate={canFacilitate}
-            onStart={(s) => timerMutation.mutate(s)}
-            onStop={() => timerMutation.mutate(null)}
+        >
+          <PinLayer
+            threads={threads.threads}
+            board={board}
+            view={view}
+            active={activeThread}
+            pending={pendingPin}
+            onPick={pickThread}
           />
-          <VotePanel
-            vote={vote}
-            copy={voteCopy}
-            canFacilitate={canFacilitate}
-            canVote={canVote}
-            voting={voting}
-            setVoting={setVoting}
-            label={(id) => {
-              const s = board.shapes.get(id);
-              return s?.text.trim().slice(0, 40) || t(`board.tool.${s?.kind ?? "sticky"}`);
-            }}
-            onOpen={(dots) => openVote.mutate(dots)}
-            onClose={() => vote && closeVote.mutate(vote.id)}
-          />
-          {canFacilitate && (
-            <section>
-              <h2>{t("board.together")}</h2>
+        </CanvasWithSize>
+        <aside className="board-side" aria-label={t("board.side")}>
+          <div className="doc-panel-tabs" role="tablist">
+            {(["workshop", "comments", "history"] as const).map((name) => (
               <button
+                key={name}
                 type="button"
-                data-testid="summon"
-                onClick={() => awareness.setLocalStateField("summon", Date.now())}
+                role="tab"
+                id={`board-tab-${name}`}
+                aria-selected={side === name}
+                aria-controls={`board-panel-${name}`}
+                className={side === name ? "tab tab-active" : "tab"}
+                onClick={() => setSide(name)}
               >
-                {t("board.summon")}
+                {t(`board.tab.${name}`)}
               </button>
-            </section>
-          )}
+            ))}
+          </div>
+          <div role="tabpanel" id={`board-panel-${side}`} aria-labelledby={`board-tab-${side}`}>
+            {side === "comments" && (
+              <BoardCommentsPanel
+                threads={threads}
+                board={board}
+                itemId={boardId}
+                userId={me.id}
+                members={members}
+                canComment={canComment}
+                active={activeThread}
+                setActive={pickThread}
+                pending={pendingPin}
+                onPendingDone={() => setPendingPin(null)}
+              />
+            )}
+            {side === "history" && (
+              <HistoryPanel
+                itemId={boardId}
+                canRestore={role === "owner" || role === "editor"}
+                board
+              />
+            )}
+            {side === "workshop" && (
+              <>
+                <TimerPanel
+                  timer={timer}
+                  offset={state.data?.offset ?? 0}
+                  canFacilitate={canFacilitate}
+                  onStart={(s) => timerMutation.mutate(s)}
+                  onStop={() => timerMutation.mutate(null)}
+                />
+                <VotePanel
+                  vote={vote}
+                  copy={voteCopy}
+                  canFacilitate={canFacilitate}
+                  canVote={canVote}
+                  voting={voting}
+                  setVoting={setVoting}
+                  label={(id) => {
+                    const s = board.shapes.get(id);
+                    return s?.text.trim().slice(0, 40) || t(`board.tool.${s?.kind ?? "sticky"}`);
+                  }}
+                  onOpen={(dots) => openVote.mutate(dots)}
+                  onClose={() => vote && closeVote.mutate(vote.id)}
+                />
+                {canFacilitate && (
+                  <section>
+                    <h2>{t("board.together")}</h2>
+                    <button
+                      type="button"
+                      data-testid="summon"
+                      onClick={() => awareness.setLocalStateField("summon", Date.now())}
+                    >
+                      {t("board.summon")}
+                    </button>
+                  </section>
+                )}
+              </>
+            )}
+          </div>
         </aside>
       </div>
     </div>
@@ -568,6 +686,8 @@ function CanvasWithSize(
     sizeRef: { current: [number, number] };
     follow: number | null;
     setFollow: (id: number | null) => void;
+    /** Drawn over the canvas (comment pins). */
+    children?: ReactNode;
   },
 ) {
   const { sizeRef, follow, setFollow, awareness, setView } = props;
@@ -624,6 +744,7 @@ function CanvasWithSize(
   return (
     <div ref={wrap} className="board-canvas-wrap">
       <Canvas {...props} />
+      {props.children}
     </div>
   );
 }

@@ -95,7 +95,16 @@ function versionTitle(v: Version, t: ReturnType<typeof useTranslation>["t"]): st
   return v.name ?? t("history.auto");
 }
 
-function HistoryPanel({ itemId, canRestore }: { itemId: string; canRestore: boolean }) {
+/** The version history of a document or (`board`) a board. */
+export function HistoryPanel({
+  itemId,
+  canRestore,
+  board,
+}: {
+  itemId: string;
+  canRestore: boolean;
+  board?: boolean;
+}) {
   const { t, i18n } = useTranslation();
   const queryClient = useQueryClient();
   const key = ["versions", itemId];
@@ -205,7 +214,7 @@ function HistoryPanel({ itemId, canRestore }: { itemId: string; canRestore: bool
             {t("history.close")}
           </button>
           {shown.kind === "view" ? (
-            <VersionView itemId={itemId} id={shown.id} />
+            <VersionView itemId={itemId} id={shown.id} board={board} />
           ) : (
             <VersionDiffView itemId={itemId} from={shown.before ?? ""} to={shown.id} />
           )}
@@ -215,7 +224,8 @@ function HistoryPanel({ itemId, canRestore }: { itemId: string; canRestore: bool
   );
 }
 
-function VersionView({ itemId, id }: { itemId: string; id: string }) {
+function VersionView({ itemId, id, board }: { itemId: string; id: string; board?: boolean }) {
+  const { t } = useTranslation();
   const version = useQuery({
     queryKey: ["version", itemId, id],
     queryFn: () =>
@@ -226,6 +236,17 @@ function VersionView({ itemId, id }: { itemId: string; id: string }) {
       ),
   });
   if (version.isError) return <ErrorNotice error={version.error} />;
+  if (board) {
+    // A board's version is drawn by the server, as its exports are.
+    return version.data ? (
+      <img
+        className="version-board"
+        data-testid="version-board"
+        src={`/api/v1/boards/${encodeURIComponent(itemId)}/versions/${encodeURIComponent(id)}/export.svg`}
+        alt={t("history.boardAt", { name: version.data.version.name ?? t("history.auto") })}
+      />
+    ) : null;
+  }
   const content = version.data?.content as { blocks?: string[] } | undefined;
   return (
     <div className="version-text" data-testid="version-text">
