@@ -95,7 +95,7 @@ try {
   // Ben reacts to Ana's comment and edits his reply, from the side panel.
   const bThread = panelThread(pageB, "Which figure");
   await bThread.locator(".bn-thread-comment").first().hover();
-  await pageB.locator('[data-test="addreaction"]').first().click();
+  await pageB.getByRole("button", { name: "Add reaction" }).first().click();
   await pageB.locator("em-emoji-picker").locator('button[aria-label="👍"]').first().click();
   await panelThread(pageA, "Which figure").locator(".bn-comment-reaction", { hasText: "👍" }).waitFor({ timeout: LIVE_MS });
   step("Ben reacts to Ana's comment; Ana sees the reaction live");
@@ -103,7 +103,7 @@ try {
   await pageB.keyboard.press("Escape");
   const reply = bThread.locator(".bn-thread-comment", { hasText: "2027, from the Nantes budget" });
   await reply.hover();
-  await pageB.locator('[data-test="moreactions"]').first().click();
+  await pageB.getByRole("button", { name: "More actions" }).first().click();
   await pageB.getByRole("menuitem", { name: "Edit comment" }).click();
   await reply.locator(".bn-editor[contenteditable='true']").click();
   await pageB.keyboard.press("End");
@@ -119,7 +119,7 @@ try {
   // The comment's actions show on hover (BlockNote marks its buttons with `data-test`).
   const aThread = panelThread(pageA, "Which figure");
   await aThread.locator(".bn-thread-comment").first().hover();
-  await aThread.locator('[data-test="resolve"]').click();
+  await pageA.getByRole("button", { name: "Resolve" }).first().click();
   for (const page of [pageA, pageB]) {
     await panelThread(page, "Which figure").waitFor({ state: "detached", timeout: LIVE_MS });
     await page.getByTestId("comments-filter").selectOption("resolved");

@@ -4,7 +4,8 @@
 //
 // BlockNote's comment editor (`Comments.Editor` of its Mantine components) renders no
 // suggestion menu, so the page provides its own: the same editor with an "@" menu, given to
-// BlockNote's comment components through its components context.
+// BlockNote's comment components through its components context (with toolbar buttons that
+// have accessible names).
 import {
   BlockNoteSchema,
   createParagraphBlockSpec,
@@ -25,7 +26,15 @@ import {
   useBlockNoteContext,
   useBlockNoteEditor,
 } from "@blocknote/react";
-import { createContext, forwardRef, type ReactNode, useContext, useMemo } from "react";
+import {
+  createContext,
+  type ForwardRefExoticComponent,
+  forwardRef,
+  type ReactNode,
+  type RefAttributes,
+  useContext,
+  useMemo,
+} from "react";
 import type { Schemas } from "../api/client";
 
 /** A mention of a project member: their id (what the server reads) and their name as it was
@@ -116,11 +125,31 @@ const CommentEditor = forwardRef<HTMLDivElement, ComponentProps["Comments"]["Edi
   },
 );
 
-/** BlockNote's components with the comment editor above, around the comment UI of a page. */
+/** Mantine's toolbar button, named for assistive technology by its tooltip when it shows only
+ * an icon: BlockNote's comment actions (react, resolve, more) otherwise have no accessible
+ * name, so a screen reader says "button" and nothing else. */
+const NamedToolbarButton = forwardRef<
+  HTMLButtonElement,
+  ComponentProps["Generic"]["Toolbar"]["Button"]
+>((props, ref) => {
+  // Mantine's button forwards its ref (menus anchor to it); BlockNote's type omits that.
+  const Button = mantineComponents.Generic.Toolbar.Button as unknown as ForwardRefExoticComponent<
+    ComponentProps["Generic"]["Toolbar"]["Button"] & RefAttributes<HTMLButtonElement>
+  >;
+  const named = { ...props, label: props.label ?? props.mainTooltip } as typeof props;
+  return <Button {...named} ref={ref} />;
+});
+
+/** BlockNote's components with the comment editor and named buttons above, around the comment
+ * UI of a page. */
 export function WithMentions(props: { members: Schemas["MemberView"][]; children: ReactNode }) {
   const components: Components = useMemo(
     () => ({
       ...mantineComponents,
+      Generic: {
+        ...mantineComponents.Generic,
+        Toolbar: { ...mantineComponents.Generic.Toolbar, Button: NamedToolbarButton },
+      },
       Comments: { ...mantineComponents.Comments, Editor: CommentEditor },
     }),
     [],
