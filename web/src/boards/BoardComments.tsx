@@ -15,6 +15,7 @@ import { useTranslation } from "react-i18next";
 import type * as Y from "yjs";
 import { api, call, type ProjectRole, type Schemas } from "../api/client";
 import { membersStore, mentions, threadStore } from "../documents/comments";
+import { type Filter, ThreadFilter } from "../documents/DocPanels";
 import { commentSchema, WithMentions } from "../documents/mentions";
 import { ErrorNotice } from "../ui/Status";
 import type { View } from "./geometry";
@@ -143,8 +144,6 @@ function plainText(body: unknown): string {
   return out.join("").slice(0, 120);
 }
 
-type Filter = "open" | "resolved" | "mentions";
-
 /** The side panel's list of threads, with the composer of a new pinned thread. */
 export function BoardCommentsPanel(props: {
   threads: BoardThreads;
@@ -212,18 +211,7 @@ export function BoardCommentsPanel(props: {
               }}
             />
           )}
-          <label className="field-inline">
-            {t("comments.filter")}{" "}
-            <select
-              value={filter}
-              onChange={(e) => setFilter(e.target.value as Filter)}
-              data-testid="comments-filter"
-            >
-              <option value="open">{t("comments.open")}</option>
-              <option value="resolved">{t("comments.resolved")}</option>
-              <option value="mentions">{t("comments.mentions")}</option>
-            </select>
-          </label>
+          <ThreadFilter filter={filter} setFilter={setFilter} />
           {shown.length === 0 && (
             <p className="muted">
               {threads.length === 0 && props.canComment

@@ -18,7 +18,7 @@ import { useTranslation } from "react-i18next";
 import { api, call, type ProjectRole, type Schemas, uploadAsset } from "../api/client";
 import { useSignedIn, useUploadLimit } from "../auth/session";
 import { colorFor, initials } from "../documents/colors";
-import { HistoryPanel } from "../documents/DocPanels";
+import { HistoryPanel, PanelTabs } from "../documents/DocPanels";
 import type { DocSession } from "../documents/provider";
 import { ConnectionBadge, SaveBadge } from "../documents/SessionBadges";
 import { useDocSession, usePresence } from "../documents/useDocSession";
@@ -598,22 +598,13 @@ function BoardSession({
           />
         </CanvasWithSize>
         <aside className="board-side" aria-label={t("board.side")}>
-          <div className="doc-panel-tabs" role="tablist">
-            {(["workshop", "comments", "history"] as const).map((name) => (
-              <button
-                key={name}
-                type="button"
-                role="tab"
-                id={`board-tab-${name}`}
-                aria-selected={side === name}
-                aria-controls={`board-panel-${name}`}
-                className={side === name ? "tab tab-active" : "tab"}
-                onClick={() => setSide(name)}
-              >
-                {t(`board.tab.${name}`)}
-              </button>
-            ))}
-          </div>
+          <PanelTabs
+            prefix="board"
+            tabs={["workshop", "comments", "history"]}
+            tab={side}
+            setTab={setSide}
+            label={(name) => t(`board.tab.${name}`)}
+          />
           <div role="tabpanel" id={`board-panel-${side}`} aria-labelledby={`board-tab-${side}`}>
             {side === "comments" && (
               <BoardCommentsPanel

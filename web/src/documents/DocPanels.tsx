@@ -11,30 +11,68 @@ import { ErrorNotice } from "../ui/Status";
 import { mentions } from "./comments";
 
 type Tab = "comments" | "history";
-type Filter = "open" | "resolved" | "mentions";
+export type Filter = "open" | "resolved" | "mentions";
+
+/** A side panel's tabs (documents: comments and history; boards: the workshop too). */
+export function PanelTabs<T extends string>(props: {
+  prefix: string;
+  tabs: readonly T[];
+  tab: T;
+  setTab: (tab: T) => void;
+  label: (tab: T) => string;
+}) {
+  return (
+    <div className="doc-panel-tabs" role="tablist">
+      {props.tabs.map((name) => (
+        <button
+          key={name}
+          type="button"
+          role="tab"
+          id={`${props.prefix}-tab-${name}`}
+          aria-selected={props.tab === name}
+          aria-controls={`${props.prefix}-panel-${name}`}
+          className={props.tab === name ? "tab tab-active" : "tab"}
+          onClick={() => props.setTab(name)}
+        >
+          {props.label(name)}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** Which threads a comments panel shows. */
+export function ThreadFilter(props: { filter: Filter; setFilter: (filter: Filter) => void }) {
+  const { t } = useTranslation();
+  return (
+    <label className="field-inline">
+      {t("comments.filter")}{" "}
+      <select
+        value={props.filter}
+        onChange={(e) => props.setFilter(e.target.value as Filter)}
+        data-testid="comments-filter"
+      >
+        <option value="open">{t("comments.open")}</option>
+        <option value="resolved">{t("comments.resolved")}</option>
+        <option value="mentions">{t("comments.mentions")}</option>
+      </select>
+    </label>
+  );
+}
 
 export function DocPanels(props: { itemId: string; userId: string; canRestore: boolean }) {
   const { t } = useTranslation();
   const [tab, setTab] = useState<Tab>("comments");
   return (
     <aside className="doc-panel" aria-label={t("panel.label")}>
-      <div className="doc-panel-tabs" role="tablist">
-        {(["comments", "history"] as const).map((name) => (
-          <button
-            key={name}
-            type="button"
-            role="tab"
-            id={`tab-${name}`}
-            aria-selected={tab === name}
-            aria-controls={`panel-${name}`}
-            className={tab === name ? "tab tab-active" : "tab"}
-            onClick={() => setTab(name)}
-          >
-            {t(`panel.${name}`)}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+      <PanelTabs
+        prefix="doc"
+        tabs={["comments", "history"]}
+        tab={tab}
+        setTab={setTab}
+        label={(name) => t(`panel.${name}`)}
+      />
+      <div role="tabpanel" id={`doc-panel-${tab}`} aria-labelledby={`doc-tab-${tab}`}>
         {tab === "comments" ? (
           <CommentsPanel userId={props.userId} />
         ) : (
@@ -52,18 +90,7 @@ function CommentsPanel({ userId }: { userId: string }) {
   const empty = threads.size === 0;
   return (
     <div className="comments-panel" data-testid="comments-panel">
-      <label className="field-inline">
-        {t("comments.filter")}{" "}
-        <select
-          value={filter}
-          onChange={(e) => setFilter(e.target.value as Filter)}
-          data-testid="comments-filter"
-        >
-          <option value="open">{t("comments.open")}</option>
-          <option value="resolved">{t("comments.resolved")}</option>
-          <option value="mentions">{t("comments.mentions")}</option>
-        </select>
-      </label>
+      <ThreadFilter filter={filter} setFilter={setFilter} />
       {empty && <p className="muted">{t("comments.hint")}</p>}
       {filter === "mentions" ? (
         <MentionsList userId={userId} />
