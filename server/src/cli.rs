@@ -1,5 +1,7 @@
 //! The command line: `hubring serve`, `hubring doc export` and `hubring admin`.
 
+use hubring_export::{Asset, docx, html, markdown, pdf};
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -92,15 +94,26 @@ pub struct ExportArgs {
     /// Database URL; overrides the data directory
     #[arg(long, env = "HUBRING_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
-    /// `update`: the Yjs v1 update bytes; `json`: every root type as JSON
+    /// `update`: the Yjs v1 update bytes; `json`: every root type as JSON; `md`, `html`,
+    /// `docx`, `pdf`: the document's text as the web app and the API export it
     #[arg(long, value_enum, default_value_t = ExportFormat::Update)]
     pub format: ExportFormat,
+    /// The title a DOCX, PDF or HTML export carries [default: the document's id]
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The text's language, for PDF hyphenation and HTML's `lang`
+    #[arg(long, default_value = "en")]
+    pub lang: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
     Update,
     Json,
+    Md,
+    Html,
+    Docx,
+    Pdf,
 }
 
 /// The binary's entry point.
@@ -165,7 +178,19 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let store = crate::open_store(&config).await?;
     let stored = store.load(&args.doc_id).await?;
     let state = DocState::load(stored.parts()).context("stored document does not load")?;
+    let tree = hubring_doc::tree::read_state(&state.encode_state())?;
+    // The images the document shows, from the store (an admin's command: every asset).
+    let mut assets = std::collections::HashMap::new();
+    for url in tree.images() {
+        if let Some(id) = crate::api::asset_id(url)
+            && let Some(asset) = store.asset(id).await?
+        {
+            assets.insert(url.to_owned(), Asset { mime: asset.mime, bytes: asset.bytes });
+        }
+    }
     store.close().await;
+    let find = move |url: &str| assets.get(url).cloned();
+    let title = args.title.unwrap_or_else(|| args.doc_id.to_string());
     let mut out = std::io::stdout().lock();
     match args.format {
         ExportFormat::Update => out.write_all(&state.encode_state())?,
@@ -173,6 +198,10 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
             serde_json::to_writer_pretty(&mut out, &state.to_json())?;
             out.write_all(b"\n")?;
         }
+        ExportFormat::Md => out.write_all(markdown::to_markdown(&tree).as_bytes())?,
+        ExportFormat::Html => out.write_all(html::to_html(&tree, &title, &args.lang, &find).as_bytes())?,
+        ExportFormat::Docx => out.write_all(&docx::to_docx(&tree, &title, &find)?)?,
+        ExportFormat::Pdf => out.write_all(&pdf::to_pdf(&tree, &title, &args.lang, &find)?)?,
     }
     out.flush()?;
     Ok(())

@@ -83,6 +83,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/boards/{id}/timer"),
     ("GET", "/boards/{id}/export.svg"),
     ("GET", "/boards/{id}/versions/{version}/export.svg"),
+    ("GET", "/items/{id}/export"),
+    ("POST", "/projects/{id}/import"),
+    ("GET", "/templates"),
+    ("POST", "/templates"),
+    ("DELETE", "/templates/{id}"),
     ("GET", "/boards/{id}/export.png"),
     ("GET", "/boards/{id}/thumbnail.png"),
 ];

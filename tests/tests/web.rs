@@ -103,6 +103,19 @@ async fn people_comment_and_keep_versions_of_a_document_in_chromium() -> anyhow:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_document_exports_from_the_menu_and_a_proposal_starts_from_a_template_in_chromium()
+-> anyhow::Result<()> {
+    let (dir, server, _turn) = browser_server().await?;
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let base = format!("http://{}", server.addr);
+    let out = node(&dir, &["exports.mjs", &base, &shots.to_string_lossy()]).await?;
+    eprintln!("{out}\nscreenshots: {}", shots.display());
+    assert!(out.contains("\"ok\":true"), "{out}");
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_run_a_board_workshop_in_chromium() -> anyhow::Result<()> {
     let (dir, server, _turn) = browser_server().await?;
     // The 2,000-shape board the test pans, written here through the model.

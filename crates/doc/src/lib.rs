@@ -7,6 +7,7 @@
 //! - [`scan`] walks what a client sends before yrs decodes it: nesting depth, declared counts and
 //!   what applying an update costs are bounded there.
 //! - [`message`] encodes the outgoing frames.
+//! - [`tree`] reads a document into the typed tree every export is made from, and writes one back.
 //! - [`board`] is the board model: reading a board document, the rules every client follows to
 //!   change it, and drawing it as SVG.
 //!
@@ -18,6 +19,7 @@ pub mod comments;
 mod error;
 pub mod message;
 pub mod scan;
+pub mod tree;
 mod session;
 mod state;
 pub mod versions;

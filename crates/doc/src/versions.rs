@@ -30,7 +30,7 @@ fn kept_live(name: &str) -> bool {
 }
 
 /// A state as a document of its own.
-fn load(state: &[u8]) -> Result<Doc, DocError> {
+pub(crate) fn load(state: &[u8]) -> Result<Doc, DocError> {
     let doc = Doc::new();
     doc.transact_mut().apply_update(Update::decode_v1(state)?)?;
     Ok(doc)

@@ -311,6 +311,9 @@ pub struct OwnershipTransfer {
 pub struct ItemCreate {
     pub kind: ItemKind,
     pub title: String,
+    /// Start from this template (`GET /api/v1/templates`): its content is copied in.
+    #[serde(default)]
+    pub template_id: Option<String>,
 }
 
 /// The answer to [`ItemCreate`].
@@ -1001,4 +1004,59 @@ pub struct VersionDiff {
     pub to: VersionId,
     #[serde(flatten)]
     pub changes: VersionChanges,
+}
+
+/// Where a template comes from, and so who sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateScope {
+    /// Hubring's own, in the language asked for.
+    Builtin,
+    /// Saved by the caller for themselves.
+    Personal,
+    /// Saved for a hub by one of its managers; its members see it.
+    Hub,
+}
+
+/// `GET /api/v1/templates`: a template a new item may start from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateView {
+    /// Give it as `template_id` when creating an item.
+    pub id: String,
+    pub kind: ItemKind,
+    pub title: String,
+    pub description: String,
+    pub scope: TemplateScope,
+    pub hub_id: Option<HubId>,
+    /// When it was saved (none for a built-in template).
+    pub created_at: Option<i64>,
+}
+
+/// `POST /api/v1/templates`: save a document or board as a template, for oneself or (a hub's
+/// managers) for a hub.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TemplateCreate {
+    pub item_id: ItemId,
+    /// 1 to 200 characters.
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// For a hub the caller manages; otherwise the template is the caller's own.
+    #[serde(default)]
+    pub hub_id: Option<HubId>,
+}
+
+/// `GET /api/v1/templates` query.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct TemplateQuery {
+    /// Only templates making this kind of item.
+    pub kind: Option<ItemKind>,
+    /// The language of the built-in templates (`en`, `fr`, `es`, `pt`; default `en`).
+    pub lang: Option<String>,
 }

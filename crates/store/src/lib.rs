@@ -15,6 +15,7 @@ mod comments;
 mod directory;
 mod hubs;
 mod sql;
+mod templates;
 mod versions;
 mod workspace;
 mod writer;
@@ -41,6 +42,7 @@ pub use comments::{CommentRecord, NewComment, NewThread, Softness, ThreadChange,
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
 pub use sql::Engine;
+pub use templates::TemplateMeta;
 pub use versions::{VersionMeta, thin as thin_versions};
 pub use workspace::{
     CoachingRecord, Credential, InviteRecord, ItemDoc, ItemRecord, MemberRecord, NewUser,

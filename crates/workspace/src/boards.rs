@@ -167,9 +167,20 @@ impl Workspace {
         board: &BoardAccess,
         ids: &HashSet<String>,
     ) -> Result<HashMap<String, (String, Vec<u8>)>, WorkspaceError> {
+        self.project_assets(&board.project_id, ids).await
+    }
+
+    /// The assets among `ids` that are in `project` (the images a board or a document of it
+    /// may show), as (type, bytes); the others are left out. The caller has checked that its
+    /// user reads something of the project.
+    pub async fn project_assets(
+        &self,
+        project: &ProjectId,
+        ids: &HashSet<String>,
+    ) -> Result<HashMap<String, (String, Vec<u8>)>, WorkspaceError> {
         let mut out = HashMap::new();
         for id in ids.iter().filter(|id| is_asset_id(id)) {
-            if !self.store.asset_projects(id).await?.contains(&board.project_id) {
+            if !self.store.asset_projects(id).await?.contains(project) {
                 continue;
             }
             if let Some(asset) = self.store.asset(id).await? {

@@ -29,6 +29,8 @@ pub struct ContentAccess {
     pub doc_id: DocId,
     pub kind: ItemKind,
     pub role: ProjectRole,
+    /// The item's title, for the names of its exports.
+    pub title: String,
 }
 
 impl ContentAccess {
@@ -69,6 +71,7 @@ impl Workspace {
             doc_id: item.doc_id,
             kind: item.kind,
             role,
+            title: item.title,
         })
     }
 

@@ -13,6 +13,7 @@ mod people;
 mod projects;
 mod rooms;
 mod secret;
+mod templates;
 mod validate;
 pub mod versions;
 
@@ -31,6 +32,8 @@ pub use comments::{ContentAccess, ThreadRequest};
 pub use people::{MAX_PER_PAGE, PeopleSearch};
 pub use projects::{DocAccess, MembershipChange, TRASH_KEPT_MS};
 pub use rooms::RoomAccess;
+pub use secret::block_id;
+pub use templates::TemplateContent;
 pub use validate::FieldErrors;
 
 /// Who may create an account.

@@ -405,6 +405,18 @@ impl Workspace {
         })
     }
 
+    /// Refuses unless the caller may add items to the project (checked before an import's file
+    /// is read).
+    pub async fn check_create_item(
+        &self,
+        caller: &Caller,
+        id: &ProjectId,
+    ) -> Result<(), WorkspaceError> {
+        self.project_for(caller, id, Action::ManageItems).await?;
+        caller.signed_in()?;
+        Ok(())
+    }
+
     pub async fn create_item(
         &self,
         caller: &Caller,

@@ -14,6 +14,12 @@ pub(crate) fn new_id() -> String {
     random_hex(12)
 }
 
+/// A new block id for a document written by the server (imports, templates): BlockNote's ids
+/// are unique strings.
+pub fn block_id() -> String {
+    random_hex(8)
+}
+
 /// A new bearer secret (session cookie or API token) with a recognisable prefix: 256 random bits.
 pub(crate) fn new_secret(prefix: &str) -> String {
     format!("{prefix}{}", random_hex(32))

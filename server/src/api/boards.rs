@@ -243,6 +243,8 @@ async fn load(
 /// How a drawing is to be delivered.
 enum Output {
     Svg,
+    /// A one-page vector PDF of the drawing's size, titled.
+    Pdf(String),
     /// Rasterised at no more than this many pixels per unit, within this box.
     Png {
         scale: f32,
@@ -274,6 +276,14 @@ async fn draw(
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "frame not found"))?;
         match output {
             Output::Svg => Ok(svg.text.into_bytes()),
+            Output::Pdf(title) => {
+                hubring_export::pdf::svg_to_pdf(&svg.text, svg.width, svg.height, &title).map_err(
+                    |err| {
+                        tracing::error!(%err, "board PDF not made");
+                        ApiError::internal()
+                    },
+                )
+            }
             Output::Png { scale, max } => {
                 render::png(&svg.text, scale, max.0, max.1).map_err(|err| {
                     tracing::error!(%err, "board did not render");
@@ -323,7 +333,7 @@ pub(crate) fn disposition(kind: &str, stem: &str, ext: &str) -> Option<HeaderVal
 }
 
 /// Headers of an exported file: it is ours and holds no script, but it is still locked down.
-fn export_headers(mime: &'static str, disposition: Option<HeaderValue>) -> HeaderMap {
+pub(crate) fn export_headers(mime: &'static str, disposition: Option<HeaderValue>) -> HeaderMap {
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
@@ -371,6 +381,38 @@ pub(crate) async fn version_svg(
     let svg = draw(&app, &access, drawn, SvgOptions::default(), Output::Svg).await?;
     let named = disposition("inline", &access.title, "svg");
     Ok((export_headers("image/svg+xml", named), svg).into_response())
+}
+
+/// The formats a board is exported to through `/items/{id}/export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BoardFormat {
+    Svg,
+    Png,
+    Pdf,
+}
+
+/// A board's state (as it is, or a version) exported, for `/items/{id}/export`.
+pub(crate) async fn export_state(
+    app: &AppState,
+    caller: &hubring_workspace::Caller,
+    id: ItemId,
+    state: Vec<u8>,
+    format: BoardFormat,
+) -> Result<Response, ApiError> {
+    let access = app.workspace.board(caller, &id, Action::OpenDocument).await?;
+    let drawn = decode(&access.doc_id, state).await?;
+    let (output, mime, ext) = match format {
+        BoardFormat::Svg => (Output::Svg, "image/svg+xml", "svg"),
+        BoardFormat::Png => (
+            Output::Png { scale: 1.0, max: (render::MAX_SIDE, render::MAX_SIDE) },
+            "image/png",
+            "png",
+        ),
+        BoardFormat::Pdf => (Output::Pdf(access.title.clone()), "application/pdf", "pdf"),
+    };
+    let bytes = draw(app, &access, drawn, SvgOptions::default(), output).await?;
+    let named = disposition("attachment", &access.title, ext);
+    Ok((export_headers(mime, named), bytes).into_response())
 }
 
 #[utoipa::path(get, path = "/boards/{id}/export.png", tag = "boards", summary = "The board (or one frame) as a PNG", params(("id" = String, Path), ExportParams), responses((status = 200, description = "The image", content_type = "image/png"), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]

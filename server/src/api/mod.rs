@@ -6,8 +6,11 @@ mod auth;
 mod boards;
 mod comments;
 mod docs;
+mod exports;
+pub(crate) use exports::asset_id;
 mod json;
 mod limit;
+mod templates;
 mod versions;
 
 use std::net::SocketAddr;
@@ -128,6 +131,10 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(boards::start_timer, boards::stop_timer))
         .routes(routes!(boards::export_svg))
         .routes(routes!(boards::version_svg))
+        .routes(routes!(exports::export_item))
+        .routes(routes!(exports::import_document))
+        .routes(routes!(templates::list_templates, templates::create_template))
+        .routes(routes!(templates::delete_template))
         .routes(routes!(boards::export_png))
         .routes(routes!(boards::thumbnail))
         .routes(routes!(comments::list_threads, comments::create_thread))
@@ -444,7 +451,15 @@ async fn create_item(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ItemCreate>,
 ) -> Result<Response, ApiError> {
+    // A template is checked before anything is created: a wrong one creates nothing.
+    let content = match &req.template_id {
+        Some(t) => Some(app.workspace.template_content(&caller, t, req.kind).await?),
+        None => None,
+    };
     let created = app.workspace.create_item(&caller, &ProjectId(id), req).await?;
+    if let Some(content) = content {
+        templates::apply(&app, &created.doc_id, content).await?;
+    }
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 

@@ -107,3 +107,39 @@ export async function uploadAsset(
   );
   return created.url;
 }
+
+/** Imports a Markdown or DOCX file as a new document of a project, titled after the file. */
+export async function importDocument(
+  projectId: string,
+  file: File,
+  maxBytes?: number,
+): Promise<{ id: string; doc_id: string }> {
+  if (maxBytes !== undefined && file.size > maxBytes) {
+    throw new ApiError(
+      413,
+      "too_large",
+      `the file is larger than the limit of ${maxBytes} bytes`,
+      {},
+      { limit: maxBytes },
+    );
+  }
+  const markdown = /\.(md|markdown)$/i.test(file.name);
+  const title = file.name.replace(/\.[^.]+$/, "").trim() || file.name;
+  return call(
+    api.POST("/projects/{id}/import", {
+      params: { path: { id: projectId }, query: { title, filename: file.name } },
+      body: file as unknown as string,
+      bodySerializer: (body) => body as unknown as BodyInit,
+      headers: {
+        "content-type": markdown ? "text/markdown" : file.type || "application/octet-stream",
+      },
+    }),
+  );
+}
+
+/** Where an item is exported to, in a format (and the caller's language). */
+export function exportUrl(itemId: string, format: string, lang: string, version?: string): string {
+  const query = new URLSearchParams({ format, lang });
+  if (version) query.set("version", version);
+  return `/api/v1/items/${encodeURIComponent(itemId)}/export?${query}`;
+}

@@ -22,6 +22,7 @@ import { HistoryPanel, PanelTabs } from "../documents/DocPanels";
 import type { DocSession } from "../documents/provider";
 import { ConnectionBadge, SaveBadge } from "../documents/SessionBadges";
 import { useDocSession, usePresence } from "../documents/useDocSession";
+import { ExportMenu } from "../projects/ExportMenu";
 import { ItemPage } from "../projects/ItemPage";
 import { ItemTitle } from "../projects/ItemTitle";
 import { Loading, useErrorMessage } from "../ui/Status";
@@ -492,16 +493,12 @@ function BoardSession({
             {t("comments.add")}
           </button>
         )}
-        <a href={`/api/v1/boards/${boardId}/export.svg`} download={`${title}.svg`}>
-          {t("board.exportSvg")}
-        </a>
-        <a
-          href={`/api/v1/boards/${boardId}/export.png`}
-          download={`${title}.png`}
-          data-testid="export-png"
-        >
-          {t("board.exportPng")}
-        </a>
+        <ExportMenu
+          itemId={boardId}
+          kind="board"
+          title={title}
+          canSaveTemplate={role === "owner" || role === "editor"}
+        />
       </div>
       <div className="board-main">
         {/* Floats over the canvas beside the selection (above it, or below when it is at the

@@ -19,6 +19,7 @@ import { useTranslation } from "react-i18next";
 import { type ProjectRole, type Schemas, uploadAsset } from "../api/client";
 import { useSignedIn, useUploadLimit } from "../auth/session";
 import { currentLanguage } from "../i18n";
+import { ExportMenu } from "../projects/ExportMenu";
 import { ItemPage } from "../projects/ItemPage";
 import { ItemTitle } from "../projects/ItemTitle";
 import { Loading, useErrorMessage } from "../ui/Status";
@@ -178,6 +179,14 @@ function SessionView({
           <ItemTitle itemId={itemId} projectId={projectId} title={title} canRename={editable} />
         )}
         <div className="doc-status">
+          {commenting && (
+            <ExportMenu
+              itemId={commenting.itemId}
+              kind="document"
+              title={title}
+              canSaveTemplate={editable}
+            />
+          )}
           <Presence session={session} />
           <ConnectionBadge session={session} />
           <SaveBadge session={session} editable={editable} />

@@ -8,13 +8,14 @@ import {
   api,
   call,
   type ItemKind,
+  importDocument,
   type ProjectRole,
   type Schemas,
   type Visibility,
 } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
-import { useSignedIn } from "../auth/session";
-import { timeAgo } from "../i18n";
+import { useSignedIn, useUploadLimit } from "../auth/session";
+import { currentLanguage, timeAgo } from "../i18n";
 import { fieldErrors, SelectField, TextArea, TextField } from "../ui/Field";
 import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
 import { VISIBILITIES } from "./NewProjectPage";
@@ -165,6 +166,27 @@ function Items({ project, canManage }: { project: Schemas["ProjectView"]; canMan
   const [kind, setKind] = useState<NewKind>("document");
   const others = project.members.filter((m) => m.user_id !== me.id);
   const [coachee, setCoachee] = useState("");
+  const [template, setTemplate] = useState("");
+  const [dragging, setDragging] = useState(false);
+  const uploadLimit = useUploadLimit();
+  const templateKind = kind === "document" || kind === "board" ? kind : null;
+  const templates = useQuery({
+    queryKey: ["templates", templateKind, currentLanguage()],
+    queryFn: () =>
+      call(
+        api.GET("/templates", {
+          params: { query: { kind: templateKind ?? "document", lang: currentLanguage() } },
+        }),
+      ),
+    enabled: canManage && templateKind !== null,
+  });
+  const importFile = useMutation({
+    mutationFn: (file: File) => importDocument(projectId, file, uploadLimit),
+    onSuccess: async (created) => {
+      await client.invalidateQueries({ queryKey: ["items", projectId] });
+      navigate(itemPath(projectId, "document", created.id));
+    },
+  });
   const items = useQuery({
     queryKey: ["items", projectId],
     queryFn: () => call(api.GET("/projects/{id}/items", { params: { path: { id: projectId } } })),
@@ -172,7 +194,13 @@ function Items({ project, canManage }: { project: Schemas["ProjectView"]; canMan
   const create = useMutation({
     mutationFn: async (title: string): Promise<{ kind: ItemKind; id: string }> => {
       if (kind !== "coaching") {
-        const body = { kind, title };
+        const chosen = templateKind ? templates.data?.find((tp) => tp.id === template) : undefined;
+        const body = {
+          kind,
+          // A blank title takes the template's.
+          title: title.trim() || chosen?.title || title,
+          template_id: chosen ? chosen.id : null,
+        };
         const created = await call(
           api.POST("/projects/{id}/items", { params: { path: { id: projectId } }, body }),
         );
@@ -208,7 +236,23 @@ function Items({ project, canManage }: { project: Schemas["ProjectView"]; canMan
     create.mutate(String(new FormData(event.currentTarget).get("title")));
   };
   return (
-    <section aria-labelledby="items-title" className="panel wide">
+    <section
+      aria-labelledby="items-title"
+      className={dragging ? "panel wide dropping" : "panel wide"}
+      onDragOver={(e) => {
+        if (!canManage || !e.dataTransfer.types.includes("Files")) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        if (!canManage) return;
+        e.preventDefault();
+        setDragging(false);
+        const file = e.dataTransfer.files[0];
+        if (file) importFile.mutate(file);
+      }}
+    >
       <h2 id="items-title">{t("project.items")}</h2>
       {items.isPending ? (
         <Loading />
@@ -283,6 +327,23 @@ function Items({ project, canManage }: { project: Schemas["ProjectView"]; canMan
               label: t(`kind.${k}`),
             }))}
           />
+          {templateKind && (templates.data?.length ?? 0) > 0 ? (
+            <SelectField
+              label={t("project.template")}
+              value={template}
+              onChange={setTemplate}
+              options={[
+                { value: "", label: t("project.blank") },
+                ...(templates.data ?? []).map((tp) => ({
+                  value: tp.id,
+                  label:
+                    tp.scope === "builtin"
+                      ? tp.title
+                      : `${tp.title} (${t(`project.scope.${tp.scope}`)})`,
+                })),
+              ]}
+            />
+          ) : null}
           {kind === "coaching" ? (
             <SelectField
               label={t("project.coachingWith")}
@@ -295,6 +356,26 @@ function Items({ project, canManage }: { project: Schemas["ProjectView"]; canMan
             {t("project.newItem")}
           </button>
         </form>
+      )}
+      {canManage && (
+        <div className="import-row">
+          <label className="file-button">
+            {t("project.import")}
+            <input
+              type="file"
+              accept=".md,.markdown,.docx,text/markdown,application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+              data-testid="import-file"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                if (file) importFile.mutate(file);
+                e.target.value = "";
+              }}
+            />
+          </label>
+          <span className="muted">{t("project.importHint")}</span>
+          {importFile.isPending && <Loading />}
+          <Flash message={importFile.error ? message(importFile.error) : null} tone="error" />
+        </div>
       )}
     </section>
   );
