@@ -39,6 +39,7 @@ pub(crate) enum ExportFormat {
 #[into_params(parameter_in = Query)]
 pub(crate) struct ExportQuery {
     /// Documents: `md`, `html`, `docx` or `pdf`; boards: `svg`, `png` or `pdf`.
+    #[param(inline)]
     format: ExportFormat,
     /// A version of the item's history to export instead of the item as it is now.
     version: Option<String>,

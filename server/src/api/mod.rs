@@ -78,7 +78,9 @@ const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "assets", description = "Images uploaded into projects"),
         (name = "boards", description = "Board exports, dot votes and the shared timer"),
         (name = "comments", description = "Comment threads on documents and boards (BlockNote's REST thread store)"),
-        (name = "versions", description = "Version history of documents and boards")
+        (name = "versions", description = "Version history of documents and boards"),
+        (name = "exports", description = "Documents and boards out (Markdown, HTML, DOCX, PDF, SVG, PNG) and files in (Markdown, DOCX)"),
+        (name = "templates", description = "Templates new items start from: built-in, personal, and hubs'")
     )
 )]
 struct ApiDoc;

@@ -384,6 +384,23 @@ export interface paths {
         patch: operations["update_item"];
         trace?: never;
     };
+    "/items/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A document as Markdown, HTML, DOCX or PDF; a board as SVG, PNG or PDF (readers of the item) */
+        get: operations["export_item"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/items/{id}/restore": {
         parameters: {
             query?: never;
@@ -850,6 +867,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A Markdown or DOCX file as a new document of the project (owners and editors); its images become assets */
+        post: operations["import_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{id}/invites": {
         parameters: {
             query?: never;
@@ -985,6 +1019,41 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The templates the caller may start an item from */
+        get: operations["list_templates"];
+        put?: never;
+        /** Save a document or board as a template (its editors; for a hub, its managers) */
+        post: operations["create_template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a template (its owner, or a manager of its hub) */
+        delete: operations["delete_template"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1460,6 +1529,8 @@ export interface components {
         /** @description `POST /api/v1/projects/{id}/items`. */
         ItemCreate: {
             kind: components["schemas"]["ItemKind"];
+            /** @description Start from this template (`GET /api/v1/templates`): its content is copied in. */
+            template_id?: string | null;
             title: string;
         };
         /** @description The answer to [`ItemCreate`]. */
@@ -1895,6 +1966,37 @@ export interface components {
          * @enum {string}
          */
         Source: "microphone" | "camera" | "screen";
+        /**
+         * @description `POST /api/v1/templates`: save a document or board as a template, for oneself or (a hub's
+         *     managers) for a hub.
+         */
+        TemplateCreate: {
+            description?: string | null;
+            hub_id?: null | components["schemas"]["HubId"];
+            item_id: components["schemas"]["ItemId"];
+            /** @description 1 to 200 characters. */
+            title: string;
+        };
+        /**
+         * @description Where a template comes from, and so who sees it.
+         * @enum {string}
+         */
+        TemplateScope: "builtin" | "personal" | "hub";
+        /** @description `GET /api/v1/templates`: a template a new item may start from. */
+        TemplateView: {
+            /**
+             * Format: int64
+             * @description When it was saved (none for a built-in template).
+             */
+            created_at?: number | null;
+            description: string;
+            hub_id?: null | components["schemas"]["HubId"];
+            /** @description Give it as `template_id` when creating an item. */
+            id: string;
+            kind: components["schemas"]["ItemKind"];
+            scope: components["schemas"]["TemplateScope"];
+            title: string;
+        };
         /**
          * @description A comment thread on a document or a board. The same threads are in the document's
          *     `threads` map, shaped as BlockNote reads them; this is the API's view.
@@ -2976,6 +3078,44 @@ export interface operations {
             };
         };
     };
+    export_item: {
+        parameters: {
+            query: {
+                /** @description Documents: `md`, `html`, `docx` or `pdf`; boards: `svg`, `png` or `pdf`. */
+                format: "md" | "html" | "docx" | "pdf" | "svg" | "png";
+                /** @description A version of the item's history to export instead of the item as it is now. */
+                version?: string;
+                /** @description The text's language (`en`, `fr`, `es`, `pt`), for PDF hyphenation and HTML's `lang`. */
+                lang?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, named after the item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     restore_item: {
         parameters: {
             query?: never;
@@ -4041,6 +4181,46 @@ export interface operations {
             };
         };
     };
+    import_document: {
+        parameters: {
+            query: {
+                /** @description The new document's title. */
+                title: string;
+                /** @description The file's name: a `.md` name marks Markdown (as `Content-Type: text/markdown` does). */
+                filename?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file: a DOCX (told by its bytes), or Markdown (`Content-Type: text/markdown` or a `.md` filename) */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemCreated"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     invites: {
         parameters: {
             query?: never;
@@ -4402,6 +4582,99 @@ export interface operations {
                 };
             };
             /** @description Refused (too many requests, or a malformed credential); the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_templates: {
+        parameters: {
+            query?: {
+                /** @description Only templates making this kind of item. */
+                kind?: components["schemas"]["ItemKind"];
+                /** @description The language of the built-in templates (`en`, `fr`, `es`, `pt`; default `en`). */
+                lang?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateView"][];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateCreate"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateView"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_template: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
