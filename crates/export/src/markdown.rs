@@ -12,11 +12,24 @@ pub fn to_markdown(doc: &Document) -> String {
     while out.ends_with("\n\n") {
         out.pop();
     }
+    if out == "\n" {
+        out.clear();
+    }
     out
 }
 
+/// An empty paragraph (the editor's trailing one, a blank line typed): nothing in Markdown.
+fn blank(block: &Block) -> bool {
+    match block {
+        Block::Paragraph { content, .. } | Block::Other { content, .. } => {
+            content.iter().all(|s| s.text.trim().is_empty())
+        }
+        _ => false,
+    }
+}
+
 fn blocks(list: &[Block], indent: &str, out: &mut String) {
-    for (i, block) in list.iter().enumerate() {
+    for (i, block) in list.iter().filter(|b| !blank(b)).enumerate() {
         if i > 0 {
             // Blocks are separated by a blank line (indented, inside a list item).
             out.push_str(indent.trim_end());

@@ -148,8 +148,19 @@ pub fn to_pdf(
         "#set list(tight: true)\n#set enum(tight: true)\n",
     ));
     let mut images = Vec::new();
-    blocks(&doc.blocks, assets, &mut images, &mut out);
-    typeset(out, images)
+    let mut markup = out.clone();
+    blocks(&doc.blocks, assets, &mut images, &mut markup);
+    if images.is_empty() {
+        return typeset(markup, images);
+    }
+    // An image typst cannot decode (a damaged upload whose header read fine) fails the whole
+    // typesetting: the document is then typeset again with every image named by its caption.
+    typeset(markup, images).or_else(|err| {
+        let mut plain = out;
+        let none = |_: &str| None;
+        blocks(&doc.blocks, &none, &mut Vec::new(), &mut plain);
+        typeset(plain, Vec::new()).map_err(|_| err)
+    })
 }
 
 fn blocks(

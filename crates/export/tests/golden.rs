@@ -192,3 +192,22 @@ fn a_board_drawing_becomes_a_one_page_vector_pdf() {
     assert!(info.contains("Pages:           1"), "{info}");
     assert!(info.contains("400 x 300 pts"), "{info}");
 }
+
+#[test]
+fn a_damaged_image_leaves_its_caption_in_the_pdf() {
+    use hubring_doc::tree::{Align, Span};
+    let doc = Document {
+        blocks: vec![
+            Block::Paragraph { align: Align::Left, content: vec![Span::plain("Before")] },
+            Block::Image { url: ASSET_URL.into(), caption: "The Porto hub".into(), name: "porto.png".into() },
+        ],
+    };
+    // A PNG header whose data is garbage: its size reads, its pixels do not.
+    let mut broken = png()[..33].to_vec();
+    broken.extend_from_slice(b"garbage garbage garbage");
+    let damaged = move |_: &str| Some(Asset { mime: "image/png".into(), bytes: broken.clone() });
+    let bytes = pdf::to_pdf(&doc, "T", "en", &damaged).expect("a PDF all the same");
+    let path = temp("damaged.pdf", &bytes);
+    let text = run("pdftotext", &[path.to_str().unwrap(), "-"]);
+    assert!(text.contains("Before") && text.contains("[The Porto hub]"), "{text}");
+}
