@@ -199,7 +199,9 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
             out.write_all(b"\n")?;
         }
         ExportFormat::Md => out.write_all(markdown::to_markdown(&tree).as_bytes())?,
-        ExportFormat::Html => out.write_all(html::to_html(&tree, &title, &args.lang, &find).as_bytes())?,
+        ExportFormat::Html => {
+            out.write_all(html::to_html(&tree, &title, &args.lang, &find).as_bytes())?
+        }
         ExportFormat::Docx => out.write_all(&docx::to_docx(&tree, &title, &find)?)?,
         ExportFormat::Pdf => out.write_all(&pdf::to_pdf(&tree, &title, &args.lang, &find)?)?,
     }

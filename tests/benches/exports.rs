@@ -2,11 +2,9 @@
 //! the document (read from its Yjs state, as the server does), the import of the same proposal
 //! as a DOCX, and the baseline they are reported against, reading the document into its tree.
 //!
-//! `cargo bench -p hubring-tests --bench exports`; the memory each export allocates at its
-//! peak is printed once at the start (a counting allocator wraps the system's).
+//! `cargo bench -p hubring-tests --bench exports`; how far each export raises the process's
+//! resident memory at its peak is printed once at the start.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -14,65 +12,83 @@ use hubring_doc::tree::{self, Align, Block, Cell, Document, ListItem, ListKind, 
 use hubring_export::{Asset, docx, html, import, markdown, pdf};
 use yrs::{Doc, ReadTxn as _, StateVector, Transact};
 
-struct Counting;
-static NOW: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is passed on to the system allocator unchanged; only sizes are counted.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        // SAFETY: the caller's contract is the system allocator's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
+/// A field of `/proc/self/status`, in kB.
+fn status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
-#[global_allocator]
-static ALLOC: Counting = Counting;
-
-/// How much more than before `f` allocated at its peak, in MB.
+/// How far above the memory in use before `f` the process's resident memory peaked while `f`
+/// ran, in MB (Linux: writing 5 to `clear_refs` resets the peak, `VmHWM`).
 fn peak_mb(f: impl FnOnce()) -> f64 {
-    let base = NOW.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = status_kb("VmRSS:");
     f();
-    (PEAK.load(Ordering::Relaxed) - base) as f64 / 1e6
+    status_kb("VmHWM:").saturating_sub(before) as f64 / 1e3
 }
 
 /// A 50-page proposal: per page a heading, four paragraphs of ~60 words with some formatting,
 /// a list of four items, and every fifth page a 6 × 4 table and an image.
 fn proposal(pages: usize) -> Document {
     let words = |seed: usize, n: usize| -> String {
-        (0..n).map(|w| format!("palavra{}", (seed * 31 + w * 7) % 991)).collect::<Vec<_>>().join(" ")
+        (0..n)
+            .map(|w| format!("palavra{}", (seed * 31 + w * 7) % 991))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let mut blocks = Vec::new();
     for p in 0..pages {
-        blocks.push(Block::Heading { level: if p % 5 == 0 { 1 } else { 2 }, align: Align::Left, content: vec![Span::plain(format!("Secção {p}: coopération"))] });
+        blocks.push(Block::Heading {
+            level: if p % 5 == 0 { 1 } else { 2 },
+            align: Align::Left,
+            content: vec![Span::plain(format!("Secção {p}: coopération"))],
+        });
         for i in 0..4 {
             blocks.push(Block::Paragraph {
                 align: Align::Left,
                 content: vec![
                     Span::plain(words(p * 10 + i, 50)),
-                    Span { text: " importante ".into(), style: Style { bold: true, ..Style::default() } },
+                    Span {
+                        text: " importante ".into(),
+                        style: Style { bold: true, ..Style::default() },
+                    },
                     Span::plain(words(p * 10 + i + 1, 10)),
                 ],
             });
         }
         blocks.push(Block::List {
             kind: if p % 2 == 0 { ListKind::Bullet } else { ListKind::Numbered },
-            items: (0..4).map(|i| ListItem { checked: false, content: vec![Span::plain(words(p + i, 8))], children: vec![] }).collect(),
+            items: (0..4)
+                .map(|i| ListItem {
+                    checked: false,
+                    content: vec![Span::plain(words(p + i, 8))],
+                    children: vec![],
+                })
+                .collect(),
         });
         if p % 5 == 0 {
             blocks.push(Block::Table {
                 header_rows: 1,
-                rows: (0..6).map(|r| (0..4).map(|c| Cell { content: vec![Span::plain(format!("r{r}c{c} {}", words(r + c, 2)))], align: Align::Left }).collect()).collect(),
+                rows: (0..6)
+                    .map(|r| {
+                        (0..4)
+                            .map(|c| Cell {
+                                content: vec![Span::plain(format!("r{r}c{c} {}", words(r + c, 2)))],
+                                align: Align::Left,
+                            })
+                            .collect()
+                    })
+                    .collect(),
             });
-            blocks.push(Block::Image { url: "/api/v1/assets/bench".into(), caption: "Hub".into(), name: "hub.png".into() });
+            blocks.push(Block::Image {
+                url: "/api/v1/assets/bench".into(),
+                caption: "Hub".into(),
+                name: "hub.png".into(),
+            });
         }
     }
     Document { blocks }
@@ -116,10 +132,18 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("exports_50_pages");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.bench_function("read tree (baseline)", |b| b.iter(|| tree::read_state(&state).unwrap()));
-    g.bench_function("markdown", |b| b.iter(|| markdown::to_markdown(&tree::read_state(&state).unwrap())));
-    g.bench_function("html", |b| b.iter(|| html::to_html(&tree::read_state(&state).unwrap(), "P", "pt", &asset)));
-    g.bench_function("docx", |b| b.iter(|| docx::to_docx(&tree::read_state(&state).unwrap(), "P", &asset).unwrap()));
-    g.bench_function("pdf", |b| b.iter(|| pdf::to_pdf(&tree::read_state(&state).unwrap(), "P", "pt", &asset).unwrap()));
+    g.bench_function("markdown", |b| {
+        b.iter(|| markdown::to_markdown(&tree::read_state(&state).unwrap()))
+    });
+    g.bench_function("html", |b| {
+        b.iter(|| html::to_html(&tree::read_state(&state).unwrap(), "P", "pt", &asset))
+    });
+    g.bench_function("docx", |b| {
+        b.iter(|| docx::to_docx(&tree::read_state(&state).unwrap(), "P", &asset).unwrap())
+    });
+    g.bench_function("pdf", |b| {
+        b.iter(|| pdf::to_pdf(&tree::read_state(&state).unwrap(), "P", "pt", &asset).unwrap())
+    });
     g.bench_function("import docx", |b| b.iter(|| import::from_docx(&docx_file).unwrap()));
     g.finish();
 }

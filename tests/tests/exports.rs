@@ -17,7 +17,11 @@ fn para(text: &str) -> Block {
 fn proposal(image_url: &str) -> Document {
     Document {
         blocks: vec![
-            Block::Heading { level: 1, align: Align::Left, content: vec![Span::plain("Résidences atlânticas")] },
+            Block::Heading {
+                level: 1,
+                align: Align::Left,
+                content: vec![Span::plain("Résidences atlânticas")],
+            },
             Block::Paragraph {
                 align: Align::Left,
                 content: vec![
@@ -28,9 +32,17 @@ fn proposal(image_url: &str) -> Document {
             },
             Block::List {
                 kind: ListKind::Numbered,
-                items: vec![ListItem { checked: false, content: vec![Span::plain("Kick-off")], children: vec![] }],
+                items: vec![ListItem {
+                    checked: false,
+                    content: vec![Span::plain("Kick-off")],
+                    children: vec![],
+                }],
             },
-            Block::Image { url: image_url.into(), caption: "The Porto hub".into(), name: "porto.png".into() },
+            Block::Image {
+                url: image_url.into(),
+                caption: "The Porto hub".into(),
+                name: "porto.png".into(),
+            },
         ],
     }
 }
@@ -49,7 +61,11 @@ async fn write(client: &mut DocClient, doc: &Document) -> anyhow::Result<()> {
     client.wait_all_saved().await
 }
 
-async fn export(who: &ApiClient, item: &str, query: &str) -> anyhow::Result<(StatusCode, String, String, Vec<u8>)> {
+async fn export(
+    who: &ApiClient,
+    item: &str,
+    query: &str,
+) -> anyhow::Result<(StatusCode, String, String, Vec<u8>)> {
     let resp = who.get_raw(&format!("/items/{item}/export?{query}"), &[]).await?;
     let status = resp.status();
     let header = |name: &str| {
@@ -61,9 +77,13 @@ async fn export(who: &ApiClient, item: &str, query: &str) -> anyhow::Result<(Sta
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_exports_in_every_format_to_its_readers_only() -> anyhow::Result<()> {
-    let (f, mut members) = item_with("document", "Proposta Atlântica", &[("vi@hubs.example", "viewer")]).await?;
+    let (f, mut members) =
+        item_with("document", "Proposta Atlântica", &[("vi@hubs.example", "viewer")]).await?;
     let viewer = members.remove(0);
-    let uploaded = f.owner.upload(&format!("/assets?project_id={}", f.project), PNG.to_vec(), "image/png").await?;
+    let uploaded = f
+        .owner
+        .upload(&format!("/assets?project_id={}", f.project), PNG.to_vec(), "image/png")
+        .await?;
     let image = uploaded.body["url"].as_str().unwrap().to_owned();
     let mut client = f.connect(&f.owner).await?;
     client.subscribe_saved().await?;
@@ -98,12 +118,14 @@ async fn a_document_exports_in_every_format_to_its_readers_only() -> anyhow::Res
     assert_eq!(export(&viewer, &f.board, "format=odt").await?.0, StatusCode::UNPROCESSABLE_ENTITY);
 
     // A version exports as it was.
-    let taken = f.owner.post(&format!("/items/{}/versions", f.board), json!({"name": "Submitted"})).await?;
+    let taken =
+        f.owner.post(&format!("/items/{}/versions", f.board), json!({"name": "Submitted"})).await?;
     let version = taken.body["id"].as_str().unwrap().to_owned();
     write(&mut client, &Document { blocks: vec![para("Rewritten overnight")] }).await?;
     let (_, _, _, now) = export(&viewer, &f.board, "format=md").await?;
     assert_eq!(String::from_utf8(now)?, "Rewritten overnight\n");
-    let (status, _, _, then) = export(&viewer, &f.board, &format!("format=md&version={version}")).await?;
+    let (status, _, _, then) =
+        export(&viewer, &f.board, &format!("format=md&version={version}")).await?;
     assert_eq!(status, StatusCode::OK);
     assert!(String::from_utf8(then)?.starts_with("# Résidences atlânticas"));
     assert_eq!(export(&viewer, &f.board, "format=md&version=nope").await?.0, StatusCode::NOT_FOUND);
@@ -120,7 +142,10 @@ async fn a_board_exports_as_a_vector_pdf() -> anyhow::Result<()> {
     assert!(named.contains("Ideas.pdf"), "{named}");
     assert!(pdf.starts_with(b"%PDF-"));
     assert_eq!(export(&f.owner, &f.board, "format=svg").await?.0, StatusCode::OK);
-    assert_eq!(export(&f.owner, &f.board, "format=docx").await?.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        export(&f.owner, &f.board, "format=docx").await?.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     Ok(())
 }
 
@@ -152,8 +177,15 @@ fn main() {}
 ```
 ";
 
-async fn import(who: &ApiClient, project: &str, name: &str, bytes: Vec<u8>, mime: &str) -> anyhow::Result<hubring_tests::Reply> {
-    who.upload(&format!("/projects/{project}/import?title=Imported&filename={name}"), bytes, mime).await
+async fn import(
+    who: &ApiClient,
+    project: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    mime: &str,
+) -> anyhow::Result<hubring_tests::Reply> {
+    who.upload(&format!("/projects/{project}/import?title=Imported&filename={name}"), bytes, mime)
+        .await
 }
 
 async fn item_count(who: &ApiClient, project: &str) -> anyhow::Result<usize> {
@@ -163,7 +195,14 @@ async fn item_count(who: &ApiClient, project: &str) -> anyhow::Result<usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markdown_and_docx_import_round_trip() -> anyhow::Result<()> {
     let (f, _) = item_with("document", "Notes", &[]).await?;
-    let made = import(&f.owner, &f.project, "plan.md", ROUND_TRIP.as_bytes().to_vec(), "application/octet-stream").await?;
+    let made = import(
+        &f.owner,
+        &f.project,
+        "plan.md",
+        ROUND_TRIP.as_bytes().to_vec(),
+        "application/octet-stream",
+    )
+    .await?;
     assert_eq!(made.status, StatusCode::CREATED, "{made:?}");
     let id = made.body["id"].as_str().unwrap().to_owned();
     let (_, _, _, md) = export(&f.owner, &id, "format=md").await?;
@@ -181,13 +220,21 @@ async fn markdown_and_docx_import_round_trip() -> anyhow::Result<()> {
         .output()
         .map_err(|e| anyhow::anyhow!("pandoc is required (apt-get install pandoc): {e}"))?;
     anyhow::ensure!(out.status.success(), "pandoc: {}", String::from_utf8_lossy(&out.stderr));
-    let made = import(&f.owner, &f.project, "plan.docx", std::fs::read(&docx)?, "application/octet-stream").await?;
+    let made = import(
+        &f.owner,
+        &f.project,
+        "plan.docx",
+        std::fs::read(&docx)?,
+        "application/octet-stream",
+    )
+    .await?;
     assert_eq!(made.status, StatusCode::CREATED, "{made:?}");
     let from_docx = made.body["id"].as_str().unwrap().to_owned();
     let md_doc = hubring_export::import::from_markdown(ROUND_TRIP)?.doc;
     let doc_id = made.body["doc_id"].as_str().unwrap();
     let token = f.owner.token().await?;
-    let reader = DocClient::connect_synced(&format!("{}?token={token}", f.server.doc_url(doc_id))).await?;
+    let reader =
+        DocClient::connect_synced(&format!("{}?token={token}", f.server.doc_url(doc_id))).await?;
     let docx_doc = {
         use yrs::Transact;
         tree::read(&reader.doc().transact())
@@ -195,7 +242,16 @@ async fn markdown_and_docx_import_round_trip() -> anyhow::Result<()> {
     assert_eq!(kinds(&docx_doc), kinds(&md_doc), "{docx_doc:#?}");
     let (_, _, _, docx_md) = export(&f.owner, &from_docx, "format=md").await?;
     let docx_md = String::from_utf8(docx_md)?;
-    for line in ["# Atlantic residencies", "## Work plan", "- Shadowing", "  - Five days", "1. Kick-off", "| WP1 | Lisboa |", "**Lisboa**", "[Cork](https://cork.example/hub)"] {
+    for line in [
+        "# Atlantic residencies",
+        "## Work plan",
+        "- Shadowing",
+        "  - Five days",
+        "1. Kick-off",
+        "| WP1 | Lisboa |",
+        "**Lisboa**",
+        "[Cork](https://cork.example/hub)",
+    ] {
         assert!(docx_md.contains(line), "{line:?} not in the DOCX's import:\n{docx_md}");
     }
     Ok(())
@@ -275,7 +331,14 @@ async fn items_start_from_builtin_and_saved_templates() -> anyhow::Result<()> {
     let editor = members.remove(0);
     let list = f.owner.get("/templates?kind=document&lang=fr").await?;
     assert_eq!(list.status, StatusCode::OK);
-    let builtins: Vec<&str> = list.body.as_array().unwrap().iter().filter(|t| t["scope"] == "builtin").map(|t| t["id"].as_str().unwrap()).collect();
+    let builtins: Vec<&str> = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["scope"] == "builtin")
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
     assert_eq!(builtins.len(), 4, "{list:?}");
     assert!(builtins.contains(&"builtin:proposal:fr"));
 
@@ -283,7 +346,13 @@ async fn items_start_from_builtin_and_saved_templates() -> anyhow::Result<()> {
     assert_eq!(made.status, StatusCode::CREATED, "{made:?}");
     let (_, _, _, md) = export(&f.owner, made.body["id"].as_str().unwrap(), "format=md").await?;
     let md = String::from_utf8(md)?;
-    for section in ["# Proposition de projet de coopération", "## 2. Pertinence", "## 6. Impact et pérennité", "| Lot de travail |", "| Montant (€) |"] {
+    for section in [
+        "# Proposition de projet de coopération",
+        "## 2. Pertinence",
+        "## 6. Impact et pérennité",
+        "| Lot de travail |",
+        "| Montant (€) |",
+    ] {
         assert!(md.contains(section), "{section:?} not in:\n{md}");
     }
 
@@ -291,29 +360,58 @@ async fn items_start_from_builtin_and_saved_templates() -> anyhow::Result<()> {
     let mut client = f.connect(&f.owner).await?;
     client.subscribe_saved().await?;
     write(&mut client, &Document { blocks: vec![para("Our own structure")] }).await?;
-    let saved = f.owner.post("/templates", json!({"item_id": f.board, "title": "Our proposal"})).await?;
+    let saved =
+        f.owner.post("/templates", json!({"item_id": f.board, "title": "Our proposal"})).await?;
     assert_eq!(saved.status, StatusCode::CREATED, "{saved:?}");
     let template = saved.body["id"].as_str().unwrap().to_owned();
     assert_eq!(saved.body["scope"], "personal");
-    let mine = f.owner.post(&format!("/projects/{}/items", f.project), json!({"kind": "document", "title": "Copy", "template_id": template})).await?;
+    let mine = f
+        .owner
+        .post(
+            &format!("/projects/{}/items", f.project),
+            json!({"kind": "document", "title": "Copy", "template_id": template}),
+        )
+        .await?;
     assert_eq!(mine.status, StatusCode::CREATED);
     let (_, _, _, md) = export(&f.owner, mine.body["id"].as_str().unwrap(), "format=md").await?;
     assert_eq!(String::from_utf8(md)?, "Our own structure\n");
-    let theirs = editor.post(&format!("/projects/{}/items", f.project), json!({"kind": "document", "title": "Copy", "template_id": template})).await?;
+    let theirs = editor
+        .post(
+            &format!("/projects/{}/items", f.project),
+            json!({"kind": "document", "title": "Copy", "template_id": template}),
+        )
+        .await?;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "another's template is not found");
-    let as_board = f.owner.post(&format!("/projects/{}/items", f.project), json!({"kind": "board", "title": "B", "template_id": template})).await?;
+    let as_board = f
+        .owner
+        .post(
+            &format!("/projects/{}/items", f.project),
+            json!({"kind": "board", "title": "B", "template_id": template}),
+        )
+        .await?;
     assert_eq!(as_board.status, StatusCode::UNPROCESSABLE_ENTITY);
     // A hub's template needs its manager.
     let hub = editor.post("/hubs", json!({"name": "Porto hub", "city": "Porto", "country": "PT", "time_zone": "Europe/Lisbon"})).await?;
     assert_eq!(hub.status, StatusCode::CREATED, "{hub:?}");
     let hub_id = hub.body["id"].as_str().unwrap();
-    let refused = f.owner.post("/templates", json!({"item_id": f.board, "title": "Hub's", "hub_id": hub_id})).await?;
+    let refused = f
+        .owner
+        .post("/templates", json!({"item_id": f.board, "title": "Hub's", "hub_id": hub_id}))
+        .await?;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let ok = editor.post("/templates", json!({"item_id": f.board, "title": "Hub's", "hub_id": hub_id})).await?;
+    let ok = editor
+        .post("/templates", json!({"item_id": f.board, "title": "Hub's", "hub_id": hub_id}))
+        .await?;
     assert_eq!(ok.status, StatusCode::CREATED, "{ok:?}");
     assert_eq!(ok.body["scope"], "hub");
     // Deleting: the owner only.
-    assert_eq!(editor.delete(&format!("/templates/{template}")).await?.status, StatusCode::NOT_FOUND);
-    assert_eq!(f.owner.delete(&format!("/templates/{template}")).await?.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        editor.delete(&format!("/templates/{template}")).await?.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        f.owner.delete(&format!("/templates/{template}")).await?.status,
+        StatusCode::NO_CONTENT
+    );
     Ok(())
 }

@@ -19,9 +19,9 @@ pub mod comments;
 mod error;
 pub mod message;
 pub mod scan;
-pub mod tree;
 mod session;
 mod state;
+pub mod tree;
 pub mod versions;
 
 pub use error::{DocError, ProtocolError};

@@ -33,8 +33,8 @@ pub enum Align {
 }
 
 impl Align {
-    fn parse(s: Option<String>) -> Self {
-        match s.as_deref() {
+    fn parse(s: Option<&str>) -> Self {
+        match s {
             Some("center") => Self::Center,
             Some("right") => Self::Right,
             Some("justify") => Self::Justify,
@@ -129,18 +129,43 @@ pub struct Cell {
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Block {
     /// Level 1 to 3 (deeper headings are read as 3).
-    Heading { level: u8, align: Align, content: Inlines },
-    Paragraph { align: Align, content: Inlines },
+    Heading {
+        level: u8,
+        align: Align,
+        content: Inlines,
+    },
+    Paragraph {
+        align: Align,
+        content: Inlines,
+    },
     /// Consecutive list items of one kind.
-    List { kind: ListKind, items: Vec<ListItem> },
+    List {
+        kind: ListKind,
+        items: Vec<ListItem>,
+    },
     /// Rows of cells; the first `header_rows` rows are headers.
-    Table { header_rows: usize, rows: Vec<Vec<Cell>> },
-    Quote { content: Inlines },
-    Code { language: Option<String>, text: String },
+    Table {
+        header_rows: usize,
+        rows: Vec<Vec<Cell>>,
+    },
+    Quote {
+        content: Inlines,
+    },
+    Code {
+        language: Option<String>,
+        text: String,
+    },
     /// An image by its URL (an asset of the project: `/api/v1/assets/{id}`).
-    Image { url: String, caption: String, name: String },
+    Image {
+        url: String,
+        caption: String,
+        name: String,
+    },
     /// A block this reading does not know (a video, a file...), kept as its text.
-    Other { kind: String, content: Inlines },
+    Other {
+        kind: String,
+        content: Inlines,
+    },
 }
 
 /// A document read.
@@ -247,7 +272,7 @@ fn read_container<T: ReadTxn>(txn: &T, el: &XmlElementRef, out: &mut Vec<Block>,
         out.append(&mut nested);
         return;
     };
-    let align = Align::parse(attr(txn, &node, "textAlignment"));
+    let align = Align::parse(attr(txn, &node, "textAlignment").as_deref());
     let list = match node.tag().as_ref() {
         "bulletListItem" | "toggleListItem" => Some(ListKind::Bullet),
         "numberedListItem" => Some(ListKind::Numbered),
@@ -269,8 +294,13 @@ fn read_container<T: ReadTxn>(txn: &T, el: &XmlElementRef, out: &mut Vec<Block>,
     let block = match node.tag().as_ref() {
         "paragraph" => Block::Paragraph { align, content: inlines(txn, &node) },
         "heading" => {
-            let level = attr(txn, &node, "level").and_then(|l| l.parse::<f64>().ok()).unwrap_or(1.0);
-            Block::Heading { level: level.clamp(1.0, 3.0) as u8, align, content: inlines(txn, &node) }
+            let level =
+                attr(txn, &node, "level").and_then(|l| l.parse::<f64>().ok()).unwrap_or(1.0);
+            Block::Heading {
+                level: level.clamp(1.0, 3.0) as u8,
+                align,
+                content: inlines(txn, &node),
+            }
         }
         "quote" => Block::Quote { content: inlines(txn, &node) },
         "codeBlock" => Block::Code {
@@ -315,7 +345,7 @@ fn read_table<T: ReadTxn>(txn: &T, table: &XmlElementRef) -> Block {
             all_header &= cell.tag().as_ref() == "tableHeader";
             cells.push(Cell {
                 content: inlines(txn, &cell),
-                align: Align::parse(attr(txn, &cell, "textAlignment")),
+                align: Align::parse(attr(txn, &cell, "textAlignment").as_deref()),
             });
         }
         if in_header && all_header && !cells.is_empty() {
@@ -592,7 +622,11 @@ mod tests {
         let bold = Style { bold: true, ..Style::default() };
         Document {
             blocks: vec![
-                Block::Heading { level: 2, align: Align::Left, content: vec![Span::plain("Título")] },
+                Block::Heading {
+                    level: 2,
+                    align: Align::Left,
+                    content: vec![Span::plain("Título")],
+                },
                 Block::Paragraph {
                     align: Align::Center,
                     content: vec![

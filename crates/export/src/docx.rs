@@ -3,9 +3,9 @@
 //! indents), tables with a header row, embedded images and links.
 
 use docx_rs::{
-    AbstractNumbering, AlignmentType, Docx, Hyperlink, HyperlinkType, IndentLevel, Level,
-    LevelJc, LevelText, NumberFormat, Numbering, NumberingId, Paragraph, Pic, Run, RunFonts,
-    Shading, Start, Style, StyleType, Table, TableCell, TableRow,
+    AbstractNumbering, AlignmentType, Docx, Hyperlink, HyperlinkType, IndentLevel, Level, LevelJc,
+    LevelText, NumberFormat, Numbering, NumberingId, Paragraph, Pic, Run, RunFonts, Shading, Start,
+    Style, StyleType, Table, TableCell, TableRow,
 };
 use hubring_doc::tree::{Align, Block, Cell, Document, Inlines, ListItem, ListKind, Span};
 
@@ -77,14 +77,25 @@ fn styles() -> Vec<Style> {
         heading(2, 30),
         heading(3, 26),
         Style::new("ListParagraph", StyleType::Paragraph).name("List Paragraph").based_on("Normal"),
-        Style::new("Quote", StyleType::Paragraph).name("Quote").based_on("Normal").italic().color("4B5563"),
+        Style::new("Quote", StyleType::Paragraph)
+            .name("Quote")
+            .based_on("Normal")
+            .italic()
+            .color("4B5563"),
         Style::new("SourceCode", StyleType::Paragraph)
             .name("Source Code")
             .based_on("Normal")
             .fonts(RunFonts::new().ascii("Consolas").hi_ansi("Consolas"))
             .size(19),
-        Style::new("Caption", StyleType::Paragraph).name("Caption").based_on("Normal").italic().size(18),
-        Style::new("Hyperlink", StyleType::Character).name("Hyperlink").color("0563C1").underline("single"),
+        Style::new("Caption", StyleType::Paragraph)
+            .name("Caption")
+            .based_on("Normal")
+            .italic()
+            .size(18),
+        Style::new("Hyperlink", StyleType::Character)
+            .name("Hyperlink")
+            .color("0563C1")
+            .underline("single"),
         Style::new("VerbatimChar", StyleType::Character)
             .name("Verbatim Char")
             .fonts(RunFonts::new().ascii("Consolas").hi_ansi("Consolas")),
@@ -93,8 +104,14 @@ fn styles() -> Vec<Style> {
 
 fn level(i: usize, format: &str, text: &str) -> Level {
     let indent = 720 * (i as i32 + 1);
-    Level::new(i, Start::new(1), NumberFormat::new(format), LevelText::new(text), LevelJc::new("left"))
-        .indent(Some(indent), Some(docx_rs::SpecialIndentType::Hanging(360)), None, None)
+    Level::new(
+        i,
+        Start::new(1),
+        NumberFormat::new(format),
+        LevelText::new(text),
+        LevelJc::new("left"),
+    )
+    .indent(Some(indent), Some(docx_rs::SpecialIndentType::Hanging(360)), None, None)
 }
 
 fn bullet_levels(mut n: AbstractNumbering) -> AbstractNumbering {
@@ -149,7 +166,9 @@ impl Writer<'_> {
                     self.push(aligned(runs(Paragraph::new(), content), *align));
                 }
                 Block::Other { content, .. } => self.push(runs(Paragraph::new(), content)),
-                Block::Quote { content } => self.push(runs(Paragraph::new().style("Quote"), content)),
+                Block::Quote { content } => {
+                    self.push(runs(Paragraph::new().style("Quote"), content))
+                }
                 Block::Code { text, .. } => {
                     for line in text.split('\n') {
                         let run = Run::new().add_text(line);
@@ -174,11 +193,16 @@ impl Writer<'_> {
                         Some(pic) => self.push(Paragraph::new().add_run(Run::new().add_image(pic))),
                         None => {
                             let label = if caption.is_empty() { name } else { caption };
-                            self.push(Paragraph::new().add_run(Run::new().add_text(format!("[{label}]")).italic()));
+                            self.push(
+                                Paragraph::new()
+                                    .add_run(Run::new().add_text(format!("[{label}]")).italic()),
+                            );
                         }
                     }
                     if !caption.is_empty() {
-                        self.push(Paragraph::new().style("Caption").add_run(Run::new().add_text(caption)));
+                        self.push(
+                            Paragraph::new().style("Caption").add_run(Run::new().add_text(caption)),
+                        );
                     }
                 }
             }
@@ -235,14 +259,21 @@ fn table(header_rows: usize, rows: &[Vec<Cell>]) -> Table {
                         let content: Inlines = if r < header_rows {
                             cell.content
                                 .iter()
-                                .map(|s| Span { text: s.text.clone(), style: hubring_doc::tree::Style { bold: true, ..s.style.clone() } })
+                                .map(|s| Span {
+                                    text: s.text.clone(),
+                                    style: hubring_doc::tree::Style {
+                                        bold: true,
+                                        ..s.style.clone()
+                                    },
+                                })
                                 .collect()
                         } else {
                             cell.content.clone()
                         };
                         p = aligned(runs(p, &content), cell.align);
                     }
-                    let mut cell = TableCell::new().add_paragraph(p).width(width, docx_rs::WidthType::Dxa);
+                    let mut cell =
+                        TableCell::new().add_paragraph(p).width(width, docx_rs::WidthType::Dxa);
                     if r < header_rows {
                         cell = cell.shading(Shading::new().fill("F3F4F6"));
                     }
@@ -286,7 +317,8 @@ fn runs(mut p: Paragraph, content: &Inlines) -> Paragraph {
     for span in content {
         match &span.style.link {
             Some(href) => {
-                let link = Hyperlink::new(href, HyperlinkType::External).add_run(run(span).style("Hyperlink"));
+                let link = Hyperlink::new(href, HyperlinkType::External)
+                    .add_run(run(span).style("Hyperlink"));
                 p = p.add_hyperlink(link);
             }
             None => p = p.add_run(run(span)),

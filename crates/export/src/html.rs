@@ -41,7 +41,11 @@ fn body(blocks: &[Block], assets: AssetSource<'_>, out: &mut String) {
     for block in blocks {
         match block {
             Block::Heading { level, align, content } => {
-                out.push_str(&format!("<h{level}{}>{}</h{level}>\n", aligned(*align), inline(content)));
+                out.push_str(&format!(
+                    "<h{level}{}>{}</h{level}>\n",
+                    aligned(*align),
+                    inline(content)
+                ));
             }
             Block::Paragraph { align, content } => {
                 out.push_str(&format!("<p{}>{}</p>\n", aligned(*align), inline(content)));
@@ -75,7 +79,11 @@ fn body(blocks: &[Block], assets: AssetSource<'_>, out: &mut String) {
                     None => url.clone(),
                 };
                 let alt = if caption.is_empty() { name } else { caption };
-                out.push_str(&format!("<figure><img src=\"{}\" alt=\"{}\">", escape(&src), escape(alt)));
+                out.push_str(&format!(
+                    "<figure><img src=\"{}\" alt=\"{}\">",
+                    escape(&src),
+                    escape(alt)
+                ));
                 if !caption.is_empty() {
                     out.push_str(&format!("<figcaption>{}</figcaption>", escape(caption)));
                 }
@@ -116,7 +124,11 @@ fn table(header_rows: usize, rows: &[Vec<Cell>], out: &mut String) {
         let tag = if r < header_rows { "th" } else { "td" };
         out.push_str("<tr>");
         for cell in row {
-            out.push_str(&format!("<{tag}{}>{}</{tag}>", aligned(cell.align), inline(&cell.content)));
+            out.push_str(&format!(
+                "<{tag}{}>{}</{tag}>",
+                aligned(cell.align),
+                inline(&cell.content)
+            ));
         }
         out.push_str("</tr>\n");
     }
@@ -170,8 +182,12 @@ fn span(span: &Span) -> String {
 
 /// A link's target, unless it would run script (`javascript:` and its kin are dropped).
 pub fn safe_href(href: &str) -> String {
-    let lower: String = href.trim().chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
-    if lower.starts_with("javascript:") || lower.starts_with("vbscript:") || lower.starts_with("data:") {
+    let lower: String =
+        href.trim().chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+    if lower.starts_with("javascript:")
+        || lower.starts_with("vbscript:")
+        || lower.starts_with("data:")
+    {
         "#".to_owned()
     } else {
         href.to_owned()

@@ -6,7 +6,9 @@
 
 use std::io::Read;
 
-use hubring_doc::tree::{Align, Block, Cell, Document, Inlines, ListItem, ListKind, MAX_DEPTH, Span, Style};
+use hubring_doc::tree::{
+    Align, Block, Cell, Document, Inlines, ListItem, ListKind, MAX_DEPTH, Span, Style,
+};
 use serde_json::Value;
 
 pub use crate::import_md::from_markdown;
@@ -30,19 +32,25 @@ impl Imported {
     /// Points the image blocks at where their images were stored (`key` → URL); an image that
     /// was not stored is dropped with its caption kept as text.
     pub fn link_images(&mut self, url_of: &dyn Fn(&str) -> Option<String>) {
-        fn walk(blocks: &mut Vec<Block>, url_of: &dyn Fn(&str) -> Option<String>) {
+        fn walk(blocks: &mut [Block], url_of: &dyn Fn(&str) -> Option<String>) {
             for block in blocks.iter_mut() {
                 match block {
                     Block::Image { url, caption, name } if url.starts_with("import:") => {
                         match url_of(url) {
                             Some(u) => *url = u,
                             None => {
-                                let text = if caption.is_empty() { name.clone() } else { caption.clone() };
-                                *block = Block::Paragraph { align: Align::Left, content: vec![Span::plain(text)] };
+                                let text =
+                                    if caption.is_empty() { name.clone() } else { caption.clone() };
+                                *block = Block::Paragraph {
+                                    align: Align::Left,
+                                    content: vec![Span::plain(text)],
+                                };
                             }
                         }
                     }
-                    Block::List { items, .. } => items.iter_mut().for_each(|i| walk(&mut i.children, url_of)),
+                    Block::List { items, .. } => {
+                        items.iter_mut().for_each(|i| walk(&mut i.children, url_of))
+                    }
                     _ => {}
                 }
             }
@@ -112,7 +120,8 @@ pub fn from_docx(bytes: &[u8]) -> Result<Imported, ImportError> {
         .map_err(|_| ImportError::NotDocx("unreadable".into()))?
         .map_err(|e| ImportError::NotDocx(e.to_string()))?;
     // docx-rs's own JSON form of the file: its reading model is walked as plain data.
-    let json: Value = serde_json::from_str(&docx.json()).map_err(|e| ImportError::NotDocx(e.to_string()))?;
+    let json: Value =
+        serde_json::from_str(&docx.json()).map_err(|e| ImportError::NotDocx(e.to_string()))?;
     let mut reader = DocxReader::new(&json, &docx);
     let mut blocks = Vec::new();
     if let Some(children) = json.pointer("/document/children").and_then(Value::as_array) {
@@ -161,7 +170,8 @@ impl<'a> DocxReader<'a> {
 
     /// Whether a numbering id draws bullets (else it numbers).
     fn is_bullet(&self, num_id: i64, level: i64) -> bool {
-        let Some(nums) = self.json.pointer("/numberings/numberings").and_then(Value::as_array) else {
+        let Some(nums) = self.json.pointer("/numberings/numberings").and_then(Value::as_array)
+        else {
             return true;
         };
         let abs = nums
@@ -184,11 +194,7 @@ impl<'a> DocxReader<'a> {
     fn child(&mut self, child: &Value, out: &mut Vec<Block>, depth: usize) {
         match child["type"].as_str() {
             Some("paragraph") => self.paragraph(&child["data"], out),
-            Some("table") => {
-                if depth < MAX_DEPTH {
-                    out.push(self.table(&child["data"], depth));
-                }
-            }
+            Some("table") if depth < MAX_DEPTH => out.push(self.table(&child["data"], depth)),
             Some("structuredDataTag") => {
                 if let Some(children) = child["data"]["children"].as_array() {
                     for c in children {
@@ -211,14 +217,20 @@ impl<'a> DocxReader<'a> {
         };
         let mut content = Vec::new();
         let mut pictures = Vec::new();
-        self.runs(p["children"].as_array().map(Vec::as_slice).unwrap_or_default(), &Style::default(), &mut content, &mut pictures);
+        self.runs(
+            p["children"].as_array().map(Vec::as_slice).unwrap_or_default(),
+            &Style::default(),
+            &mut content,
+            &mut pictures,
+        );
         let numbering = prop["numberingProperty"]["id"].as_i64().filter(|id| *id > 0);
         let level = prop["numberingProperty"]["level"].as_i64().unwrap_or(0).clamp(0, 8);
         let heading = heading_level(&style).or_else(|| {
             prop["outlineLvl"].as_i64().filter(|l| (0..3).contains(l)).map(|l| l as u8 + 1)
         });
         if let (Some(num), None) = (numbering, heading) {
-            let mut kind = if self.is_bullet(num, level) { ListKind::Bullet } else { ListKind::Numbered };
+            let mut kind =
+                if self.is_bullet(num, level) { ListKind::Bullet } else { ListKind::Numbered };
             // A task list, as Word and pandoc write one: a ballot box before the text.
             let mut checked = false;
             if let Some(first) = content.first_mut() {
@@ -241,7 +253,10 @@ impl<'a> DocxReader<'a> {
                 if lower.contains("quote") || lower == "blocktext" {
                     out.push(Block::Quote { content });
                 } else if lower.contains("code") || lower == "sourcecode" {
-                    out.push(Block::Code { language: None, text: hubring_doc::tree::text_of(&content) });
+                    out.push(Block::Code {
+                        language: None,
+                        text: hubring_doc::tree::text_of(&content),
+                    });
                 } else {
                     out.push(Block::Paragraph { align, content });
                 }
@@ -264,7 +279,8 @@ impl<'a> DocxReader<'a> {
         let item = ListItem { checked, content, children: Vec::new() };
         let mut target = out;
         for _ in 0..level {
-            let has_parent = matches!(target.last(), Some(Block::List { items, .. }) if !items.is_empty());
+            let has_parent =
+                matches!(target.last(), Some(Block::List { items, .. }) if !items.is_empty());
             if !has_parent {
                 break;
             }
@@ -277,7 +293,13 @@ impl<'a> DocxReader<'a> {
         }
     }
 
-    fn runs(&mut self, children: &[Value], base: &Style, out: &mut Inlines, pictures: &mut Vec<(String, String)>) {
+    fn runs(
+        &mut self,
+        children: &[Value],
+        base: &Style,
+        out: &mut Inlines,
+        pictures: &mut Vec<(String, String)>,
+    ) {
         for child in children {
             match child["type"].as_str() {
                 Some("run") => self.run(&child["data"], base, out, pictures),
@@ -292,7 +314,8 @@ impl<'a> DocxReader<'a> {
                     self.runs(inner, &style, out, pictures);
                 }
                 Some("insert") => {
-                    let inner = child["data"]["children"].as_array().map(Vec::as_slice).unwrap_or_default();
+                    let inner =
+                        child["data"]["children"].as_array().map(Vec::as_slice).unwrap_or_default();
                     self.runs(inner, base, out, pictures);
                 }
                 _ => {}
@@ -300,7 +323,13 @@ impl<'a> DocxReader<'a> {
         }
     }
 
-    fn run(&mut self, run: &Value, base: &Style, out: &mut Inlines, pictures: &mut Vec<(String, String)>) {
+    fn run(
+        &mut self,
+        run: &Value,
+        base: &Style,
+        out: &mut Inlines,
+        pictures: &mut Vec<(String, String)>,
+    ) {
         let rp = &run["runProperty"];
         let on = |k: &str| match &rp[k] {
             Value::Bool(b) => *b,
@@ -336,7 +365,9 @@ impl<'a> DocxReader<'a> {
     }
 
     fn drawing(&mut self, drawing: &Value, pictures: &mut Vec<(String, String)>) {
-        let Some(rid) = drawing.pointer("/data/id").and_then(Value::as_str).or_else(|| drawing["id"].as_str()) else {
+        let Some(rid) =
+            drawing.pointer("/data/id").and_then(Value::as_str).or_else(|| drawing["id"].as_str())
+        else {
             return;
         };
         let Some((mime, bytes)) = self.media.get(rid).cloned() else { return };
@@ -348,7 +379,9 @@ impl<'a> DocxReader<'a> {
     fn table(&mut self, table: &Value, depth: usize) -> Block {
         let mut rows = Vec::new();
         let mut header_rows = 0;
-        for (r, row) in table["rows"].as_array().map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
+        for (r, row) in
+            table["rows"].as_array().map(Vec::as_slice).unwrap_or_default().iter().enumerate()
+        {
             let row = &row["data"];
             let mut cells = Vec::new();
             for cell in row["cells"].as_array().map(Vec::as_slice).unwrap_or_default() {
@@ -362,8 +395,14 @@ impl<'a> DocxReader<'a> {
                 let mut align = Align::Left;
                 for (i, b) in blocks.into_iter().enumerate() {
                     let (runs, a) = match b {
-                        Block::Paragraph { content, align } | Block::Heading { content, align, .. } => (content, align),
-                        other => (vec![Span::plain(crate::markdown::to_text(&Document { blocks: vec![other] }))], Align::Left),
+                        Block::Paragraph { content, align }
+                        | Block::Heading { content, align, .. } => (content, align),
+                        other => (
+                            vec![Span::plain(crate::markdown::to_text(&Document {
+                                blocks: vec![other],
+                            }))],
+                            Align::Left,
+                        ),
                     };
                     if i == 0 {
                         align = a;

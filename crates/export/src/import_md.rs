@@ -6,7 +6,9 @@
 //! address) is kept as a link with its text, so importing never makes the server fetch anything.
 
 use base64::Engine;
-use hubring_doc::tree::{Align, Block, Cell, Document, Inlines, ListItem, ListKind, MAX_DEPTH, Span, Style};
+use hubring_doc::tree::{
+    Align, Block, Cell, Document, Inlines, ListItem, ListKind, MAX_DEPTH, Span, Style,
+};
 use pulldown_cmark::{Alignment, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::import::{ImportError, Imported, ImportedImage};
@@ -15,8 +17,15 @@ use crate::import::{ImportError, Imported, ImportedImage};
 enum Frame {
     /// The document, a quote or a list item's children.
     Blocks(Vec<Block>),
-    List { kind: ListKind, items: Vec<ListItem> },
-    Item { checked: Option<bool>, content: Inlines, children: Vec<Block> },
+    List {
+        kind: ListKind,
+        items: Vec<ListItem>,
+    },
+    Item {
+        checked: Option<bool>,
+        content: Inlines,
+        children: Vec<Block>,
+    },
 }
 
 struct Reader {
@@ -35,7 +44,8 @@ struct Reader {
 
 /// Reads Markdown into a document, with the images it carries.
 pub fn from_markdown(text: &str) -> Result<Imported, ImportError> {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut r = Reader {
         frames: vec![Frame::Blocks(Vec::new())],
         inline: Vec::new(),
@@ -101,11 +111,12 @@ impl Reader {
         if content.is_empty() {
             return;
         }
-        if let Some(Frame::Item { content: c, children, .. }) = self.frames.last_mut() {
-            if c.is_empty() && children.is_empty() {
-                *c = content;
-                return;
-            }
+        if let Some(Frame::Item { content: c, children, .. }) = self.frames.last_mut()
+            && c.is_empty()
+            && children.is_empty()
+        {
+            *c = content;
+            return;
         }
         let block = if self.quote_depth > 0 {
             Block::Quote { content }
@@ -210,7 +221,11 @@ impl Reader {
                 self.open(Frame::List { kind, items: Vec::new() })?;
             }
             Tag::Item => {
-                self.open(Frame::Item { checked: None, content: Vec::new(), children: Vec::new() })?;
+                self.open(Frame::Item {
+                    checked: None,
+                    content: Vec::new(),
+                    children: Vec::new(),
+                })?;
             }
             Tag::Table(aligns) => {
                 self.flush_paragraph();
@@ -264,8 +279,10 @@ impl Reader {
             TagEnd::List(_) | TagEnd::Item => self.close_frame(),
             TagEnd::TableCell => {
                 let content = std::mem::take(&mut self.inline);
-                if let Some((aligns, rows, _)) = &mut self.table {
-                    if let Some(row) = rows.last_mut() {
+                if let Some((aligns, rows, _)) = &mut self.table
+                    && let Some(row) = rows.last_mut()
+                {
+                    {
                         let align = match aligns.get(row.len()) {
                             Some(Alignment::Center) => Align::Center,
                             Some(Alignment::Right) => Align::Right,
@@ -280,14 +297,14 @@ impl Reader {
                     self.push_block(Block::Table { header_rows, rows });
                 }
             }
-            TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link => {
-                if self.style.len() > 1 {
-                    self.style.pop();
-                }
+            TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Link
+                if self.style.len() > 1 =>
+            {
+                self.style.pop();
             }
             TagEnd::Image => {
                 if let Some((url, alt)) = self.image.take() {
-                    self.image_read(url, alt);
+                    self.image_read(&url, alt);
                 }
             }
             _ => {}
@@ -295,8 +312,8 @@ impl Reader {
     }
 
     /// An image: a block of its own if the file carries it, else a link.
-    fn image_read(&mut self, url: String, alt: String) {
-        match data_url(&url) {
+    fn image_read(&mut self, url: &str, alt: String) {
+        match data_url(url) {
             Some((mime, bytes)) => {
                 self.flush_paragraph();
                 let key = format!("import:{}", self.images.len());
@@ -304,8 +321,8 @@ impl Reader {
                 self.push_block(Block::Image { url: key, caption: alt.clone(), name: alt });
             }
             None => {
-                let label = if alt.is_empty() { url.clone() } else { alt };
-                let href = url.clone();
+                let label = if alt.is_empty() { url.to_owned() } else { alt };
+                let href = url.to_owned();
                 self.text(&label, move |s| s.link = Some(href));
             }
         }

@@ -166,7 +166,9 @@ fn escape(text: &str) -> String {
         let entity = c == '&' && {
             let rest = &text[i + 1..];
             let name = rest.split(';').next().unwrap_or_default();
-            rest.contains(';') && !name.is_empty() && name.len() <= 32
+            rest.contains(';')
+                && !name.is_empty()
+                && name.len() <= 32
                 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'#')
         };
         if entity || matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~' | '|') {
@@ -189,7 +191,8 @@ fn escape_start(text: String) -> String {
             && matches!(t.as_bytes().get(i + 1), None | Some(b' ' | b'\t'))
     });
     let marker = t.starts_with('#')
-        || (t.starts_with(['-', '+', '=']) && matches!(t.as_bytes().get(1), None | Some(b' ' | b'\t')));
+        || (t.starts_with(['-', '+', '='])
+            && matches!(t.as_bytes().get(1), None | Some(b' ' | b'\t')));
     if marker || ordered {
         if ordered {
             let i = t.find(['.', ')']).unwrap_or(0);
@@ -275,7 +278,9 @@ pub fn to_text(doc: &Document) -> String {
                 }
                 Block::Table { rows, .. } => {
                     for r in rows {
-                        out.push(r.iter().map(|c| text_of(&c.content)).collect::<Vec<_>>().join("\t"));
+                        out.push(
+                            r.iter().map(|c| text_of(&c.content)).collect::<Vec<_>>().join("\t"),
+                        );
                     }
                 }
                 Block::Code { text, .. } => out.push(text.clone()),

@@ -173,10 +173,11 @@ fn blocks(
         match block {
             Block::Heading { level, align, content } => {
                 let body = format!("#heading(level: {level})[{}]", inline(content));
-                out.push_str(&aligned(*align, body));
+                out.push_str(&aligned(*align, &body));
             }
             Block::Paragraph { content, .. } | Block::Other { content, .. } => {
-                let align = if let Block::Paragraph { align, .. } = block { *align } else { Align::Left };
+                let align =
+                    if let Block::Paragraph { align, .. } = block { *align } else { Align::Left };
                 if content.is_empty() {
                     out.push_str("#v(0.5em)\n\n");
                     continue;
@@ -186,7 +187,7 @@ fn blocks(
                 } else {
                     format!("#par[{}]", inline(content))
                 };
-                out.push_str(&aligned(align, body));
+                out.push_str(&aligned(align, &body));
             }
             Block::List { kind, items } => list_block(*kind, items, assets, images, out),
             Block::Table { header_rows, rows } => table(*header_rows, rows, out),
@@ -194,7 +195,8 @@ fn blocks(
                 let _ = write!(out, "#quote(block: true)[{}]\n\n", inline(content));
             }
             Block::Code { language, text } => {
-                let lang = language.as_deref().map(|l| format!(", lang: {}", lit(l))).unwrap_or_default();
+                let lang =
+                    language.as_deref().map(|l| format!(", lang: {}", lit(l))).unwrap_or_default();
                 let _ = write!(out, "#raw(block: true{lang}, {})\n\n", lit(text));
             }
             Block::Image { url, caption, name } => {
@@ -235,7 +237,7 @@ fn extension(mime: &str) -> Option<&'static str> {
     })
 }
 
-fn aligned(align: Align, body: String) -> String {
+fn aligned(align: Align, body: &str) -> String {
     match align {
         Align::Center => format!("#align(center)[{body}]\n\n"),
         Align::Right => format!("#align(right)[{body}]\n\n"),
@@ -315,7 +317,11 @@ fn span(span: &Span) -> String {
             parts.push("#linebreak()".to_owned());
         }
         if !piece.is_empty() {
-            parts.push(if s.code { format!("#raw({})", lit(piece)) } else { format!("#{}", lit(piece)) });
+            parts.push(if s.code {
+                format!("#raw({})", lit(piece))
+            } else {
+                format!("#{}", lit(piece))
+            });
         }
     }
     let mut body = parts.join("");

@@ -82,8 +82,19 @@ fn the_fixture_reads_as_every_kind_of_block() {
     assert_eq!(
         kinds,
         [
-            "heading", "paragraph", "heading", "paragraph", "heading", "bullets", "numbers",
-            "checks", "table", "quote", "code", "image", "paragraph"
+            "heading",
+            "paragraph",
+            "heading",
+            "paragraph",
+            "heading",
+            "bullets",
+            "numbers",
+            "checks",
+            "table",
+            "quote",
+            "code",
+            "image",
+            "paragraph"
         ]
     );
     let Block::Paragraph { content, .. } = &doc.blocks[1] else { unreachable!() };
@@ -168,7 +179,9 @@ fn the_pdf_reads_in_order_with_its_headings_as_bookmarks() {
     ];
     let mut at = 0;
     for piece in order {
-        let found = text[at..].find(piece).unwrap_or_else(|| panic!("{piece:?} not after byte {at} in:\n{text}"));
+        let found = text[at..]
+            .find(piece)
+            .unwrap_or_else(|| panic!("{piece:?} not after byte {at} in:\n{text}"));
         at += found + piece.len();
     }
     // Page numbers, and the fonts embedded.
@@ -178,7 +191,9 @@ fn the_pdf_reads_in_order_with_its_headings_as_bookmarks() {
     // The headings are the PDF's outline.
     let xml = run("pdftohtml", &["-xml", "-stdout", "-i", "-q", path.to_str().unwrap()]);
     let outline = &xml[xml.find("<outline>").expect("the PDF has an outline")..];
-    for heading in ["Résidences créatives atlânticas", "1. Pertinence et coopération", "1.1 Objectives"] {
+    for heading in
+        ["Résidences créatives atlânticas", "1. Pertinence et coopération", "1.1 Objectives"]
+    {
         assert!(outline.contains(heading), "{heading} is not a bookmark:\n{outline}");
     }
 }
@@ -199,7 +214,11 @@ fn a_damaged_image_leaves_its_caption_in_the_pdf() {
     let doc = Document {
         blocks: vec![
             Block::Paragraph { align: Align::Left, content: vec![Span::plain("Before")] },
-            Block::Image { url: ASSET_URL.into(), caption: "The Porto hub".into(), name: "porto.png".into() },
+            Block::Image {
+                url: ASSET_URL.into(),
+                caption: "The Porto hub".into(),
+                name: "porto.png".into(),
+            },
         ],
     };
     // A PNG header whose data is garbage: its size reads, its pixels do not.

@@ -24,7 +24,8 @@ pub struct TemplateMeta {
 }
 
 // Spliced into queries with `AssertSqlSafe`: a constant, every value is bound.
-const COLUMNS: &str = "t.id, t.kind, t.title, t.description, t.owner_id, t.hub_id, t.created_by, t.created_at";
+const COLUMNS: &str =
+    "t.id, t.kind, t.title, t.description, t.owner_id, t.hub_id, t.created_by, t.created_at";
 
 fn kind_str(kind: ItemKind) -> &'static str {
     match kind {

@@ -53,7 +53,11 @@ fn table(rows: &[&[&str]]) -> Block {
         header_rows: 1,
         rows: rows
             .iter()
-            .map(|r| r.iter().map(|c| Cell { content: vec![Span::plain(*c)], align: Align::Left }).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|c| Cell { content: vec![Span::plain(*c)], align: Align::Left })
+                    .collect()
+            })
             .collect(),
     }
 }
@@ -64,65 +68,271 @@ fn builtin(name: &str, lang: &str) -> Option<(String, String, Document)> {
     let pick = |v: [&'static str; 4]| v[l];
     let blocks = match name {
         "proposal" => vec![
-            h(1, pick(["Cooperation project proposal", "Proposition de projet de coopération", "Propuesta de proyecto de cooperación", "Proposta de projeto de cooperação"])),
-            p(pick(["Project title, acronym, programme and call.", "Titre du projet, acronyme, programme et appel.", "Título del proyecto, acrónimo, programa y convocatoria.", "Título do projeto, acrónimo, programa e concurso."])),
+            h(
+                1,
+                pick([
+                    "Cooperation project proposal",
+                    "Proposition de projet de coopération",
+                    "Propuesta de proyecto de cooperación",
+                    "Proposta de projeto de cooperação",
+                ]),
+            ),
+            p(pick([
+                "Project title, acronym, programme and call.",
+                "Titre du projet, acronyme, programme et appel.",
+                "Título del proyecto, acrónimo, programa y convocatoria.",
+                "Título do projeto, acrónimo, programa e concurso.",
+            ])),
             h(2, pick(["1. Summary", "1. Résumé", "1. Resumen", "1. Resumo"])),
-            p(pick(["What the project does, for whom, with which partners, in a few sentences.", "Ce que fait le projet, pour qui, avec quels partenaires, en quelques phrases.", "Qué hace el proyecto, para quién y con qué socios, en pocas frases.", "O que o projeto faz, para quem e com que parceiros, em poucas frases."])),
+            p(pick([
+                "What the project does, for whom, with which partners, in a few sentences.",
+                "Ce que fait le projet, pour qui, avec quels partenaires, en quelques phrases.",
+                "Qué hace el proyecto, para quién y con qué socios, en pocas frases.",
+                "O que o projeto faz, para quem e com que parceiros, em poucas frases.",
+            ])),
             h(2, pick(["2. Relevance", "2. Pertinence", "2. Pertinencia", "2. Relevância"])),
-            p(pick(["The needs addressed and how the project meets the call's priorities.", "Les besoins visés et la réponse du projet aux priorités de l’appel.", "Las necesidades abordadas y cómo responde el proyecto a las prioridades de la convocatoria.", "As necessidades abordadas e como o projeto responde às prioridades do concurso."])),
-            h(2, pick(["3. Quality of content and activities", "3. Qualité du contenu et des activités", "3. Calidad del contenido y de las actividades", "3. Qualidade do conteúdo e das atividades"])),
+            p(pick([
+                "The needs addressed and how the project meets the call's priorities.",
+                "Les besoins visés et la réponse du projet aux priorités de l’appel.",
+                "Las necesidades abordadas y cómo responde el proyecto a las prioridades de la convocatoria.",
+                "As necessidades abordadas e como o projeto responde às prioridades do concurso.",
+            ])),
+            h(
+                2,
+                pick([
+                    "3. Quality of content and activities",
+                    "3. Qualité du contenu et des activités",
+                    "3. Calidad del contenido y de las actividades",
+                    "3. Qualidade do conteúdo e das atividades",
+                ]),
+            ),
             h(3, pick(["Work plan", "Plan de travail", "Plan de trabajo", "Plano de trabalho"])),
             table(&[
-                &[pick(["Work package", "Lot de travail", "Paquete de trabajo", "Pacote de trabalho"]), pick(["Activities", "Activités", "Actividades", "Atividades"]), pick(["Lead partner", "Partenaire responsable", "Socio responsable", "Parceiro responsável"]), pick(["Months", "Mois", "Meses", "Meses"])],
+                &[
+                    pick([
+                        "Work package",
+                        "Lot de travail",
+                        "Paquete de trabajo",
+                        "Pacote de trabalho",
+                    ]),
+                    pick(["Activities", "Activités", "Actividades", "Atividades"]),
+                    pick([
+                        "Lead partner",
+                        "Partenaire responsable",
+                        "Socio responsable",
+                        "Parceiro responsável",
+                    ]),
+                    pick(["Months", "Mois", "Meses", "Meses"]),
+                ],
                 &["WP1", "", "", ""],
                 &["WP2", "", "", ""],
                 &["WP3", "", "", ""],
             ]),
-            h(2, pick(["4. Partnership and project management", "4. Partenariat et gestion du projet", "4. Asociación y gestión del proyecto", "4. Parceria e gestão do projeto"])),
-            p(pick(["Each partner hub's role, how decisions are taken, how risks are handled.", "Le rôle de chaque lieu partenaire, la prise de décision, la gestion des risques.", "El papel de cada espacio socio, cómo se decide y cómo se gestionan los riesgos.", "O papel de cada espaço parceiro, como se decide e como se gerem os riscos."])),
-            h(2, pick(["5. Communication and dissemination", "5. Communication et diffusion", "5. Comunicación y difusión", "5. Comunicação e disseminação"])),
-            p(pick(["Audiences, channels and what will be shared, when.", "Publics, canaux, et ce qui sera partagé, quand.", "Públicos, canales y qué se compartirá y cuándo.", "Públicos, canais e o que será partilhado, e quando."])),
-            h(2, pick(["6. Impact and sustainability", "6. Impact et pérennité", "6. Impacto y sostenibilidad", "6. Impacto e sustentabilidade"])),
-            p(pick(["Expected results, how they are measured, what lasts after the project.", "Résultats attendus, leur mesure, ce qui demeure après le projet.", "Resultados esperados, cómo se miden y qué perdura tras el proyecto.", "Resultados esperados, como se medem e o que perdura depois do projeto."])),
+            h(
+                2,
+                pick([
+                    "4. Partnership and project management",
+                    "4. Partenariat et gestion du projet",
+                    "4. Asociación y gestión del proyecto",
+                    "4. Parceria e gestão do projeto",
+                ]),
+            ),
+            p(pick([
+                "Each partner hub's role, how decisions are taken, how risks are handled.",
+                "Le rôle de chaque lieu partenaire, la prise de décision, la gestion des risques.",
+                "El papel de cada espacio socio, cómo se decide y cómo se gestionan los riesgos.",
+                "O papel de cada espaço parceiro, como se decide e como se gerem os riscos.",
+            ])),
+            h(
+                2,
+                pick([
+                    "5. Communication and dissemination",
+                    "5. Communication et diffusion",
+                    "5. Comunicación y difusión",
+                    "5. Comunicação e disseminação",
+                ]),
+            ),
+            p(pick([
+                "Audiences, channels and what will be shared, when.",
+                "Publics, canaux, et ce qui sera partagé, quand.",
+                "Públicos, canales y qué se compartirá y cuándo.",
+                "Públicos, canais e o que será partilhado, e quando.",
+            ])),
+            h(
+                2,
+                pick([
+                    "6. Impact and sustainability",
+                    "6. Impact et pérennité",
+                    "6. Impacto y sostenibilidad",
+                    "6. Impacto e sustentabilidade",
+                ]),
+            ),
+            p(pick([
+                "Expected results, how they are measured, what lasts after the project.",
+                "Résultats attendus, leur mesure, ce qui demeure après le projet.",
+                "Resultados esperados, cómo se miden y qué perdura tras el proyecto.",
+                "Resultados esperados, como se medem e o que perdura depois do projeto.",
+            ])),
             h(2, pick(["7. Budget", "7. Budget", "7. Presupuesto", "7. Orçamento"])),
             table(&[
-                &[pick(["Item", "Poste", "Partida", "Rubrica"]), pick(["Partner", "Partenaire", "Socio", "Parceiro"]), pick(["Amount (€)", "Montant (€)", "Importe (€)", "Montante (€)"])],
+                &[
+                    pick(["Item", "Poste", "Partida", "Rubrica"]),
+                    pick(["Partner", "Partenaire", "Socio", "Parceiro"]),
+                    pick(["Amount (€)", "Montant (€)", "Importe (€)", "Montante (€)"]),
+                ],
                 &[pick(["Staff", "Personnel", "Personal", "Pessoal"]), "", ""],
-                &[pick(["Travel and mobility", "Déplacements et mobilité", "Viajes y movilidad", "Viagens e mobilidade"]), "", ""],
+                &[
+                    pick([
+                        "Travel and mobility",
+                        "Déplacements et mobilité",
+                        "Viajes y movilidad",
+                        "Viagens e mobilidade",
+                    ]),
+                    "",
+                    "",
+                ],
                 &[pick(["Total", "Total", "Total", "Total"]), "", ""],
             ]),
         ],
         "peer-learning" => vec![
-            h(1, pick(["Peer-learning session notes", "Notes de séance d’apprentissage entre pairs", "Notas de la sesión de aprendizaje entre pares", "Notas da sessão de aprendizagem entre pares"])),
-            p(pick(["Date, place or room, facilitator.", "Date, lieu ou salle, animation.", "Fecha, lugar o sala, facilitación.", "Data, local ou sala, facilitação."])),
+            h(
+                1,
+                pick([
+                    "Peer-learning session notes",
+                    "Notes de séance d’apprentissage entre pairs",
+                    "Notas de la sesión de aprendizaje entre pares",
+                    "Notas da sessão de aprendizagem entre pares",
+                ]),
+            ),
+            p(pick([
+                "Date, place or room, facilitator.",
+                "Date, lieu ou salle, animation.",
+                "Fecha, lugar o sala, facilitación.",
+                "Data, local ou sala, facilitação.",
+            ])),
             h(2, pick(["Participants", "Participants", "Participantes", "Participantes"])),
-            items(ListKind::Bullet, &[pick(["Name, hub, city", "Nom, lieu, ville", "Nombre, espacio, ciudad", "Nome, espaço, cidade"])]),
+            items(
+                ListKind::Bullet,
+                &[pick([
+                    "Name, hub, city",
+                    "Nom, lieu, ville",
+                    "Nombre, espacio, ciudad",
+                    "Nome, espaço, cidade",
+                ])],
+            ),
             h(2, pick(["Topic", "Thème", "Tema", "Tema"])),
-            h(2, pick(["What each hub shared", "Ce que chaque lieu a partagé", "Lo que compartió cada espacio", "O que cada espaço partilhou"])),
-            h(2, pick(["What we learned", "Ce que nous avons appris", "Lo que aprendimos", "O que aprendemos"])),
+            h(
+                2,
+                pick([
+                    "What each hub shared",
+                    "Ce que chaque lieu a partagé",
+                    "Lo que compartió cada espacio",
+                    "O que cada espaço partilhou",
+                ]),
+            ),
+            h(
+                2,
+                pick([
+                    "What we learned",
+                    "Ce que nous avons appris",
+                    "Lo que aprendimos",
+                    "O que aprendemos",
+                ]),
+            ),
             h(2, pick(["Actions", "Actions", "Acciones", "Ações"])),
-            items(ListKind::Check, &[pick(["Who does what, by when", "Qui fait quoi, pour quand", "Quién hace qué y para cuándo", "Quem faz o quê e até quando"])]),
+            items(
+                ListKind::Check,
+                &[pick([
+                    "Who does what, by when",
+                    "Qui fait quoi, pour quand",
+                    "Quién hace qué y para cuándo",
+                    "Quem faz o quê e até quando",
+                ])],
+            ),
         ],
         "coaching" => vec![
-            h(1, pick(["Coaching session notes", "Notes de séance de coaching", "Notas de la sesión de coaching", "Notas da sessão de coaching"])),
-            p(pick(["Date, coach, coachee.", "Date, coach, personne accompagnée.", "Fecha, coach, persona acompañada.", "Data, coach, pessoa acompanhada."])),
+            h(
+                1,
+                pick([
+                    "Coaching session notes",
+                    "Notes de séance de coaching",
+                    "Notas de la sesión de coaching",
+                    "Notas da sessão de coaching",
+                ]),
+            ),
+            p(pick([
+                "Date, coach, coachee.",
+                "Date, coach, personne accompagnée.",
+                "Fecha, coach, persona acompañada.",
+                "Data, coach, pessoa acompanhada.",
+            ])),
             h(2, pick(["Goals", "Objectifs", "Objetivos", "Objetivos"])),
             h(2, pick(["Discussion", "Échanges", "Conversación", "Conversa"])),
-            h(2, pick(["Agreed actions", "Actions convenues", "Acciones acordadas", "Ações acordadas"])),
-            items(ListKind::Check, &[pick(["Action, by when", "Action, pour quand", "Acción y plazo", "Ação e prazo"])]),
+            h(
+                2,
+                pick([
+                    "Agreed actions",
+                    "Actions convenues",
+                    "Acciones acordadas",
+                    "Ações acordadas",
+                ]),
+            ),
+            items(
+                ListKind::Check,
+                &[pick([
+                    "Action, by when",
+                    "Action, pour quand",
+                    "Acción y plazo",
+                    "Ação e prazo",
+                ])],
+            ),
             h(2, pick(["Next session", "Prochaine séance", "Próxima sesión", "Próxima sessão"])),
         ],
         "exchange" => vec![
-            h(1, pick(["Hub exchange report", "Rapport d’échange entre lieux", "Informe de intercambio entre espacios", "Relatório de intercâmbio entre espaços"])),
+            h(
+                1,
+                pick([
+                    "Hub exchange report",
+                    "Rapport d’échange entre lieux",
+                    "Informe de intercambio entre espacios",
+                    "Relatório de intercâmbio entre espaços",
+                ]),
+            ),
             table(&[
-                &[pick(["Host hub", "Lieu d’accueil", "Espacio anfitrión", "Espaço anfitrião"]), pick(["Visiting from", "Venu de", "Procedente de", "Vindo de"]), pick(["Dates", "Dates", "Fechas", "Datas"]), pick(["Format", "Format", "Formato", "Formato"])],
-                &["", "", "", pick(["Shadowing, residency or hot desk", "Observation, résidence ou poste nomade", "Acompañamiento, residencia o puesto flexible", "Acompanhamento, residência ou posto partilhado"])],
+                &[
+                    pick(["Host hub", "Lieu d’accueil", "Espacio anfitrión", "Espaço anfitrião"]),
+                    pick(["Visiting from", "Venu de", "Procedente de", "Vindo de"]),
+                    pick(["Dates", "Dates", "Fechas", "Datas"]),
+                    pick(["Format", "Format", "Formato", "Formato"]),
+                ],
+                &[
+                    "",
+                    "",
+                    "",
+                    pick([
+                        "Shadowing, residency or hot desk",
+                        "Observation, résidence ou poste nomade",
+                        "Acompañamiento, residencia o puesto flexible",
+                        "Acompanhamento, residência ou posto partilhado",
+                    ]),
+                ],
             ]),
             h(2, pick(["Objectives", "Objectifs", "Objetivos", "Objetivos"])),
             h(2, pick(["What happened", "Déroulement", "Qué se hizo", "O que aconteceu"])),
-            h(2, pick(["What we learned", "Ce que nous avons appris", "Lo que aprendimos", "O que aprendemos"])),
+            h(
+                2,
+                pick([
+                    "What we learned",
+                    "Ce que nous avons appris",
+                    "Lo que aprendimos",
+                    "O que aprendemos",
+                ]),
+            ),
             h(2, pick(["Follow-up", "Suites", "Seguimiento", "Seguimento"])),
-            items(ListKind::Check, &[pick(["Next step", "Prochaine étape", "Siguiente paso", "Próximo passo"])]),
+            items(
+                ListKind::Check,
+                &[pick(["Next step", "Prochaine étape", "Siguiente paso", "Próximo passo"])],
+            ),
         ],
         _ => return None,
     };
@@ -200,7 +410,9 @@ impl Workspace {
         if let Some(hub) = &req.hub_id {
             let role = self.store.hub_role(hub, &user.id).await?;
             if role != Some(HubRole::Manager) {
-                return Err(WorkspaceError::Forbidden("only a hub's managers save templates for it"));
+                return Err(WorkspaceError::Forbidden(
+                    "only a hub's managers save templates for it",
+                ));
             }
         }
         let mut checks = Checks::default();
@@ -294,7 +506,9 @@ impl Workspace {
                 None => false,
             };
         if !may {
-            return Err(WorkspaceError::Forbidden("only its owner or a manager of its hub deletes a template"));
+            return Err(WorkspaceError::Forbidden(
+                "only its owner or a manager of its hub deletes a template",
+            ));
         }
         self.store.delete_template(id).await?;
         Ok(())

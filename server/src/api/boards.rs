@@ -276,14 +276,13 @@ async fn draw(
             .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "frame not found"))?;
         match output {
             Output::Svg => Ok(svg.text.into_bytes()),
-            Output::Pdf(title) => {
-                hubring_export::pdf::svg_to_pdf(&svg.text, svg.width, svg.height, &title).map_err(
-                    |err| {
-                        tracing::error!(%err, "board PDF not made");
-                        ApiError::internal()
-                    },
-                )
-            }
+            Output::Pdf(title) => hubring_export::pdf::svg_to_pdf(
+                &svg.text, svg.width, svg.height, &title,
+            )
+            .map_err(|err| {
+                tracing::error!(%err, "board PDF not made");
+                ApiError::internal()
+            }),
             Output::Png { scale, max } => {
                 render::png(&svg.text, scale, max.0, max.1).map_err(|err| {
                     tracing::error!(%err, "board did not render");

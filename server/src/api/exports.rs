@@ -81,7 +81,8 @@ pub(crate) async fn export_item(
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|err| ApiError::bad_query(&err))?;
-    let access = app.workspace.content_access(&caller, &ItemId(id.clone()), Action::OpenDocument).await?;
+    let access =
+        app.workspace.content_access(&caller, &ItemId(id.clone()), Action::OpenDocument).await?;
     let state = match &query.version {
         Some(v) => {
             app.workspace
@@ -89,7 +90,9 @@ pub(crate) async fn export_item(
                 .version(&access.doc_id, &VersionId(v.clone()))
                 .await
                 .map_err(hubring_workspace::WorkspaceError::from)?
-                .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "version not found"))?
+                .ok_or_else(|| {
+                    ApiError::new(StatusCode::NOT_FOUND, "not_found", "version not found")
+                })?
                 .1
         }
         None => app.registry.read(&access.doc_id).await.map_err(|err| {
@@ -101,7 +104,10 @@ pub(crate) async fn export_item(
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
-            format!("format: a {what} is exported as {}", if what == "board" { "svg, png or pdf" } else { "md, html, docx or pdf" }),
+            format!(
+                "format: a {what} is exported as {}",
+                if what == "board" { "svg, png or pdf" } else { "md, html, docx or pdf" }
+            ),
         )
     };
     if access.kind == ItemKind::Board {
@@ -133,7 +139,9 @@ pub(crate) async fn export_item(
     let job = move || -> Result<(&'static str, &'static str, Vec<u8>), ApiError> {
         let find = move |url: &str| assets.get(url).cloned();
         Ok(match format {
-            ExportFormat::Md => ("text/markdown; charset=utf-8", "md", markdown::to_markdown(&doc).into_bytes()),
+            ExportFormat::Md => {
+                ("text/markdown; charset=utf-8", "md", markdown::to_markdown(&doc).into_bytes())
+            }
             ExportFormat::Html => (
                 "text/html; charset=utf-8",
                 "html",
@@ -201,7 +209,8 @@ pub(crate) async fn import_document(
         return Err(super::too_large(limit));
     }
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| super::too_large(limit))?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let md_name = params.filename.as_deref().is_some_and(|n| {
         let n = n.to_lowercase();
         n.ends_with(".md") || n.ends_with(".markdown")
@@ -230,7 +239,9 @@ pub(crate) async fn import_document(
         })
         .await
         .map_err(|_| ApiError::internal())?
-        .map_err(|err| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.to_string()))?;
+        .map_err(|err| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", err.to_string())
+        })?;
     let mut imported = parsed;
     let created = app
         .workspace
