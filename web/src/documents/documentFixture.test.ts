@@ -20,7 +20,7 @@ const text = (t: string, styles: Record<string, unknown> = {}) => ({
 });
 
 /** Every block and mark the exports handle, with the accents of the four languages. */
-export const FIXTURE_BLOCKS = [
+const FIXTURE_BLOCKS = [
   { type: "heading", props: { level: 1 }, content: "Résidences créatives atlânticas" },
   {
     type: "paragraph",
