@@ -12,7 +12,6 @@ use hubring_protocol::{ErrorBody, ProjectId};
 use serde::Deserialize;
 
 use super::auth::Auth;
-use super::too_large;
 use crate::AppState;
 use crate::http::ApiError;
 
@@ -50,16 +49,7 @@ pub(crate) async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|err| ApiError::bad_query(&err))?;
-    let limit = app.workspace.max_asset_bytes();
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    // Refused before reading when the client says how much it sends.
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large(limit));
-    }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large(limit))?;
+    let bytes = super::file_body(&headers, body, app.workspace.max_asset_bytes()).await?;
     let mut created =
         app.workspace.upload_asset(&caller, &ProjectId(params.project_id), bytes.to_vec()).await?;
     // A document is downloaded under its name: the URL carries it (the content is stored once,

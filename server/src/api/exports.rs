@@ -200,15 +200,7 @@ pub(crate) async fn import_document(
     let project = hubring_protocol::ProjectId(id);
     // Who may add items, before the body is read.
     app.workspace.check_create_item(&caller, &project).await?;
-    let limit = app.workspace.max_asset_bytes();
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(super::too_large(limit));
-    }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| super::too_large(limit))?;
+    let bytes = super::file_body(&headers, body, app.workspace.max_asset_bytes()).await?;
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let md_name = params.filename.as_deref().is_some_and(|n| {

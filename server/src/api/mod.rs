@@ -569,6 +569,23 @@ async fn my_hubs(State(app): State<AppState>, Auth(caller): Auth) -> Result<Resp
 }
 
 /// 413 for an upload above `limit` bytes.
+/// A file sent as a request body, up to `limit` bytes: refused before reading when the client
+/// says it sends more, and while reading when it sends more than it said.
+async fn file_body(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<bytes::Bytes, ApiError> {
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large(limit))
+}
+
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -188,6 +188,8 @@ export const en = {
   "export.svg": "Vector image (SVG)",
   "export.templateName": "Template name",
   "export.saveTemplate": "Save as template",
+  "export.templateFor": "For",
+  "export.templateMine": "Only me",
   "export.templateSaved": "Saved: it is offered when you add an item.",
   "project.template": "Start from",
   "project.blank": "Blank",

@@ -195,6 +195,8 @@ export const es: Messages = {
   "export.svg": "Imagen vectorial (SVG)",
   "export.templateName": "Nombre de la plantilla",
   "export.saveTemplate": "Guardar como plantilla",
+  "export.templateFor": "Para",
+  "export.templateMine": "Solo yo",
   "export.templateSaved": "Guardada: se ofrece al añadir un elemento.",
   "project.template": "Empezar desde",
   "project.blank": "En blanco",

@@ -196,6 +196,8 @@ export const fr: Messages = {
   "export.svg": "Image vectorielle (SVG)",
   "export.templateName": "Nom du modèle",
   "export.saveTemplate": "Enregistrer comme modèle",
+  "export.templateFor": "Pour",
+  "export.templateMine": "Moi seulement",
   "export.templateSaved": "Enregistré : il est proposé quand vous ajoutez un élément.",
   "project.template": "Partir de",
   "project.blank": "Vide",

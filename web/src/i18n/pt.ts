@@ -195,6 +195,8 @@ export const pt: Messages = {
   "export.svg": "Imagem vetorial (SVG)",
   "export.templateName": "Nome do modelo",
   "export.saveTemplate": "Guardar como modelo",
+  "export.templateFor": "Para",
+  "export.templateMine": "Só eu",
   "export.templateSaved": "Guardado: é proposto quando adicionar um elemento.",
   "project.template": "Começar a partir de",
   "project.blank": "Em branco",

@@ -1,6 +1,6 @@
 // The Export menu of a document or a board: one link per format, each a download the server
 // makes (`GET /api/v1/items/{id}/export`), and "Save as template" for those who may edit.
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, call, exportUrl } from "../api/client";
@@ -21,9 +21,20 @@ export function ExportMenu(props: {
   const { t } = useTranslation();
   const [saving, setSaving] = useState(false);
   const [name, setName] = useState(props.title);
+  const [hub, setHub] = useState("");
+  // A template is the caller's own, or a hub's (the server lets only its managers save one).
+  const hubs = useQuery({
+    queryKey: ["my-hubs"],
+    queryFn: () => call(api.GET("/me/hubs")),
+    enabled: saving,
+  });
   const save = useMutation({
     mutationFn: (title: string) =>
-      call(api.POST("/templates", { body: { item_id: props.itemId, title } })),
+      call(
+        api.POST("/templates", {
+          body: { item_id: props.itemId, title, hub_id: hub || null },
+        }),
+      ),
     onSuccess: () => setSaving(false),
   });
   const submit = (e: FormEvent) => {
@@ -53,6 +64,19 @@ export function ExportMenu(props: {
                   {t("export.templateName")}
                   <input value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
                 </label>
+                {(hubs.data?.length ?? 0) > 0 && (
+                  <label>
+                    {t("export.templateFor")}
+                    <select value={hub} onChange={(e) => setHub(e.target.value)}>
+                      <option value="">{t("export.templateMine")}</option>
+                      {(hubs.data ?? []).map((h) => (
+                        <option key={h.id} value={h.id}>
+                          {h.name}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                )}
                 <button type="submit" disabled={save.isPending || !name.trim()}>
                   {t("export.saveTemplate")}
                 </button>
