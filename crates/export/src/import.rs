@@ -59,6 +59,21 @@ impl Imported {
     }
 }
 
+/// A link's target as an imported document may hold it: web, mail and phone addresses, and
+/// relative ones; anything else (`javascript:`, `data:`, `file:`) is dropped, keeping the text.
+pub fn safe_link(href: &str) -> Option<String> {
+    let href = href.trim();
+    let scheme_end = href.find(':');
+    let path_start = href.find(['/', '?', '#']).unwrap_or(href.len());
+    match scheme_end {
+        Some(i) if i < path_start => {
+            let scheme = href[..i].to_ascii_lowercase();
+            matches!(scheme.as_str(), "http" | "https" | "mailto" | "tel").then(|| href.to_owned())
+        }
+        _ => (!href.is_empty()).then(|| href.to_owned()),
+    }
+}
+
 /// Why a file was not imported.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -306,7 +321,10 @@ impl<'a> DocxReader<'a> {
                 Some("hyperlink") => {
                     let data = &child["data"];
                     let mut style = base.clone();
-                    let href = data["rid"].as_str().and_then(|rid| self.links.get(rid).cloned());
+                    let href = data["rid"]
+                        .as_str()
+                        .and_then(|rid| self.links.get(rid))
+                        .and_then(|h| safe_link(h));
                     if let Some(href) = href {
                         style.link = Some(href);
                     }
@@ -434,4 +452,23 @@ fn heading_level(style: &str) -> Option<u8> {
     }
     let n = lower.strip_prefix("heading")?.parse::<u8>().ok()?;
     Some(n.clamp(1, 3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_that_would_run_script_are_dropped_keeping_their_text() {
+        let md = "[safe](https://hub.example) [bad](javascript:alert(1)) [rel](/projects/x) [mail](mailto:a@b.example) [data](data:text/html,x)";
+        let doc = from_markdown(md).unwrap().doc;
+        let Block::Paragraph { content, .. } = &doc.blocks[0] else { panic!("{doc:?}") };
+        let links: Vec<(&str, Option<&str>)> =
+            content.iter().map(|s| (s.text.as_str(), s.style.link.as_deref())).collect();
+        assert!(links.contains(&("safe", Some("https://hub.example"))), "{links:?}");
+        assert!(links.contains(&("rel", Some("/projects/x"))));
+        assert!(links.contains(&("mail", Some("mailto:a@b.example"))));
+        assert!(links.iter().any(|(t, l)| t.contains("bad") && l.is_none()), "{links:?}");
+        assert!(links.iter().any(|(t, l)| t.contains("data") && l.is_none()), "{links:?}");
+    }
 }

@@ -247,8 +247,8 @@ impl Reader {
             Tag::Strong => self.push_style(|s| s.bold = true),
             Tag::Strikethrough => self.push_style(|s| s.strike = true),
             Tag::Link { dest_url, .. } => {
-                let href = dest_url.to_string();
-                self.push_style(|s| s.link = Some(href));
+                let href = crate::import::safe_link(&dest_url);
+                self.push_style(|s| s.link = href);
             }
             Tag::Image { dest_url, .. } => self.image = Some((dest_url.to_string(), String::new())),
             _ => {}
@@ -322,8 +322,8 @@ impl Reader {
             }
             None => {
                 let label = if alt.is_empty() { url.to_owned() } else { alt };
-                let href = url.to_owned();
-                self.text(&label, move |s| s.link = Some(href));
+                let href = crate::import::safe_link(url);
+                self.text(&label, move |s| s.link = href);
             }
         }
     }

@@ -99,6 +99,11 @@ fn typeset(markup: String, files: Vec<(String, Vec<u8>)>) -> Result<Vec<u8>, Pdf
     })
 }
 
+/// Forgets what typst memoised from earlier exports (the benchmarks measure a first export).
+pub fn forget_cache() {
+    typst::comemo::evict(0);
+}
+
 /// A typst string literal holding `text` exactly.
 fn lit(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
