@@ -150,7 +150,10 @@ try {
   await pageA.getByRole("button", { name: "Name this version" }).click();
   await pageA.getByTestId("version").filter({ hasText: "Submitted to Creative Europe" }).waitFor({ timeout: LIVE_MS });
   await pageA.screenshot({ path: join(shots, "document-history.png") });
-  step("Ana names a version in the history panel");
+  const versionPdf = await pageA.getByTestId("version").filter({ hasText: "Submitted to Creative Europe" }).getByTestId("version-pdf").getAttribute("href");
+  const pdf = await ana.request.get(versionPdf);
+  if (pdf.status() !== 200 || !(await pdf.body()).subarray(0, 5).equals(Buffer.from("%PDF-"))) fail(`the version's PDF: ${pdf.status()}`);
+  step("Ana names a version in the history panel; it downloads as a PDF");
 
   await pageA.setViewportSize({ width: 390, height: 844 });
   await pageA.getByTestId("history-panel").waitFor();

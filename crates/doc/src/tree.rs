@@ -535,6 +535,46 @@ fn write_blocks(
     }
 }
 
+/// Removes every comment mark from the text (a template keeps the text, not the threads its
+/// marks point at).
+pub fn strip_comment_marks(txn: &mut TransactionMut<'_>) {
+    let Some(fragment) = txn.get_xml_fragment(FRAGMENT) else { return };
+    let mut texts = Vec::new();
+    let mut stack: Vec<XmlOut> = fragment.children(txn).collect();
+    while let Some(node) = stack.pop() {
+        match node {
+            XmlOut::Text(t) => texts.push(t),
+            XmlOut::Element(el) => stack.extend(el.children(txn)),
+            XmlOut::Fragment(f) => stack.extend(f.children(txn)),
+        }
+    }
+    for text in texts {
+        let mut at = 0u32;
+        let chunks = text.diff(txn, yrs::types::text::YChange::identity);
+        let mut changes = Vec::new();
+        for chunk in chunks {
+            let len = match &chunk.insert {
+                Out::Any(Any::String(s)) => s.len() as u32,
+                _ => 1,
+            };
+            let marks: HashMap<Arc<str>, Any> = chunk
+                .attributes
+                .iter()
+                .flat_map(|a| a.keys())
+                .filter(|k| k.starts_with("comment"))
+                .map(|k| (k.clone(), Any::Null))
+                .collect();
+            if !marks.is_empty() {
+                changes.push((at, len, marks));
+            }
+            at += len;
+        }
+        for (at, len, marks) in changes {
+            text.format(txn, at, len, marks);
+        }
+    }
+}
+
 fn container(
     txn: &mut TransactionMut<'_>,
     group: &XmlElementRef,
@@ -579,7 +619,8 @@ fn write_inlines(txn: &mut TransactionMut<'_>, node: &XmlElementRef, runs: &[Spa
                 }
             };
             t.insert_with_attributes(txn, at, piece, marks(&span.style));
-            at += piece.encode_utf16().count() as u32;
+            // Offsets are in the document's offset kind: yrs's default, UTF-8 bytes.
+            at += piece.len() as u32;
         }
     }
 }
@@ -630,9 +671,9 @@ mod tests {
                 Block::Paragraph {
                     align: Align::Center,
                     content: vec![
-                        Span::plain("a "),
-                        Span { text: "b".into(), style: bold },
-                        Span::plain("\nline"),
+                        Span::plain("Año, coração: "),
+                        Span { text: "négrita".into(), style: bold },
+                        Span::plain(" après\nline"),
                     ],
                 },
                 Block::List {
@@ -671,6 +712,24 @@ mod tests {
             format!("b{n}")
         });
         assert_eq!(read(&doc.transact()), sample());
+    }
+
+    #[test]
+    fn comment_marks_are_left_out_of_a_copy() {
+        let doc = Doc::new();
+        let mut n = 0;
+        write(&mut doc.transact_mut(), &sample(), &mut || {
+            n += 1;
+            format!("b{n}")
+        });
+        {
+            let mut txn = doc.transact_mut();
+            crate::comments::anchor(&mut txn, "t1", 3, 6).unwrap();
+        }
+        assert!(!crate::comments::anchored_threads(&doc.transact()).is_empty());
+        strip_comment_marks(&mut doc.transact_mut());
+        assert!(crate::comments::anchored_threads(&doc.transact()).is_empty());
+        assert_eq!(read(&doc.transact()), sample(), "the text and its formatting stay");
     }
 
     #[test]

@@ -70,6 +70,9 @@ pub(crate) async fn apply(
                 if let Err(err) = hubring_doc::versions::restore(txn, &state) {
                     tracing::error!(%err, "a template's content does not decode");
                 }
+                // The text comes without the comment marks of the item it was saved from:
+                // their threads are that item's.
+                hubring_doc::tree::strip_comment_marks(txn);
             });
             app.registry.edit(doc_id, edit).await.map_err(|err| {
                 tracing::error!(%doc_id, %err, "template content not written");

@@ -6,7 +6,8 @@ import { Thread, ThreadsSidebar, useThreads } from "@blocknote/react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api, call, type Schemas } from "../api/client";
+import { api, call, exportUrl, type Schemas } from "../api/client";
+import { currentLanguage } from "../i18n";
 import { ErrorNotice } from "../ui/Status";
 import { mentions } from "./comments";
 
@@ -219,6 +220,13 @@ export function HistoryPanel({
                   {t("history.compare")}
                 </button>
               )}
+              <a
+                href={exportUrl(itemId, "pdf", currentLanguage(), v.id)}
+                download
+                data-testid="version-pdf"
+              >
+                {t("history.exportPdf")}
+              </a>
               {canRestore && (
                 <button
                   type="button"

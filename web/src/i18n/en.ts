@@ -179,6 +179,7 @@ export const en = {
   "history.shapesMoved": "Shapes moved: {{n}}",
   "history.shapesChanged": "Shapes changed: {{n}}",
   "history.unchanged": "No change.",
+  "history.exportPdf": "PDF",
   "export.menu": "Export",
   "export.pdf": "PDF",
   "export.docx": "Word (DOCX)",

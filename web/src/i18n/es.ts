@@ -186,6 +186,7 @@ export const es: Messages = {
   "history.shapesMoved": "Formas movidas: {{n}}",
   "history.shapesChanged": "Formas cambiadas: {{n}}",
   "history.unchanged": "Sin cambios.",
+  "history.exportPdf": "PDF",
   "export.menu": "Exportar",
   "export.pdf": "PDF",
   "export.docx": "Word (DOCX)",

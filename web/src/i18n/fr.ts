@@ -187,6 +187,7 @@ export const fr: Messages = {
   "history.shapesMoved": "Formes déplacées : {{n}}",
   "history.shapesChanged": "Formes modifiées : {{n}}",
   "history.unchanged": "Aucune modification.",
+  "history.exportPdf": "PDF",
   "export.menu": "Exporter",
   "export.pdf": "PDF",
   "export.docx": "Word (DOCX)",

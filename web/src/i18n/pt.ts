@@ -186,6 +186,7 @@ export const pt: Messages = {
   "history.shapesMoved": "Formas movidas: {{n}}",
   "history.shapesChanged": "Formas alteradas: {{n}}",
   "history.unchanged": "Sem alterações.",
+  "history.exportPdf": "PDF",
   "export.menu": "Exportar",
   "export.pdf": "PDF",
   "export.docx": "Word (DOCX)",
