@@ -175,11 +175,6 @@ pub struct Document {
 }
 
 impl Document {
-    /// Whether any block holds text or an image.
-    pub fn is_empty(&self) -> bool {
-        self.blocks.is_empty()
-    }
-
     /// Every image's URL, in order.
     pub fn images(&self) -> Vec<&str> {
         fn walk<'a>(blocks: &'a [Block], out: &mut Vec<&'a str>) {

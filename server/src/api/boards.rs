@@ -369,13 +369,7 @@ pub(crate) async fn version_svg(
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let access = app.workspace.board(&caller, &ItemId(id), Action::OpenDocument).await?;
-    let (_, state) = app
-        .workspace
-        .store()
-        .version(&access.doc_id, &VersionId(version))
-        .await
-        .map_err(hubring_workspace::WorkspaceError::from)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "version not found"))?;
+    let (_, state) = super::versions::stored(&app, &access.doc_id, &VersionId(version)).await?;
     let drawn = decode(&access.doc_id, state).await?;
     let svg = draw(&app, &access, drawn, SvgOptions::default(), Output::Svg).await?;
     let named = disposition("inline", &access.title, "svg");

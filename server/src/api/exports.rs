@@ -84,17 +84,7 @@ pub(crate) async fn export_item(
     let access =
         app.workspace.content_access(&caller, &ItemId(id.clone()), Action::OpenDocument).await?;
     let state = match &query.version {
-        Some(v) => {
-            app.workspace
-                .store()
-                .version(&access.doc_id, &VersionId(v.clone()))
-                .await
-                .map_err(hubring_workspace::WorkspaceError::from)?
-                .ok_or_else(|| {
-                    ApiError::new(StatusCode::NOT_FOUND, "not_found", "version not found")
-                })?
-                .1
-        }
+        Some(v) => super::versions::stored(&app, &access.doc_id, &VersionId(v.clone())).await?.1,
         None => app.registry.read(&access.doc_id).await.map_err(|err| {
             tracing::error!(%err, item = %access.item_id, "document unavailable for export");
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")

@@ -27,15 +27,15 @@ fn unavailable(access: &ContentAccess, err: &SyncError) -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
 }
 
-/// One version's metadata and state, if it is the item's.
-async fn stored(
+/// One version's metadata and state, if it is the document's (404 otherwise).
+pub(crate) async fn stored(
     app: &AppState,
-    access: &ContentAccess,
+    doc: &hubring_protocol::DocId,
     id: &VersionId,
 ) -> Result<(hubring_store::VersionMeta, Vec<u8>), ApiError> {
     app.workspace
         .store()
-        .version(&access.doc_id, id)
+        .version(doc, id)
         .await
         .map_err(hubring_workspace::WorkspaceError::from)?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "version not found"))
@@ -108,7 +108,7 @@ pub(crate) async fn version(
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<VersionContent>, ApiError> {
     let access = app.workspace.content_access(&caller, &ItemId(id), Action::OpenDocument).await?;
-    let (meta, state) = stored(&app, &access, &VersionId(version)).await?;
+    let (meta, state) = stored(&app, &access.doc_id, &VersionId(version)).await?;
     let content = off_runtime(move || versions::content(&state)).await?;
     let version = app.workspace.version_views(vec![meta]).await?.remove(0);
     Ok(Json(VersionContent { version, content }))
@@ -122,8 +122,8 @@ pub(crate) async fn version_diff(
 ) -> Result<Json<VersionDiff>, ApiError> {
     let access = app.workspace.content_access(&caller, &ItemId(id), Action::OpenDocument).await?;
     let (from, to) = (VersionId(from), VersionId(to));
-    let (_, a) = stored(&app, &access, &from).await?;
-    let (_, b) = stored(&app, &access, &to).await?;
+    let (_, a) = stored(&app, &access.doc_id, &from).await?;
+    let (_, b) = stored(&app, &access.doc_id, &to).await?;
     let changes = off_runtime(move || versions::diff(&a, &b)).await?;
     Ok(Json(VersionDiff { from, to, changes }))
 }
@@ -136,7 +136,7 @@ pub(crate) async fn restore_version(
 ) -> Result<Response, ApiError> {
     let access = app.workspace.content_access(&caller, &ItemId(id), Action::WriteDocument).await?;
     let by = caller.signed_in()?.id.clone();
-    let (meta, state) = stored(&app, &access, &VersionId(version)).await?;
+    let (meta, state) = stored(&app, &access.doc_id, &VersionId(version)).await?;
     // Decoded here first, so the actor never runs a restore that cannot apply.
     let checked = state.clone();
     off_runtime(move || versions::content(&checked).map(|_| ())).await?;

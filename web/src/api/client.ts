@@ -85,15 +85,7 @@ export async function uploadAsset(
   file: Blob,
   maxBytes?: number,
 ): Promise<string> {
-  if (maxBytes !== undefined && file.size > maxBytes) {
-    throw new ApiError(
-      413,
-      "too_large",
-      `the file is larger than the limit of ${maxBytes} bytes`,
-      {},
-      { limit: maxBytes },
-    );
-  }
+  refuseOverLimit(file, maxBytes);
   const created = await call(
     api.POST("/assets", {
       // A document (an annex) is downloaded under its name.
@@ -108,12 +100,8 @@ export async function uploadAsset(
   return created.url;
 }
 
-/** Imports a Markdown or DOCX file as a new document of a project, titled after the file. */
-export async function importDocument(
-  projectId: string,
-  file: File,
-  maxBytes?: number,
-): Promise<{ id: string; doc_id: string }> {
+/** Refuses a file over the server's upload limit before sending it (the server refuses it too). */
+function refuseOverLimit(file: Blob, maxBytes?: number): void {
   if (maxBytes !== undefined && file.size > maxBytes) {
     throw new ApiError(
       413,
@@ -123,6 +111,15 @@ export async function importDocument(
       { limit: maxBytes },
     );
   }
+}
+
+/** Imports a Markdown or DOCX file as a new document of a project, titled after the file. */
+export async function importDocument(
+  projectId: string,
+  file: File,
+  maxBytes?: number,
+): Promise<{ id: string; doc_id: string }> {
+  refuseOverLimit(file, maxBytes);
   const markdown = /\.(md|markdown)$/i.test(file.name);
   const title = file.name.replace(/\.[^.]+$/, "").trim() || file.name;
   return call(
