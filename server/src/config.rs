@@ -125,6 +125,23 @@ pub struct ServeArgs {
     #[arg(long, env = "HUBRING_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
 
+    /// SMTP server emails leave through: `smtp://HOST[:PORT]` (plain, for a local relay),
+    /// `smtp://USER:PASSWORD@HOST:587?tls=required` (STARTTLS) or `smtps://USER:PASSWORD@HOST`
+    /// (TLS). Needs `--public-url` for the links in emails [default: none: nothing is emailed,
+    /// and invitation links are shown to pass on by hand]
+    #[arg(long, env = "HUBRING_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+
+    /// The sender of emails, `ADDRESS` or `NAME <ADDRESS>` [default: Hubring
+    /// <hubring@HOST-OF-PUBLIC-URL>]
+    #[arg(long, env = "HUBRING_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+
+    /// Seconds before an email the SMTP server refused is tried again; each further failure
+    /// doubles it, up to an hour [default: 30]
+    #[arg(long, env = "HUBRING_MAIL_RETRY_SECS", value_name = "SECS")]
+    pub mail_retry_secs: Option<u64>,
+
     /// Days a sign-in lasts [default: 30]
     #[arg(long, env = "HUBRING_SESSION_DAYS", value_name = "DAYS")]
     pub session_days: Option<u64>,
@@ -295,6 +312,19 @@ pub struct Config {
     pub connections: ConnectionsConfig,
     /// Where `/metrics` is served, if anywhere.
     pub metrics: MetricsConfig,
+    /// Email: the SMTP server and the sender.
+    pub mail: MailConfig,
+}
+
+/// Email (`crate::mailer`).
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The SMTP server's URL; `None`: nothing is emailed.
+    pub smtp_url: Option<String>,
+    /// The `From` of every email; `None` until a public URL names a host.
+    pub from: Option<String>,
+    /// Wait before the first retry of a refused email (doubling, up to an hour).
+    pub retry_base: Duration,
 }
 
 /// Connection limits and timeouts (`crate::serve`).
@@ -484,7 +514,7 @@ impl ServeArgs {
                 open: self.open_docs.or(file.open_docs).unwrap_or(false),
             },
             accounts: {
-                let public_url = self.public_url.or(file.public_url);
+                let public_url = self.public_url.clone().or(file.public_url.clone());
                 let public_origin = public_url.as_deref().map(origin_of);
                 AccountsConfig {
                     signup: self.signup.or(file.signup).unwrap_or_default(),
@@ -543,6 +573,24 @@ impl ServeArgs {
                     .or(file.header_timeout_ms)
                     .unwrap_or(20_000)
                     .max(1)),
+            },
+            mail: {
+                let public_url = self.public_url.clone().or(file.public_url.clone());
+                let host = public_url
+                    .as_deref()
+                    .map(origin_of)
+                    .and_then(|o| o.split_once("://").map(|(_, h)| h.to_owned()))
+                    .map(|h| h.split(':').next().unwrap_or_default().to_owned());
+                MailConfig {
+                    smtp_url: self.smtp_url.or(file.smtp_url).filter(|u| !u.is_empty()),
+                    from: self
+                        .mail_from
+                        .or(file.mail_from)
+                        .or_else(|| host.map(|h| format!("Hubring <hubring@{h}>"))),
+                    retry_base: Duration::from_secs(
+                        self.mail_retry_secs.or(file.mail_retry_secs).unwrap_or(30).max(1),
+                    ),
+                }
             },
             metrics: MetricsConfig {
                 listen: self.metrics_listen.or(file.metrics_listen),

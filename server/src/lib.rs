@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 mod http;
 mod live;
+mod notifications;
+mod mailer;
 mod presence;
 mod render;
 mod room;
@@ -22,7 +24,7 @@ use anyhow::Context;
 use hubring_cluster::Redis;
 use hubring_store::{Engine, Store, StoreOptions};
 use hubring_sync::Registry;
-use hubring_workspace::{SignupPolicy, Workspace, WorkspaceConfig};
+use hubring_workspace::{MailSetting, SignupPolicy, Workspace, WorkspaceConfig};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -52,6 +54,8 @@ pub(crate) struct AppState {
     pub(crate) cluster: Option<Arc<Redis>>,
     /// Rooms this node hosts, with how many of their participants are here.
     pub(crate) hosted: Arc<dashmap::DashMap<String, usize>>,
+    /// The process's shutdown signal, for long-lived responses (the notification stream).
+    pub(crate) shutdown: CancellationToken,
 }
 
 /// The OpenAPI document of `/api/v1`, as served at `/api/v1/openapi.json`.
@@ -69,6 +73,10 @@ pub fn workspace_config(config: &Config) -> WorkspaceConfig {
         session_ttl: config.accounts.session_ttl,
         max_asset_bytes: config.max_asset_bytes,
         shared_store: config.store.redis_url.is_some(),
+        mail: match (&config.mail.smtp_url, &config.accounts.public_origin) {
+            (Some(_), Some(origin)) => MailSetting::On { base_url: origin.clone() },
+            _ => MailSetting::Off,
+        },
         ..WorkspaceConfig::default()
     }
 }
@@ -106,6 +114,17 @@ pub async fn run(
              listens on {addr}, which names no one address"
         );
         config.store.node_url = Some(format!("http://{addr}"));
+    }
+    let mailer = mailer::Mailer::new(&config.mail)?.map(Arc::new);
+    match &mailer {
+        Some(_) => anyhow::ensure!(
+            config.accounts.public_origin.is_some(),
+            "--smtp-url needs --public-url: emails carry links to this server"
+        ),
+        None => tracing::warn!(
+            "no SMTP server configured (--smtp-url): nothing is emailed; invitations are links \
+             to pass on by hand, and passwords are reset with `hubring admin reset-password`"
+        ),
     }
     let store = open_store(&config).await?;
     let tracker = TaskTracker::new();
@@ -174,6 +193,7 @@ pub async fn run(
         gate: gate.clone(),
         cluster: cluster.as_ref().map(|(redis, _)| Arc::clone(redis)),
         hosted: Arc::default(),
+        shutdown: shutdown.clone(),
     };
     if let Some((redis, subscriber)) = cluster {
         state.live.connect(Arc::clone(&redis));
@@ -181,6 +201,15 @@ pub async fn run(
         tracker.spawn(room::renew_room_leases(state.clone(), shutdown.clone()));
     }
     tracker.spawn(session_sweep_worker(store.clone(), shutdown.clone()));
+    if let Some(mailer) = mailer {
+        tracker.spawn(mailer::mail_worker(
+            store.clone(),
+            mailer,
+            state.workspace.mail_queued(),
+            shutdown.clone(),
+        ));
+    }
+    tracker.spawn(notifications::bell_worker(state.clone(), shutdown.clone()));
     tracker.spawn(live::credential_check_worker(
         Arc::clone(&state.live),
         store.clone(),

@@ -29,7 +29,8 @@ pub(crate) const ACCESS_CHANGED: u16 = 1008;
 struct Entry {
     /// The close signal's address: the connection's identity from before it has an id.
     key: usize,
-    doc: DocId,
+    /// The document it is a connection to; `None` for the notification stream.
+    doc: Option<DocId>,
     credential: Option<Credential>,
     close: Weak<CloseSignal>,
     /// Who opened it, and what was granted, to check again ([`LiveConns::recheck_all`]).
@@ -44,6 +45,9 @@ struct Entry {
 pub(crate) enum Watch {
     Document,
     Room(ItemId),
+    /// The notification stream (`GET /api/v1/me/notifications/stream`): it ends with the
+    /// credential that opened it.
+    Bell,
 }
 
 /// The live connections of signed-in people, by person. With other nodes, every change of
@@ -52,6 +56,9 @@ pub(crate) enum Watch {
 #[derive(Debug, Default)]
 pub(crate) struct LiveConns {
     by_user: DashMap<UserId, Vec<Entry>>,
+    /// Per person with a notification stream open here: a counter bumped when their
+    /// notifications change (see [`LiveConns::ring`]).
+    bells: DashMap<UserId, tokio::sync::watch::Sender<u64>>,
     cluster: OnceLock<Arc<Redis>>,
 }
 
@@ -67,6 +74,8 @@ enum AccessEvent {
     CloseDocs { user: String, docs: Vec<String>, reason: String },
     /// Everyone's connections to `docs` must close.
     CloseAllOn { docs: Vec<String>, reason: String },
+    /// A person's notifications changed (not a change of access, but the same channel).
+    Bell { user: String },
 }
 
 /// A credential on the wire: a session's stored id or a token's id (never a secret).
@@ -131,7 +140,7 @@ impl LiveConns {
     pub(crate) fn register(
         self: &Arc<Self>,
         user: UserId,
-        doc: DocId,
+        doc: Option<DocId>,
         caller: &Caller,
         watch: Watch,
         close: &Arc<CloseSignal>,
@@ -149,6 +158,34 @@ impl LiveConns {
         };
         self.by_user.entry(user.clone()).or_default().push(entry);
         Registration { live: Arc::clone(self), user, key, granted }
+    }
+
+    /// Tells `user`'s notification streams, on every node, that their notifications changed.
+    pub(crate) fn ring(&self, user: &UserId) {
+        self.publish(&AccessEvent::Bell { user: user.0.clone() });
+        self.ring_here(user);
+    }
+
+    /// Everyone's streams here: after a lag nobody knows whose changed.
+    pub(crate) fn ring_all_here(&self) {
+        let users: Vec<UserId> = self.bells.iter().map(|e| e.key().clone()).collect();
+        users.iter().for_each(|user| self.ring_here(user));
+    }
+
+    fn ring_here(&self, user: &UserId) {
+        // A person with no stream open left is forgotten.
+        self.bells.remove_if(user, |_, bell| {
+            bell.send_modify(|n| *n = n.wrapping_add(1));
+            bell.receiver_count() == 0
+        });
+    }
+
+    /// A receiver that changes when `user`'s notifications do.
+    pub(crate) fn bell(&self, user: &UserId) -> tokio::sync::watch::Receiver<u64> {
+        self.bells
+            .entry(user.clone())
+            .or_insert_with(|| tokio::sync::watch::channel(0).0)
+            .subscribe()
     }
 
     /// From now on, every change of access is also published to the other nodes.
@@ -191,6 +228,10 @@ impl LiveConns {
             AccessEvent::CloseAllOn { docs, reason } => {
                 self.close_all_on_here(&doc_ids(&docs), &reason)
             }
+            AccessEvent::Bell { user } => {
+                self.ring_here(&UserId(user));
+                0
+            }
         };
         if n > 0 {
             tracing::info!(n_closed = n, "closed connections after another node's access change");
@@ -218,14 +259,16 @@ impl LiveConns {
         }
         let mut n = 0;
         for (caller, doc, watch, granted, close) in entries {
-            let keeps = match watch {
-                Watch::Document => match workspace.doc_access(&caller, &doc).await {
+            let keeps = match (watch, doc) {
+                (Watch::Bell, _) => true,
+                (Watch::Document, None) => false,
+                (Watch::Document, Some(doc)) => match workspace.doc_access(&caller, &doc).await {
                     Ok(Some(access)) => granted != 2 || access.write,
                     Ok(None) | Err(WorkspaceError::NotFound(_)) => false,
                     // A store that cannot answer takes nothing away; the next check will.
                     Err(_) => true,
                 },
-                Watch::Room(item) => match workspace.room(&caller, &item).await {
+                (Watch::Room(item), _) => match workspace.room(&caller, &item).await {
                     Ok(_) => true,
                     Err(WorkspaceError::NotFound(_) | WorkspaceError::Forbidden(_)) => false,
                     Err(_) => true,
@@ -296,7 +339,7 @@ impl LiveConns {
     }
 
     fn close_docs_here(&self, user: &UserId, docs: &[DocId], reason: &str) -> usize {
-        self.close_where(user, |e| docs.contains(&e.doc), reason)
+        self.close_where(user, |e| e.doc.as_ref().is_some_and(|d| docs.contains(d)), reason)
     }
 
     /// Closes everyone's connections to any of `docs` (a deleted project or item), on every

@@ -92,7 +92,7 @@ pub(crate) async fn room(
     let revoked = Arc::new(CloseSignal::default());
     let registration = app.live.register(
         user.id.clone(),
-        found.doc_id,
+        Some(found.doc_id),
         &caller,
         Watch::Room(room.clone()),
         &revoked,

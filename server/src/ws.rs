@@ -95,7 +95,7 @@ pub(crate) async fn doc(
     // access from here on closes them (see `LiveConns::register`).
     let close = Arc::new(CloseSignal::default());
     let registration = caller.user.as_ref().map(|user| {
-        app.live.register(user.id.clone(), doc.clone(), &caller, Watch::Document, &close)
+        app.live.register(user.id.clone(), Some(doc.clone()), &caller, Watch::Document, &close)
     });
     let permission = match app.workspace.doc_access(&caller, &doc).await {
         Ok(Some(access)) => {

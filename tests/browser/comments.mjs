@@ -77,6 +77,17 @@ try {
   await pageB.getByTestId("comments-filter").selectOption("open");
   step("Ben finds the thread under Mentions");
 
+  // The bell in Ben's top bar rang live; its list names the mention and leads to the thread.
+  await pageB.getByTestId("bell-count").filter({ hasText: "1" }).waitFor({ timeout: LIVE_MS });
+  await pageB.getByRole("button", { name: /Notifications, 1 unread/ }).click();
+  const notice = pageB.locator(".bell-panel li.unread", { hasText: "mentioned you in" });
+  await notice.waitFor({ timeout: LIVE_MS });
+  if (!(await notice.getAttribute("class"))?.includes("unread")) fail("the mention is not unread");
+  await pageB.getByRole("button", { name: "Mark all read" }).click();
+  await pageB.getByTestId("bell-count").waitFor({ state: "detached", timeout: LIVE_MS });
+  await pageB.keyboard.press("Escape");
+  step("Ben's bell rang live with the mention, and Mark all read clears it");
+
   const editable = await pageB.locator(".editor-with-panel > .bn-container > .bn-editor").getAttribute("contenteditable");
   if (editable !== "false") fail(`the commenter's editor is editable: ${editable}`);
   step("Ben's text is read-only");

@@ -53,6 +53,46 @@ impl TestServer {
     /// process's throwaway PostgreSQL cluster instead of SQLite; its URL is kept in the data
     /// directory, so a restart on the same directory finds the same database.
     pub async fn start_in(data_dir: &Path, tune: impl FnOnce(&mut ServeArgs)) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::start_bound(data_dir, listener, tune).await
+    }
+
+    /// A server that sends email through `smtp` (retrying after a second), in a fresh data
+    /// directory; its public URL is its own address, as the links in emails need.
+    pub async fn start_mailing(smtp: &str, tune: impl FnOnce(&mut ServeArgs)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server = Self::start_mailing_in(dir.path(), smtp, None, tune).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// [`TestServer::start_mailing`] on an existing data directory, on `addr` if given (to
+    /// restart where the links already sent point).
+    pub async fn start_mailing_in(
+        data_dir: &Path,
+        smtp: &str,
+        addr: Option<SocketAddr>,
+        tune: impl FnOnce(&mut ServeArgs),
+    ) -> Self {
+        let at = addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = tokio::net::TcpListener::bind(at).await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let smtp = smtp.to_owned();
+        Self::start_bound(data_dir, listener, move |args| {
+            args.smtp_url = Some(smtp);
+            args.public_url = Some(format!("http://{addr}"));
+            args.mail_retry_secs = Some(1);
+            tune(args);
+        })
+        .await
+    }
+
+    /// A server on `listener`, with `tune` adjusting its options.
+    async fn start_bound(
+        data_dir: &Path,
+        listener: tokio::net::TcpListener,
+        tune: impl FnOnce(&mut ServeArgs),
+    ) -> Self {
         init_test_log();
         // The protocol tests open documents by name, outside any project; the access tests turn
         // this off.
@@ -64,7 +104,6 @@ impl TestServer {
         };
         tune(&mut args);
         let config = args.resolve_with(ServeArgs::default());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(hubring::run(config, listener, shutdown.clone()));

@@ -634,9 +634,10 @@ async fn adding_by_email_invites_whoever_it_is_and_only_the_person_accepts() -> 
     for reply in [&to_rui, &to_nobody] {
         assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
         let keys: Vec<&String> = reply.body.as_object().expect("an object").keys().collect();
-        assert_eq!(keys, ["invite_id", "status"], "{reply:?}");
+        assert_eq!(keys, ["emailed", "invite_id", "status", "token"], "{reply:?}");
         assert_eq!(reply.body["status"], "invited");
     }
+    assert_eq!(to_rui.body["emailed"], to_nobody.body["emailed"]);
     // Rui is not a member until Rui accepts, not even after signing in again.
     let path = format!("/projects/{pid}");
     assert_eq!(rui.get(&path).await?.status, StatusCode::NOT_FOUND);

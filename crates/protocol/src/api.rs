@@ -99,6 +99,46 @@ pub struct SignupRequest {
     pub email: String,
     pub password: String,
     pub display_name: String,
+    /// The language emails to them are written in (`en`, `fr`, `es`, `pt`); English if absent.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// `POST /api/v1/auth/signup` when the server sends email: the account (new, or the address's
+/// existing one) hears from us by email, and the answer is the same either way, so sign-up
+/// never tells who has an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignupPending {
+    /// Always `confirm_email`: open the link we sent to the address.
+    pub status: String,
+}
+
+/// `POST /api/v1/auth/reset`: send a password reset link to an address. The answer is the
+/// same whether or not an account has the address.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub email: String,
+}
+
+/// `POST /api/v1/auth/reset/confirm`: the emailed link's token and the new password. The link
+/// works once: afterwards it answers 410.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirm {
+    pub token: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/confirm`: the token of an emailed address confirmation link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    pub token: String,
 }
 
 /// `POST /api/v1/auth/login`.
@@ -128,6 +168,8 @@ pub struct SessionView {
     /// The largest file this server accepts (`POST /assets`), in bytes: a client says so
     /// before uploading more, rather than after.
     pub max_upload_bytes: u64,
+    /// Whether this server sends email. Without it, invitations are links to pass on by hand.
+    pub email_enabled: bool,
 }
 
 /// `GET /api/v1/me`: the signed-in person, with what only they (and admins) see.
@@ -139,6 +181,10 @@ pub struct Me {
     pub display_name: String,
     pub is_admin: bool,
     pub created_at: i64,
+    /// The language emails to them are written in.
+    pub language: String,
+    /// Whether they confirmed their address by opening a link sent to it.
+    pub email_confirmed: bool,
 }
 
 /// A person as others see them in lists.
@@ -270,7 +316,15 @@ pub struct MemberAdd {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum MemberAdded {
-    Invited { invite_id: InviteId },
+    Invited {
+        invite_id: InviteId,
+        /// The invitation's own link token (`/invite/{token}`), which only an account with the
+        /// invited address can use: emailed when the server sends email, and shown to the
+        /// inviter to pass on either way. Inviting again makes a new one.
+        token: String,
+        /// Whether an email with the link was queued.
+        emailed: bool,
+    },
 }
 
 /// One of the caller's pending invitations by email, in `GET /api/v1/me/invites`.
@@ -608,6 +662,8 @@ pub struct ProfileUpdate {
     pub open_to: Option<Vec<OpenTo>>,
     pub profile_visibility: Option<ProfileVisibility>,
     pub show_email: Option<bool>,
+    /// The language emails are written in: `en`, `fr`, `es` or `pt`.
+    pub language: Option<String>,
 }
 
 /// A person as the directory shows them. `email` only when they chose to show it (or to
@@ -1059,4 +1115,152 @@ pub struct TemplateQuery {
     pub kind: Option<ItemKind>,
     /// The language of the built-in templates (`en`, `fr`, `es`, `pt`; default `en`).
     pub lang: Option<String>,
+}
+
+/// What a notification is about; also the kinds whose delivery a person chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// Invited into a project.
+    Invitation,
+    /// Mentioned in a comment.
+    Mention,
+    /// A reply in a thread one started or took part in.
+    Reply,
+    /// Someone asks to join a hub one manages.
+    JoinRequest,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 4] =
+        [Self::Invitation, Self::Mention, Self::Reply, Self::JoinRequest];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::Mention => "mention",
+            Self::Reply => "reply",
+            Self::JoinRequest => "join_request",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+/// How a person wants a kind of notification delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyChannel {
+    /// In the app only (the bell).
+    App,
+    /// By email only.
+    Email,
+    /// In the app and by email.
+    Both,
+    /// Not at all.
+    None,
+}
+
+impl NotifyChannel {
+    pub const ALL: [NotifyChannel; 4] = [Self::App, Self::Email, Self::Both, Self::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Email => "email",
+            Self::Both => "both",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    pub fn in_app(self) -> bool {
+        matches!(self, Self::App | Self::Both)
+    }
+
+    pub fn by_email(self) -> bool {
+        matches!(self, Self::Email | Self::Both)
+    }
+}
+
+/// What a notification points at. Every field is optional: each kind fills what it needs, and
+/// the client words it in the reader's language.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationSubject {
+    /// Who did it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<PersonRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<ProjectId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<ItemId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_kind: Option<ItemKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<ThreadId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_id: Option<HubId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_name: Option<String>,
+    /// The start of the comment, for mentions and replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+}
+
+/// One notification in `GET /api/v1/me/notifications`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationView {
+    pub id: String,
+    pub kind: NotificationKind,
+    pub created_at: i64,
+    pub read: bool,
+    pub subject: NotificationSubject,
+}
+
+/// `GET /api/v1/me/notifications`: the newest notifications and how many are unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationList {
+    pub unread: u32,
+    pub items: Vec<NotificationView>,
+}
+
+/// `POST /api/v1/me/notifications/read`: mark these read, or every one when `ids` is absent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsRead {
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+}
+
+/// One kind's delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NotificationPref {
+    pub kind: NotificationKind,
+    pub channel: NotifyChannel,
+}
+
+/// `GET`/`PUT /api/v1/me/notification-prefs`: how each kind is delivered (a `PUT` may name
+/// only some kinds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NotificationPrefs {
+    pub prefs: Vec<NotificationPref>,
 }

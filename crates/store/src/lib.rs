@@ -7,6 +7,7 @@
 //! Queries are written once ([`sql`] says how); each engine has its own migrations
 //! (`migrations/sqlite`, `migrations/postgres`), run at start.
 
+mod account_tokens;
 mod assets;
 mod boards;
 mod chat;
@@ -14,6 +15,8 @@ mod codec;
 mod comments;
 mod directory;
 mod hubs;
+mod mail;
+mod notifications;
 mod sql;
 mod templates;
 mod versions;
@@ -35,12 +38,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use writer::WriteReq;
 
+pub use account_tokens::{TokenPurpose, TokenUse};
 pub use assets::AssetRecord;
 pub use boards::{DotOutcome, VoteRecord};
 pub use chat::ChatError;
 pub use comments::{CommentRecord, NewComment, NewThread, Softness, ThreadChange, ThreadRecord};
 pub use directory::{PeopleQuery, ProfileChanges, ProfileRecord};
 pub use hubs::{HubFields, HubProject, HubRecord};
+pub use mail::{OutboxCounts, OutboxMail};
+pub use notifications::NotificationRecord;
 pub use sql::Engine;
 pub use templates::TemplateMeta;
 pub use versions::{VersionMeta, thin as thin_versions};

@@ -21,6 +21,10 @@ pub struct UserRecord {
     pub password_hash: String,
     pub is_admin: bool,
     pub created_at: i64,
+    /// The language emails to them are written in.
+    pub language: String,
+    /// Whether they opened a link sent to their address (see `account_tokens`).
+    pub email_confirmed: bool,
 }
 
 /// A new account. The email is already normalised.
@@ -127,13 +131,16 @@ fn user(row: &AnyRow) -> Result<UserRecord, StoreError> {
         password_hash: row.try_get("password_hash")?,
         is_admin: flag(row, "is_admin")?,
         created_at: row.try_get("created_at")?,
+        language: row.try_get("language")?,
+        email_confirmed: row.try_get::<Option<i64>, _>("email_confirmed_at")?.is_some(),
     })
 }
 
 /// The columns [`user`] reads, for `concat!` (sqlx takes only literal SQL).
 macro_rules! user_columns {
     () => {
-        "u.id, u.email, u.display_name, u.password_hash, u.is_admin, u.created_at"
+        "u.id, u.email, u.display_name, u.password_hash, u.is_admin, u.created_at, u.language, \
+         u.email_confirmed_at"
     };
 }
 
@@ -250,6 +257,8 @@ impl Store {
                     password_hash: new.password_hash,
                     is_admin,
                     created_at,
+                    language: "en".into(),
+                    email_confirmed: false,
                 })
             })
         })
@@ -771,13 +780,15 @@ impl Store {
         email: String,
         role: ProjectRole,
         by: &UserId,
+        secret_hash: Vec<u8>,
     ) -> Result<(), StoreError> {
         let (id, project_id, by) = (id.clone(), project_id.clone(), by.clone());
         self.write(move |conn| {
             Box::pin(async move {
                 sqlx::query(
-                    "INSERT INTO invites (id, project_id, role, email, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO invites \
+                     (id, project_id, role, email, created_by, created_at, secret_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(id.as_str())
                 .bind(project_id.as_str())
@@ -785,6 +796,7 @@ impl Store {
                 .bind(&email)
                 .bind(by.as_str())
                 .bind(now_ms())
+                .bind(secret_hash)
                 .execute(&mut *conn)
                 .await?;
                 Ok(())
@@ -795,7 +807,8 @@ impl Store {
 
     /// Whether some project invited `email`.
     pub async fn has_email_invite(&self, email: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM invites WHERE email = $1 LIMIT 1")
+        let row =
+            sqlx::query("SELECT 1 FROM invites WHERE email = $1 AND revoked_at IS NULL LIMIT 1")
             .bind(email)
             .fetch_optional(self.pool())
             .await?;
@@ -817,7 +830,7 @@ impl Store {
             Box::pin(async move {
                 let rows = sqlx::query(
                     "SELECT id, project_id, role FROM invites \
-                     WHERE email = $1 AND ($2 IS NULL OR id = $3)",
+                     WHERE email = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id = $3)",
                 )
                 .bind(&email)
                 .bind(only.as_deref())
@@ -858,7 +871,7 @@ impl Store {
             "SELECT i.id, i.project_id, p.title, i.role, u.display_name, i.created_at \
              FROM invites i JOIN projects p ON p.id = i.project_id \
              JOIN users u ON u.id = i.created_by \
-             WHERE i.email = $1 ORDER BY i.created_at DESC, i.id",
+             WHERE i.email = $1 AND i.revoked_at IS NULL ORDER BY i.created_at DESC, i.id",
         )
         .bind(email)
         .fetch_all(self.pool())
@@ -884,12 +897,36 @@ impl Store {
         email: &str,
     ) -> Result<Option<InviteId>, StoreError> {
         let row =
-            sqlx::query("SELECT id FROM invites WHERE project_id = $1 AND email = $2 LIMIT 1")
+            sqlx::query(
+                "SELECT id FROM invites WHERE project_id = $1 AND email = $2 \
+                 AND revoked_at IS NULL LIMIT 1",
+            )
                 .bind(project_id.as_str())
                 .bind(email)
                 .fetch_optional(self.pool())
                 .await?;
         row.map(|row| Ok(InviteId(row.try_get("id")?))).transpose()
+    }
+
+    /// Gives an invitation by email a new link secret (it is sent again); the old link stops
+    /// working.
+    pub async fn set_invite_secret(
+        &self,
+        id: &InviteId,
+        secret_hash: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                sqlx::query("UPDATE invites SET secret_hash = $1 WHERE id = $2")
+                    .bind(secret_hash)
+                    .bind(id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
     }
 
     /// Declines (deletes) the invitation `id` of `email`; false if there is no such invitation.
@@ -901,7 +938,9 @@ impl Store {
         let id = id.clone();
         self.write(move |conn| {
             Box::pin(async move {
-                let n = sqlx::query("DELETE FROM invites WHERE id = $1 AND email = $2")
+                let n = sqlx::query(
+                    "DELETE FROM invites WHERE id = $1 AND email = $2 AND revoked_at IS NULL",
+                )
                     .bind(id.as_str())
                     .bind(&email)
                     .execute(&mut *conn)
@@ -1382,6 +1421,8 @@ pub struct InviteRecord {
 pub enum Redeemed {
     /// No such link.
     Unknown,
+    /// An invitation sent to another address than the account's.
+    OtherAddress,
     /// Revoked by someone who may invite (whoever was a member already stays one).
     Revoked,
     Expired,
@@ -1502,7 +1543,7 @@ impl Store {
         self.write(move |conn| {
             Box::pin(async move {
                 let Some(row) = sqlx::query(
-                    "SELECT id, project_id, role, expires_at, max_uses, uses, revoked_at \
+                    "SELECT id, project_id, role, email, expires_at, max_uses, uses, revoked_at \
                      FROM invites WHERE secret_hash = $1",
                 )
                 .bind(&secret_hash)
@@ -1517,6 +1558,27 @@ impl Store {
                 let expires_at: Option<i64> = row.try_get("expires_at")?;
                 let max_uses: Option<i64> = row.try_get("max_uses")?;
                 let uses: i64 = row.try_get("uses")?;
+                // An invitation sent to an address is for the account with that address only;
+                // opening its link (which only that inbox received) confirms the address.
+                let invited: Option<String> = row.try_get("email")?;
+                if let Some(invited) = &invited {
+                    let mine: String = sqlx::query("SELECT email FROM users WHERE id = $1")
+                        .bind(user_id.as_str())
+                        .fetch_one(&mut *conn)
+                        .await?
+                        .try_get(0)?;
+                    if mine != *invited {
+                        return Ok(Redeemed::OtherAddress);
+                    }
+                    sqlx::query(
+                        "UPDATE users SET email_confirmed_at = $1 \
+                         WHERE id = $2 AND email_confirmed_at IS NULL",
+                    )
+                    .bind(now_ms())
+                    .bind(user_id.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 let existing = sqlx::query(
                     "SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2",
                 )
@@ -1538,10 +1600,12 @@ impl Store {
                     return Ok(Redeemed::UsedUp);
                 }
                 insert_member(conn, &project_id, &user_id, link_role).await?;
-                sqlx::query("UPDATE invites SET uses = uses + 1 WHERE id = $1")
-                    .bind(&id)
-                    .execute(&mut *conn)
-                    .await?;
+                let done = if invited.is_some() {
+                    "DELETE FROM invites WHERE id = $1"
+                } else {
+                    "UPDATE invites SET uses = uses + 1 WHERE id = $1"
+                };
+                sqlx::query(done).bind(&id).execute(&mut *conn).await?;
                 Ok(Redeemed::Joined(project_id, link_role))
             })
         })

@@ -11,15 +11,19 @@
 //! [`Redis`] and [`Nginx`] are per test: each starts on a free port and stops when its handle
 //! drops (or, through the same parent-death signal, when the test process dies).
 //!
+//! [`SmtpSink`] is per test too: an SMTP server whose received messages the test reads.
+//!
 //! Nothing here skips: a missing program is a panic that says how to install it.
 
 mod nginx;
 mod process;
 mod redis;
+mod smtp;
 
 pub use nginx::Nginx;
 pub use process::Process;
 pub use redis::Redis;
+pub use smtp::SmtpSink;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -5,7 +5,9 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use hubring_protocol::api::{SignupRequest, TokenCreated, TokenView};
 use hubring_protocol::{TokenId, UserId};
-use hubring_store::{Credential, NewUser, StoreError, UserRecord, now_ms};
+use hubring_store::{Credential, NewUser, StoreError, TokenPurpose, TokenUse, UserRecord, now_ms};
+
+use crate::mail::{CONFIRM_HOURS, Email, Lang, RESET_MINUTES, compose};
 
 use crate::secret::{new_id, new_secret, secret_hash};
 use crate::validate::Checks;
@@ -15,12 +17,26 @@ use crate::{Caller, HashCost, SignupPolicy, Workspace, WorkspaceError};
 const SESSION_PREFIX: &str = "hrs_";
 /// Prefix of API token secrets, so a leaked one is recognisable in logs and scanners.
 const TOKEN_PREFIX: &str = "hrt_";
+/// Prefix of emailed address confirmation links' secrets.
+const CONFIRM_PREFIX: &str = "hrc_";
+/// Prefix of emailed password reset links' secrets.
+const RESET_PREFIX: &str = "hrp_";
 
 /// A new sign-in: the cookie's secret and when it expires (ms since the epoch).
 #[derive(Debug, Clone)]
 pub struct SessionCookie {
     pub secret: String,
     pub expires_at: i64,
+}
+
+/// What sign-up did.
+#[derive(Debug, Clone)]
+pub enum SignupOutcome {
+    /// Created and signed in (no email: the address cannot be confirmed).
+    SignedIn(Signup),
+    /// An email went to the address: a link to confirm a new account, or a note to the owner
+    /// of an existing one.
+    ConfirmEmail,
 }
 
 /// A created account and its first session.
@@ -61,13 +77,27 @@ async fn verify_password(hash: String, password: String) -> bool {
 }
 
 impl Workspace {
-    /// Creates an account and signs it in. On an empty instance the first account is the
-    /// admin. Pending email invitations to the address become memberships.
-    pub async fn signup(&self, req: SignupRequest) -> Result<Signup, WorkspaceError> {
+    /// Creates an account. On an empty instance the first account is the admin.
+    ///
+    /// Without email, the account is signed in at once and pending email invitations to the
+    /// address become memberships (nothing can prove the address, and the README says so).
+    /// With email, the answer is [`SignupOutcome::ConfirmEmail`] whether or not the address
+    /// already has an account, so sign-up tells no one who has one: a new account waits for
+    /// its owner to open the confirmation link, and an existing account's owner is told by
+    /// email that someone tried.
+    pub async fn signup(&self, req: SignupRequest) -> Result<SignupOutcome, WorkspaceError> {
         let mut checks = Checks::default();
         let email = checks.email("email", &req.email);
         checks.password("password", &req.password);
         let display_name = checks.text("display_name", &req.display_name, 1, 100);
+        let language = match req.language.as_deref() {
+            Some(code) if Lang::known(code) => code.to_owned(),
+            Some(_) => {
+                checks.fail("language", "unknown_language", "must be en, fr, es or pt");
+                String::new()
+            }
+            None => "en".to_owned(),
+        };
         checks.done()?;
         if self.config.signup == SignupPolicy::InviteOnly
             && self.store.count_users().await? > 0
@@ -83,18 +113,157 @@ impl Workspace {
             password_hash,
             is_admin: false,
         };
-        let user = self.store.create_user(new, true).await.map_err(|err| match err {
-            StoreError::Conflict(_) => WorkspaceError::invalid(
-                "email",
-                "email_taken",
-                "an account with this address exists",
-            ),
-            err => err.into(),
-        })?;
-        // Creating an account at the invited address is accepting what it was invited to.
-        self.store.accept_email_invites(&user.id, email, None).await?;
+        let created = self.store.create_user(new, true).await;
+        if !self.mail_enabled() {
+            let mut user = created.map_err(|err| match err {
+                StoreError::Conflict(_) => WorkspaceError::invalid(
+                    "email",
+                    "email_taken",
+                    "an account with this address exists",
+                ),
+                err => err.into(),
+            })?;
+            self.store.set_language(&user.id, &language).await?;
+            user.language = language;
+            // Creating an account at the invited address is accepting what it was invited to.
+            self.store.accept_email_invites(&user.id, email, None).await?;
+            let session = self.start_session(&user.id).await?;
+            return Ok(SignupOutcome::SignedIn(Signup { user, session }));
+        }
+        match created {
+            Ok(mut user) => {
+                self.store.set_language(&user.id, &language).await?;
+                user.language = language;
+                self.send_confirmation(&user).await?;
+            }
+            Err(StoreError::Conflict(_)) => {
+                let owner = self
+                    .store
+                    .user_by_email(&email)
+                    .await?
+                    .ok_or(WorkspaceError::NotFound("account"))?;
+                let (signin, reset) = (self.link("/signin"), self.link("/signin?reset=1"));
+                if let (Some(signin), Some(reset)) = (signin, reset) {
+                    let body = compose(
+                        Lang::of(&owner.language),
+                        &Email::AlreadyRegistered {
+                            name: &owner.display_name,
+                            signin: &signin,
+                            reset: &reset,
+                        },
+                        None,
+                    );
+                    self.send_mail(&owner.email, "account", &body).await?;
+                }
+            }
+            Err(err) => return Err(err.into()),
+        }
+        Ok(SignupOutcome::ConfirmEmail)
+    }
+
+    /// Emails `user` a link that confirms their address (the newest link replaces older ones).
+    async fn send_confirmation(&self, user: &UserRecord) -> Result<(), WorkspaceError> {
+        let secret = new_secret(CONFIRM_PREFIX);
+        let expires_at = now_ms().saturating_add(CONFIRM_HOURS * 3_600_000);
+        self.store
+            .create_account_token(
+                &user.id,
+                TokenPurpose::Confirm,
+                user.email.clone(),
+                secret_hash(&secret),
+                expires_at,
+            )
+            .await?;
+        let Some(link) = self.link(&format!("/confirm/{secret}")) else { return Ok(()) };
+        let body = compose(
+            Lang::of(&user.language),
+            &Email::Confirm { name: &user.display_name, link: &link },
+            None,
+        );
+        self.send_mail(&user.email, "account", &body).await
+    }
+
+    /// Opens an emailed confirmation link: the address is confirmed, the invitations sent to
+    /// it become memberships, and the account is signed in. A link works once.
+    pub async fn confirm_email(&self, token: &str) -> Result<Signup, WorkspaceError> {
+        let used = self.use_link(TokenPurpose::Confirm, CONFIRM_PREFIX, token).await?;
+        let (user_id, email) = used;
+        let user =
+            self.store.user_by_id(&user_id).await?.ok_or(WorkspaceError::NotFound("account"))?;
+        if user.email == email {
+            self.store.accept_email_invites(&user.id, email, None).await?;
+        }
         let session = self.start_session(&user.id).await?;
         Ok(Signup { user, session })
+    }
+
+    /// Emails a password reset link to `email` if an account has it. The answer is the same
+    /// either way; without email there is nothing to send, and the caller is told so.
+    pub async fn request_reset(&self, email: &str) -> Result<(), WorkspaceError> {
+        if !self.mail_enabled() {
+            return Err(WorkspaceError::MailDisabled);
+        }
+        let mut checks = Checks::default();
+        let email = checks.email("email", email);
+        checks.done()?;
+        let Some(user) = self.store.user_by_email(&email).await? else { return Ok(()) };
+        let secret = new_secret(RESET_PREFIX);
+        let expires_at = now_ms().saturating_add(RESET_MINUTES * 60_000);
+        self.store
+            .create_account_token(
+                &user.id,
+                TokenPurpose::Reset,
+                user.email.clone(),
+                secret_hash(&secret),
+                expires_at,
+            )
+            .await?;
+        if let Some(link) = self.link(&format!("/reset/{secret}")) {
+            let body = compose(
+                Lang::of(&user.language),
+                &Email::Reset { name: &user.display_name, link: &link },
+                None,
+            );
+            self.send_mail(&user.email, "account", &body).await?;
+        }
+        Ok(())
+    }
+
+    /// Sets a new password through an emailed reset link (which also confirms the address it
+    /// was sent to). Every session ends and every token is revoked: what they opened must
+    /// close. The link works once; afterwards it is [`WorkspaceError::Gone`].
+    pub async fn confirm_reset(
+        &self,
+        token: &str,
+        password: String,
+    ) -> Result<Revocation, WorkspaceError> {
+        let mut checks = Checks::default();
+        checks.password("password", &password);
+        checks.done()?;
+        let hash = hash_password(self.config.hash_cost, password).await?;
+        let (user_id, _) = self.use_link(TokenPurpose::Reset, RESET_PREFIX, token).await?;
+        self.store.set_password(&user_id, hash, None).await?;
+        Ok(Revocation::AllBut { user: user_id, keep: None })
+    }
+
+    /// Uses an emailed link once: whose it is and the address it went to.
+    async fn use_link(
+        &self,
+        purpose: TokenPurpose,
+        prefix: &str,
+        token: &str,
+    ) -> Result<(UserId, String), WorkspaceError> {
+        if !token.starts_with(prefix) {
+            return Err(WorkspaceError::NotFound("link"));
+        }
+        match self.store.use_account_token(purpose, secret_hash(token)).await? {
+            TokenUse::Unknown => Err(WorkspaceError::NotFound("link")),
+            TokenUse::Gone => Err(WorkspaceError::Gone(
+                "link_used",
+                "this link was used already or has expired: ask for a new one",
+            )),
+            TokenUse::Used { user_id, email } => Ok((user_id, email)),
+        }
     }
 
     /// Creates an account from the command line (`hubring admin create-user`).
@@ -159,6 +328,12 @@ impl Workspace {
             Some(user) if ok => user,
             _ => return Err(WorkspaceError::BadCredentials),
         };
+        // With email, an account signs in once its address is confirmed; the right password
+        // earns a fresh link (the first may be lost or expired).
+        if self.mail_enabled() && !user.email_confirmed {
+            self.send_confirmation(&user).await?;
+            return Err(WorkspaceError::Unconfirmed);
+        }
         let session = self.start_session(&user.id).await?;
         Ok((user, session))
     }

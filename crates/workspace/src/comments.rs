@@ -8,13 +8,17 @@
 use std::collections::{BTreeMap, HashSet};
 
 use hubring_protocol::api::{
-    Comment, CommentInput, ItemKind, Pin, ProjectRole, Reaction, Thread, ThreadCreate,
+    Comment, CommentInput, ItemKind, NotificationKind, NotificationSubject, PersonRef, Pin,
+    ProjectRole, Reaction, Thread, ThreadCreate,
 };
 use hubring_protocol::{CommentId, DocId, ItemId, Problem, ProjectId, ThreadId, UserId};
-use hubring_store::{NewComment, NewThread, Softness, ThreadChange, ThreadRecord, now_ms};
+use hubring_store::{
+    NewComment, NewThread, Softness, ThreadChange, ThreadRecord, UserRecord, now_ms,
+};
 use serde_json::Value;
 
 use crate::access::{Action, allows};
+use crate::notify::excerpt;
 use crate::secret::new_id;
 use crate::{Caller, FieldErrors, Workspace, WorkspaceError};
 
@@ -125,7 +129,9 @@ impl Workspace {
             (Some(_), _) => return Err(invalid("pin", "not_allowed", "only boards take pins")),
             (None, _) => None,
         };
+        let body = req.initial_comment.body.clone();
         let first = self.new_comment(access, &user.id, req.initial_comment).await?;
+        let mentioned = first.mentions.clone();
         let id = ThreadId(new_id());
         self.store
             .create_thread(NewThread {
@@ -135,7 +141,9 @@ impl Workspace {
                 first,
             })
             .await?;
-        self.thread_record(access, &id).await
+        let thread = self.thread_record(access, &id).await?;
+        self.tell_about_comment(access, &thread, user, &body, &mentioned, &[]).await?;
+        Ok(thread)
     }
 
     /// Whether the caller may anchor the thread to text: its author or a moderator.
@@ -198,14 +206,25 @@ impl Workspace {
             }
         };
         let now = now_ms();
+        // Who hears of the change: (the comment, those it newly mentions, whether it is a reply).
+        let mut tell = None;
         let change = match req {
             ThreadRequest::Reply(input) => {
-                ThreadChange::Reply(self.new_comment(access, &user.id, input).await?)
+                let comment = self.new_comment(access, &user.id, input.clone()).await?;
+                tell = Some((input.body, comment.mentions.clone(), true));
+                ThreadChange::Reply(comment)
             }
             ThreadRequest::Edit { comment, input } => {
                 own_comment(&comment)?;
                 let body = checked_body(&input.body)?;
                 let mentions = self.mentions(access, &input.body).await?;
+                let before = thread.comments.iter().find(|c| c.id == comment);
+                let new: Vec<UserId> = mentions
+                    .iter()
+                    .filter(|m| before.is_none_or(|c| !c.mentions.contains(m)))
+                    .cloned()
+                    .collect();
+                tell = Some((input.body, new, false));
                 ThreadChange::Edit { comment, body, mentions }
             }
             ThreadRequest::DeleteComment { comment, soft } => {
@@ -235,7 +254,65 @@ impl Workspace {
         if !self.store.change_thread(id, change, now).await? {
             return Err(WorkspaceError::NotFound("comment"));
         }
-        self.thread_record(access, id).await
+        let after = self.thread_record(access, id).await?;
+        if let Some((body, mentioned, reply)) = tell {
+            let participants = if reply { participants(&thread) } else { Vec::new() };
+            self.tell_about_comment(access, &after, user, &body, &mentioned, &participants)
+                .await?;
+        }
+        Ok(after)
+    }
+
+    /// Notifies those a comment mentions, and a reply's earlier participants, who may still
+    /// read the item (never its author, never twice).
+    async fn tell_about_comment(
+        &self,
+        access: &ContentAccess,
+        thread: &ThreadRecord,
+        author: &UserRecord,
+        body: &Value,
+        mentioned: &[UserId],
+        participants: &[UserId],
+    ) -> Result<(), WorkspaceError> {
+        let mut told = HashSet::from([author.id.clone()]);
+        let kinds = mentioned
+            .iter()
+            .map(|u| (u, NotificationKind::Mention))
+            .chain(participants.iter().map(|u| (u, NotificationKind::Reply)));
+        let surface = match access.kind {
+            ItemKind::Board => "boards",
+            _ => "documents",
+        };
+        let path = format!(
+            "/projects/{}/{surface}/{}?thread={}",
+            access.project_id.as_str(),
+            access.item_id.as_str(),
+            thread.id.as_str()
+        );
+        let project_title = self.store.project(&access.project_id).await?.map(|p| p.title);
+        for (user_id, kind) in kinds {
+            if !told.insert(user_id.clone()) {
+                continue;
+            }
+            let Some(to) = self.store.user_by_id(user_id).await? else { continue };
+            let reader = Caller { user: Some(to.clone()), credential: None };
+            if self.content_access(&reader, &access.item_id, Action::OpenDocument).await.is_err() {
+                continue;
+            }
+            let subject = NotificationSubject {
+                by: Some(PersonRef { id: author.id.clone(), display_name: author.display_name.clone() }),
+                project_id: Some(access.project_id.clone()),
+                project_title: project_title.clone(),
+                item_id: Some(access.item_id.clone()),
+                item_kind: Some(access.kind),
+                item_title: Some(access.title.clone()),
+                thread_id: Some(thread.id.clone()),
+                excerpt: Some(excerpt(body)),
+                ..NotificationSubject::default()
+            };
+            self.notify(&to, kind, subject, &path).await?;
+        }
+        Ok(())
     }
 
     fn require_comments(
@@ -290,6 +367,16 @@ impl Workspace {
             .filter(|id| named.contains(id.as_str()))
             .collect())
     }
+}
+
+/// Who took part in a thread: its author and everyone who commented (deleted comments aside).
+fn participants(thread: &ThreadRecord) -> Vec<UserId> {
+    thread
+        .created_by
+        .iter()
+        .chain(thread.comments.iter().filter(|c| c.deleted_at.is_none()).filter_map(|c| c.author.as_ref()))
+        .cloned()
+        .collect()
 }
 
 fn collect_mentions(value: &Value, out: &mut HashSet<String>) {

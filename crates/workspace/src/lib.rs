@@ -9,6 +9,8 @@ mod boards;
 pub mod codes;
 pub mod comments;
 mod doc_index;
+pub mod mail;
+mod notify;
 mod people;
 mod projects;
 mod rooms;
@@ -20,16 +22,17 @@ pub mod versions;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::OnceCell;
+use tokio::sync::{Notify, OnceCell, broadcast};
 
 use hubring_protocol::UserId;
 use hubring_store::{Credential, Store, StoreError, UserRecord};
 
-pub use accounts::{Revocation, SessionCookie, Signup};
+pub use accounts::{Revocation, SessionCookie, Signup, SignupOutcome};
 pub use assets::{MAX_IMAGE_PIXELS, document_extension, image_size, sniff_document, sniff_image};
 pub use boards::{BoardAccess, MAX_DOTS};
 pub use comments::{ContentAccess, ThreadRequest};
 pub use people::{MAX_PER_PAGE, PeopleSearch};
+pub use notify::MailSetting;
 pub use projects::{DocAccess, MembershipChange, TRASH_KEPT_MS};
 pub use rooms::RoomAccess;
 pub use secret::block_id;
@@ -58,6 +61,8 @@ pub struct WorkspaceConfig {
     pub max_asset_bytes: usize,
     /// Other nodes write to the same store: nothing read from it is kept in memory.
     pub shared_store: bool,
+    /// Whether emails are sent (and so addresses can be confirmed).
+    pub mail: MailSetting,
 }
 
 /// argon2id parameters.
@@ -80,6 +85,7 @@ impl Default for WorkspaceConfig {
             hash_cost: HashCost::RECOMMENDED,
             max_asset_bytes: 10 << 20,
             shared_store: false,
+            mail: MailSetting::Off,
         }
     }
 }
@@ -103,6 +109,12 @@ pub enum WorkspaceError {
     Conflict(&'static str, &'static str),
     #[error("sign-up is by invitation only")]
     SignupClosed,
+    /// The account's address is not confirmed yet (a new link was emailed).
+    #[error("confirm your address first: we sent you a new link")]
+    Unconfirmed,
+    /// The request needs email, and this server sends none.
+    #[error("this server sends no email")]
+    MailDisabled,
     /// Something that existed and no longer works (a closed vote): a code, and a message.
     #[error("{1}")]
     Gone(&'static str, &'static str),
@@ -191,12 +203,32 @@ pub struct Workspace {
     /// The hash unknown addresses' sign-ins are checked against (see `accounts`).
     decoy: Arc<OnceCell<String>>,
     docs: Arc<doc_index::DocIndex>,
+    /// Whose notifications changed (a new one, some read): the server pushes the new unread
+    /// count to their open pages. Bounded; a receiver that lags re-reads everyone's count.
+    bell: broadcast::Sender<UserId>,
+    /// Rung when an email is queued, so the mail worker sends it now rather than at its next
+    /// poll.
+    mail_queued: Arc<Notify>,
 }
+
+/// Notification signals buffered for a slow receiver before it must catch up.
+const BELL_BUFFER: usize = 1024;
 
 impl Workspace {
     pub fn new(store: Store, config: WorkspaceConfig) -> Self {
         let docs = Arc::new(doc_index::DocIndex::new(config.shared_store));
-        Self { store, config, decoy: Arc::default(), docs }
+        let (bell, _) = broadcast::channel(BELL_BUFFER);
+        Self { store, config, decoy: Arc::default(), docs, bell, mail_queued: Arc::default() }
+    }
+
+    /// Whose notifications change from now on.
+    pub fn bell(&self) -> broadcast::Receiver<UserId> {
+        self.bell.subscribe()
+    }
+
+    /// Rung when an email is queued (the mail worker waits on it).
+    pub fn mail_queued(&self) -> Arc<Notify> {
+        self.mail_queued.clone()
     }
 
     /// Loads what the workspace keeps in memory (which project each document is in), so the

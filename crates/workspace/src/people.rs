@@ -5,10 +5,13 @@
 
 use hubring_protocol::api::{
     HubCreate, HubCreated, HubMemberView, HubRole, HubSummary, HubUpdate, HubView, OpenTo,
-    PeoplePage, PersonView, Profile, ProfileUpdate, ProfileVisibility, ProjectSummary,
+    NotificationKind, NotificationSubject, PeoplePage, PersonRef, PersonView, Profile,
+    ProfileUpdate, ProfileVisibility, ProjectSummary,
 };
 use hubring_protocol::{HubId, Problem, UserId};
-use hubring_store::{HubFields, HubRecord, PeopleQuery, ProfileChanges, ProfileRecord};
+use hubring_store::{
+    HubFields, HubRecord, PeopleQuery, ProfileChanges, ProfileRecord, UserRecord,
+};
 
 use crate::access::{Standing, effective_role};
 use crate::codes;
@@ -156,8 +159,14 @@ impl Workspace {
             profile_visibility: req.profile_visibility,
             show_email: req.show_email,
         };
+        if req.language.as_deref().is_some_and(|l| !crate::mail::Lang::known(l)) {
+            checks.fail("language", "unknown_language", "must be en, fr, es or pt");
+        }
         checks.done()?;
         self.store.update_profile(&user.id, changes).await?;
+        if let Some(language) = &req.language {
+            self.store.set_language(&user.id, language).await?;
+        }
         self.my_profile(caller).await
     }
 
@@ -343,7 +352,28 @@ impl Workspace {
             return Ok(role);
         }
         self.store.set_hub_role(id, &user.id, HubRole::Requested).await?;
+        self.tell_managers(id, user).await?;
         Ok(HubRole::Requested)
+    }
+
+    /// Tells a hub's managers that `user` asks to join.
+    async fn tell_managers(&self, id: &HubId, user: &UserRecord) -> Result<(), WorkspaceError> {
+        let Some(hub) = self.store.hub(id).await? else { return Ok(()) };
+        for (manager, _, role) in self.store.hub_members(id).await? {
+            if role != HubRole::Manager {
+                continue;
+            }
+            let Some(to) = self.store.user_by_id(&manager).await? else { continue };
+            let subject = NotificationSubject {
+                by: Some(PersonRef { id: user.id.clone(), display_name: user.display_name.clone() }),
+                hub_id: Some(hub.id.clone()),
+                hub_name: Some(hub.name.clone()),
+                ..NotificationSubject::default()
+            };
+            let path = format!("/hubs/{}", hub.id.as_str());
+            self.notify(&to, NotificationKind::JoinRequest, subject, &path).await?;
+        }
+        Ok(())
     }
 
     /// A manager approves a request (`member`) or makes or unmakes a manager.

@@ -6,14 +6,18 @@
 
 use hubring_protocol::api::{
     InviteAccepted, InviteLinkCreate, InviteLinkCreated, InviteView, ItemCreate, ItemCreated,
-    ItemKind, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, MyInvite, PersonRef,
-    ProjectCreate, ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
+    ItemKind, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, MyInvite,
+    NotificationKind, NotificationSubject, PersonRef, ProjectCreate, ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
     RecentItem, TrashedItem,
 };
 use std::collections::HashMap;
 
 use hubring_protocol::{DocId, InviteId, ItemId, Problem, ProjectId, UserId};
-use hubring_store::{ItemRecord, ProjectChanges, ProjectRecord, Redeemed, StoreError, now_ms};
+use hubring_store::{
+    ItemRecord, ProjectChanges, ProjectRecord, Redeemed, StoreError, UserRecord, now_ms,
+};
+
+use crate::mail::{Email, Lang, compose};
 
 use crate::access::{Action, ItemAudience, Standing, allows, effective_role, item_role};
 use crate::secret::{new_id, new_secret, secret_hash};
@@ -248,12 +252,76 @@ impl Workspace {
         {
             return Err(WorkspaceError::Conflict("already_member", "already a member"));
         }
-        if let Some(invite_id) = self.store.email_invite_to(id, &email).await? {
-            return Ok(MemberAdded::Invited { invite_id });
+        // The invitation's own link, which only an account with the address can use: emailed,
+        // and shown to the inviter to pass on. Inviting again makes a new one (and sends it).
+        let secret = new_secret(INVITE_PREFIX);
+        let invite_id = match self.store.email_invite_to(id, &email).await? {
+            Some(invite_id) => {
+                self.store.set_invite_secret(&invite_id, secret_hash(&secret)).await?;
+                invite_id
+            }
+            None => {
+                let invite_id = InviteId(new_id());
+                self.store
+                    .create_email_invite(
+                        &invite_id,
+                        id,
+                        email.clone(),
+                        req.role,
+                        &inviter.id,
+                        secret_hash(&secret),
+                    )
+                    .await?;
+                invite_id
+            }
+        };
+        let emailed = self.send_invitation(id, inviter, &email, &secret).await?;
+        Ok(MemberAdded::Invited { invite_id, token: secret, emailed })
+    }
+
+    /// Tells the invited address: an account there gets a notification (in the app and by
+    /// email, as its owner chose); an address without one gets the email. Whether an email
+    /// went is the same answer for both, so the inviter learns nothing about who has an
+    /// account.
+    async fn send_invitation(
+        &self,
+        project_id: &ProjectId,
+        inviter: &UserRecord,
+        email: &str,
+        secret: &str,
+    ) -> Result<bool, WorkspaceError> {
+        let project =
+            self.store.project(project_id).await?.ok_or(WorkspaceError::NotFound("project"))?;
+        let path = format!("/invite/{secret}");
+        match self.store.user_by_email(email).await? {
+            Some(invitee) => {
+                let subject = NotificationSubject {
+                    by: Some(PersonRef {
+                        id: inviter.id.clone(),
+                        display_name: inviter.display_name.clone(),
+                    }),
+                    project_id: Some(project.id.clone()),
+                    project_title: Some(project.title.clone()),
+                    ..NotificationSubject::default()
+                };
+                self.notify(&invitee, NotificationKind::Invitation, subject, &path).await?;
+            }
+            None => {
+                let Some(link) = self.link(&path) else { return Ok(false) };
+                // Written in the inviter's language: the invitee has none on record yet.
+                let body = compose(
+                    Lang::of(&inviter.language),
+                    &Email::Invitation {
+                        inviter: &inviter.display_name,
+                        project: &project.title,
+                        link: &link,
+                    },
+                    None,
+                );
+                self.send_mail(email, "invitation", &body).await?;
+            }
         }
-        let invite_id = InviteId(new_id());
-        self.store.create_email_invite(&invite_id, id, email, req.role, &inviter.id).await?;
-        Ok(MemberAdded::Invited { invite_id })
+        Ok(self.mail_enabled())
     }
 
     /// The address of a person the caller may see in the directory, to invite them.
@@ -699,6 +767,9 @@ impl Workspace {
         }
         match self.store.redeem_link(secret_hash(token), &user.id).await? {
             Redeemed::Unknown => Err(WorkspaceError::NotFound("invitation")),
+            Redeemed::OtherAddress => Err(WorkspaceError::Forbidden(
+                "this invitation was sent to another address: sign in with that one",
+            )),
             Redeemed::Revoked => Err(WorkspaceError::InviteClosed(InviteClosed::Revoked)),
             Redeemed::Expired => Err(WorkspaceError::InviteClosed(InviteClosed::Expired)),
             Redeemed::UsedUp => Err(WorkspaceError::InviteClosed(InviteClosed::UsedUp)),

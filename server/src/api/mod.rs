@@ -10,6 +10,7 @@ mod exports;
 pub(crate) use exports::asset_id;
 mod json;
 mod limit;
+mod notifications;
 mod templates;
 mod versions;
 
@@ -28,12 +29,12 @@ use hubring_protocol::api::{
 use hubring_protocol::api::{
     HubCreated, HubJoined, HubSummary, HubView, InviteAccepted, InviteLinkCreated, InviteView,
     ItemCreated, ItemView, MemberAdded, MyInvite, PeoplePage, PersonView, Profile, ProjectCreated,
-    ProjectSummary, ProjectView, RecentItem, SessionView, TokenCreated, TokenView, TrashedItem,
+    ProjectSummary, ProjectView, RecentItem, SessionView, SignupPending, TokenCreated, TokenView, TrashedItem,
 };
 use hubring_protocol::{ErrorBody, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use hubring_store::UserRecord;
 use hubring_workspace::PeopleSearch;
-use hubring_workspace::{MembershipChange, WorkspaceError};
+use hubring_workspace::{MembershipChange, SignupOutcome, WorkspaceError};
 use serde::Deserialize;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -80,7 +81,8 @@ const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "comments", description = "Comment threads on documents and boards (BlockNote's REST thread store)"),
         (name = "versions", description = "Version history of documents and boards"),
         (name = "exports", description = "Documents and boards out (Markdown, HTML, DOCX, PDF, SVG, PNG) and files in (Markdown, DOCX)"),
-        (name = "templates", description = "Templates new items start from: built-in, personal, and hubs'")
+        (name = "templates", description = "Templates new items start from: built-in, personal, and hubs'"),
+        (name = "notifications", description = "The bell: notifications, their live unread count, and how each kind is delivered")
     )
 )]
 struct ApiDoc;
@@ -93,6 +95,14 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(change_password))
+        .routes(routes!(notifications::request_reset))
+        .routes(routes!(notifications::confirm_reset))
+        .routes(routes!(notifications::confirm_email))
+        .routes(routes!(notifications::list_notifications))
+        .routes(routes!(notifications::read_notifications))
+        .routes(routes!(notifications::notification_stream))
+        .routes(routes!(notifications::notification_prefs, notifications::set_notification_prefs))
+        .routes(routes!(notifications::unsubscribe))
         .routes(routes!(me))
         .routes(routes!(session))
         .routes(routes!(my_profile, update_profile))
@@ -204,6 +214,16 @@ impl From<WorkspaceError> for ApiError {
             WorkspaceError::UnsupportedMedia(why) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", why)
             }
+            WorkspaceError::Unconfirmed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "email_unconfirmed",
+                "confirm your address first: we sent you a new link",
+            ),
+            WorkspaceError::MailDisabled => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "email_disabled",
+                "this server sends no email: ask its admin",
+            ),
             WorkspaceError::SignupClosed => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "signup_closed",
@@ -224,10 +244,12 @@ fn me_view(user: &UserRecord) -> Me {
         display_name: user.display_name.clone(),
         is_admin: user.is_admin,
         created_at: user.created_at,
+        language: user.language.clone(),
+        email_confirmed: user.email_confirmed,
     }
 }
 
-#[utoipa::path(post, path = "/auth/signup", tag = "accounts", summary = "Create an account and sign in (the first account is the admin)", request_body = SignupRequest, responses((status = 201, body = Me), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
+#[utoipa::path(post, path = "/auth/signup", tag = "accounts", summary = "Create an account (the first account is the admin): signed in at once, or, when the server sends email, once the emailed link is opened", request_body = SignupRequest, responses((status = 201, body = Me, description = "Created and signed in (a server that sends no email)"), (status = 202, body = SignupPending, description = "Look in the address's inbox: the same answer whether or not it has an account"), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
 async fn signup(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -236,10 +258,18 @@ async fn signup(
 ) -> Result<Response, ApiError> {
     check_same_origin(&headers, &app.config.accounts, false)?;
     app.auth_limiter.check_address(peer.ip())?;
-    let signup = app.workspace.signup(req).await?;
-    let cookie = session_cookie(&signup.session, &app.config.accounts);
-    Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(me_view(&signup.user)))
-        .into_response())
+    match app.workspace.signup(req).await? {
+        SignupOutcome::SignedIn(signup) => {
+            let cookie = session_cookie(&signup.session, &app.config.accounts);
+            Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(me_view(&signup.user)))
+                .into_response())
+        }
+        SignupOutcome::ConfirmEmail => Ok((
+            StatusCode::ACCEPTED,
+            Json(SignupPending { status: "confirm_email".into() }),
+        )
+            .into_response()),
+    }
 }
 
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", summary = "Sign in; sets the session cookie", request_body = LoginRequest, responses((status = 200, body = Me), (status = "4XX", body = ErrorBody, description = "Refused; the body says why")))]
@@ -304,6 +334,7 @@ async fn session(State(app): State<AppState>, Auth(caller): Auth) -> Json<Sessio
     Json(SessionView {
         user: caller.user.as_ref().map(me_view),
         max_upload_bytes: app.workspace.max_asset_bytes() as u64,
+        email_enabled: app.workspace.mail_enabled(),
     })
 }
 

@@ -38,6 +38,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm an address with an emailed link, and sign in */
+        post: operations["confirm_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -89,6 +106,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Email a password reset link (the same answer whether or not the address has an account) */
+        post: operations["request_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new password with an emailed link; every session ends */
+        post: operations["confirm_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/signup": {
         parameters: {
             query?: never;
@@ -98,7 +149,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account and sign in (the first account is the admin) */
+        /** Create an account (the first account is the admin): signed in at once, or, when the server sends email, once the emailed link is opened */
         post: operations["signup"];
         delete?: never;
         options?: never;
@@ -744,6 +795,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/notification-prefs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How each kind of notification reaches the caller */
+        get: operations["notification_prefs"];
+        /** Choose how kinds of notification reach the caller (in the app, by email, both, none) */
+        put: operations["set_notification_prefs"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's newest notifications and how many are unread */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark notifications read: the ids given, or all */
+        post: operations["read_notifications"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/notifications/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-sent events: `unread` with the unread count, now and whenever it changes; ends when the sign-in does */
+        get: operations["notification_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/profile": {
         parameters: {
             query?: never;
@@ -1094,6 +1214,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/unsubscribe/{secret}/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One click from an email (RFC 8058): stop emails of this kind; no sign-in needed */
+        post: operations["unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1356,6 +1493,10 @@ export interface components {
         CommentWrite: {
             comment: components["schemas"]["CommentInput"];
         };
+        /** @description `POST /api/v1/auth/confirm`: the token of an emailed address confirmation link. */
+        ConfirmRequest: {
+            token: string;
+        };
         /** @description One run of a text comparison. */
         DiffRun: {
             /** @description `equal`, `insert` (in the later version only) or `delete` (in the earlier only). */
@@ -1595,8 +1736,12 @@ export interface components {
             created_at: number;
             display_name: string;
             email: string;
+            /** @description Whether they confirmed their address by opening a link sent to it. */
+            email_confirmed: boolean;
             id: components["schemas"]["UserId"];
             is_admin: boolean;
+            /** @description The language emails to them are written in. */
+            language: string;
         };
         /**
          * @description `POST /api/v1/projects/{id}/members`: an existing account joins at once; any other address
@@ -1614,9 +1759,17 @@ export interface components {
          *     which signing up with the address accepts.
          */
         MemberAdded: {
+            /** @description Whether an email with the link was queued. */
+            emailed: boolean;
             invite_id: components["schemas"]["InviteId"];
             /** @enum {string} */
             status: "invited";
+            /**
+             * @description The invitation's own link token (`/invite/{token}`), which only an account with the
+             *     invited address can use: emailed when the server sends email, and shown to the
+             *     inviter to pass on either way. Inviting again makes a new one.
+             */
+            token: string;
         };
         /** @description `PATCH /api/v1/projects/{id}/members/{user_id}`. */
         MemberUpdate: {
@@ -1644,6 +1797,64 @@ export interface components {
             project_title: string;
             role: components["schemas"]["ProjectRole"];
         };
+        /**
+         * @description What a notification is about; also the kinds whose delivery a person chooses.
+         * @enum {string}
+         */
+        NotificationKind: "invitation" | "mention" | "reply" | "join_request";
+        /** @description `GET /api/v1/me/notifications`: the newest notifications and how many are unread. */
+        NotificationList: {
+            items: components["schemas"]["NotificationView"][];
+            /** Format: int32 */
+            unread: number;
+        };
+        /** @description One kind's delivery. */
+        NotificationPref: {
+            channel: components["schemas"]["NotifyChannel"];
+            kind: components["schemas"]["NotificationKind"];
+        };
+        /**
+         * @description `GET`/`PUT /api/v1/me/notification-prefs`: how each kind is delivered (a `PUT` may name
+         *     only some kinds).
+         */
+        NotificationPrefs: {
+            prefs: components["schemas"]["NotificationPref"][];
+        };
+        /**
+         * @description What a notification points at. Every field is optional: each kind fills what it needs, and
+         *     the client words it in the reader's language.
+         */
+        NotificationSubject: {
+            by?: null | components["schemas"]["PersonRef"];
+            /** @description The start of the comment, for mentions and replies. */
+            excerpt?: string | null;
+            hub_id?: null | components["schemas"]["HubId"];
+            hub_name?: string | null;
+            item_id?: null | components["schemas"]["ItemId"];
+            item_kind?: null | components["schemas"]["ItemKind"];
+            item_title?: string | null;
+            project_id?: null | components["schemas"]["ProjectId"];
+            project_title?: string | null;
+            thread_id?: null | components["schemas"]["ThreadId"];
+        };
+        /** @description One notification in `GET /api/v1/me/notifications`. */
+        NotificationView: {
+            /** Format: int64 */
+            created_at: number;
+            id: string;
+            kind: components["schemas"]["NotificationKind"];
+            read: boolean;
+            subject: components["schemas"]["NotificationSubject"];
+        };
+        /** @description `POST /api/v1/me/notifications/read`: mark these read, or every one when `ids` is absent. */
+        NotificationsRead: {
+            ids?: string[] | null;
+        };
+        /**
+         * @description How a person wants a kind of notification delivered.
+         * @enum {string}
+         */
+        NotifyChannel: "app" | "email" | "both" | "none";
         /**
          * @description What a person is open to.
          * @enum {string}
@@ -1759,6 +1970,8 @@ export interface components {
             country?: string | null;
             disciplines?: string[] | null;
             display_name?: string | null;
+            /** @description The language emails are written in: `en`, `fr`, `es` or `pt`. */
+            language?: string | null;
             languages?: string[] | null;
             open_to?: components["schemas"]["OpenTo"][] | null;
             profile_visibility?: null | components["schemas"]["ProfileVisibility"];
@@ -1837,6 +2050,21 @@ export interface components {
         RecentItem: {
             item: components["schemas"]["ItemView"];
             project_title: string;
+        };
+        /**
+         * @description `POST /api/v1/auth/reset/confirm`: the emailed link's token and the new password. The link
+         *     works once: afterwards it answers 410.
+         */
+        ResetConfirm: {
+            password: string;
+            token: string;
+        };
+        /**
+         * @description `POST /api/v1/auth/reset`: send a password reset link to an address. The answer is the
+         *     same whether or not an account has the address.
+         */
+        ResetRequest: {
+            email: string;
         };
         /** @description The whole room, sent on admission and after which events keep it current. */
         RoomSnapshot: {
@@ -1941,6 +2169,8 @@ export interface components {
         };
         /** @description `GET /api/v1/session`: who is signed in, if anyone (asking is never an error). */
         SessionView: {
+            /** @description Whether this server sends email. Without it, invitations are links to pass on by hand. */
+            email_enabled: boolean;
             /**
              * Format: int64
              * @description The largest file this server accepts (`POST /assets`), in bytes: a client says so
@@ -1955,10 +2185,21 @@ export interface components {
             dots: number;
             shape: string;
         };
+        /**
+         * @description `POST /api/v1/auth/signup` when the server sends email: the account (new, or the address's
+         *     existing one) hears from us by email, and the answer is the same either way, so sign-up
+         *     never tells who has an account.
+         */
+        SignupPending: {
+            /** @description Always `confirm_email`: open the link we sent to the address. */
+            status: string;
+        };
         /** @description `POST /api/v1/auth/signup`. */
         SignupRequest: {
             display_name: string;
             email: string;
+            /** @description The language emails to them are written in (`en`, `fr`, `es`, `pt`); English if absent. */
+            language?: string | null;
             password: string;
         };
         /**
@@ -2260,6 +2501,47 @@ export interface operations {
             };
         };
     };
+    confirm_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description The link was used already or expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -2348,6 +2630,76 @@ export interface operations {
             };
         };
     };
+    request_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetRequest"];
+            };
+        };
+        responses: {
+            /** @description If an account has the address, a link is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused (503 when this server sends no email); the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    confirm_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetConfirm"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The link was used already or expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     signup: {
         parameters: {
             query?: never;
@@ -2361,12 +2713,22 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created and signed in (a server that sends no email) */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description Look in the address's inbox: the same answer whether or not it has an account */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupPending"];
                 };
             };
             /** @description Refused; the body says why */
@@ -3841,6 +4203,153 @@ export interface operations {
             };
         };
     };
+    notification_prefs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPrefs"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_notification_prefs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPrefs"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPrefs"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationsRead"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    notification_stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `event: unread`, `data: {"unread": N}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     my_profile: {
         parameters: {
             query?: never;
@@ -4751,6 +5260,37 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The secret in the email's link */
+                secret: string;
+                /** @description invitation, mention, reply or join_request */
+                kind: string;
             };
             cookie?: never;
         };

@@ -1,7 +1,9 @@
-// The routes: stable, shareable URLs. Everything but signing in and up needs an account;
+// The routes: stable, shareable URLs. Everything but signing in and up, and the pages emailed
+// links open (reset, confirm, unsubscribe), needs an account;
 // a signed-out visitor is sent to sign in and then back (`RequireAuth`).
 import { lazy, Suspense } from "react";
 import { Route, Routes } from "react-router";
+import { ConfirmEmail, ForgotPassword, ResetPassword } from "../auth/EmailLinks";
 import { SignIn, SignUp } from "../auth/SignIn";
 import { RequireAuth } from "../auth/session";
 import { PeoplePage } from "../directory/PeoplePage";
@@ -10,6 +12,7 @@ import { ProfilePage } from "../directory/ProfilePage";
 import { Home } from "../home/Home";
 import { HubPage, NewHubPage } from "../hubs/HubPage";
 import { HubsPage } from "../hubs/HubsPage";
+import { Unsubscribe } from "../notifications/Unsubscribe";
 import { InvitePage } from "../projects/InvitePage";
 import { NewProjectPage } from "../projects/NewProjectPage";
 import { ProjectPage } from "../projects/ProjectPage";
@@ -28,6 +31,10 @@ export function App() {
     <Routes>
       <Route path="/signin" element={<SignIn />} />
       <Route path="/signup" element={<SignUp />} />
+      <Route path="/forgot" element={<ForgotPassword />} />
+      <Route path="/reset/:token" element={<ResetPassword />} />
+      <Route path="/confirm/:token" element={<ConfirmEmail />} />
+      <Route path="/unsubscribe/:secret/:kind" element={<Unsubscribe />} />
       <Route
         element={
           <RequireAuth>

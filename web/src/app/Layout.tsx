@@ -2,6 +2,7 @@
 import { useTranslation } from "react-i18next";
 import { NavLink, Outlet, useNavigate } from "react-router";
 import { useSignedIn, useSignOut } from "../auth/session";
+import { Bell } from "../notifications/Bell";
 import { ErrorBoundary } from "./ErrorBoundary";
 
 export function Layout() {
@@ -40,6 +41,7 @@ export function Layout() {
           </ul>
         </nav>
         <div className="account">
+          <Bell />
           <span className="who" title={t("nav.signedInAs", { name: me.display_name })}>
             {me.display_name}
           </span>

@@ -4,13 +4,18 @@ import { type FormEvent, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { api, call } from "../api/client";
+import { currentLanguage } from "../i18n";
 import { usePageTitle } from "../app/usePageTitle";
 import { fieldErrors, TextField } from "../ui/Field";
 import { Flash, useErrorMessage } from "../ui/Status";
 import { ME_KEY, safeNext, useMe } from "./session";
 
-/** A sign-in or sign-up form: sends it, then goes where the visitor was going. */
-function useAuthForm(send: (form: FormData) => Promise<unknown>) {
+/** What a form's `send` may answer: `"pending"` when the account waits for its emailed link. */
+type Sent = "pending" | undefined;
+
+/** A sign-in or sign-up form: sends it, then goes where the visitor was going (or, when the
+ * server emailed a confirmation link, says so and stays). */
+function useAuthForm(send: (form: FormData) => Promise<Sent>) {
   const [params] = useSearchParams();
   const next = safeNext(params.get("next"));
   const navigate = useNavigate();
@@ -22,13 +27,17 @@ function useAuthForm(send: (form: FormData) => Promise<unknown>) {
   }, [me.data, navigate, next]);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [pending, setPending] = useState<string | null>(null);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     setBusy(true);
     setError(null);
     try {
-      await send(form);
+      if ((await send(form)) === "pending") {
+        setPending(String(form.get("email")));
+        return;
+      }
       await client.invalidateQueries({ queryKey: ME_KEY });
       navigate(next, { replace: true });
     } catch (err) {
@@ -37,10 +46,10 @@ function useAuthForm(send: (form: FormData) => Promise<unknown>) {
       setBusy(false);
     }
   };
-  return { next, submit, error, busy };
+  return { next, submit, error, busy, pending };
 }
 
-function AuthFrame({
+export function AuthFrame({
   title,
   intro,
   children,
@@ -66,13 +75,14 @@ function AuthFrame({
 export function SignIn() {
   const { t } = useTranslation();
   const message = useErrorMessage();
-  const { next, submit, error, busy } = useAuthForm((form) =>
-    call(
+  const { next, submit, error, busy } = useAuthForm(async (form) => {
+    await call(
       api.POST("/auth/login", {
         body: { email: String(form.get("email")), password: String(form.get("password")) },
       }),
-    ),
-  );
+    );
+    return undefined;
+  });
   const fields = fieldErrors(error);
   return (
     <AuthFrame title={t("auth.signIn")} intro={t("auth.signInIntro")}>
@@ -99,6 +109,9 @@ export function SignIn() {
         </button>
       </form>
       <p>
+        <Link to="/forgot">{t("auth.forgot")}</Link>
+      </p>
+      <p>
         {t("auth.noAccount")}{" "}
         <Link to={`/signup?next=${encodeURIComponent(next)}`}>{t("auth.signUp")}</Link>
       </p>
@@ -109,18 +122,30 @@ export function SignIn() {
 export function SignUp() {
   const { t } = useTranslation();
   const message = useErrorMessage();
-  const { next, submit, error, busy } = useAuthForm((form) =>
-    call(
-      api.POST("/auth/signup", {
-        body: {
-          display_name: String(form.get("display_name")),
-          email: String(form.get("email")),
-          password: String(form.get("password")),
-        },
-      }),
-    ),
-  );
+  const { next, submit, error, busy, pending } = useAuthForm(async (form) => {
+    const request = api.POST("/auth/signup", {
+      body: {
+        display_name: String(form.get("display_name")),
+        email: String(form.get("email")),
+        password: String(form.get("password")),
+        language: currentLanguage(),
+      },
+    });
+    await call(request);
+    const { response } = await request;
+    // 202: this server emails a confirmation link (the same answer for every address).
+    return response.status === 202 ? "pending" : undefined;
+  });
   const fields = fieldErrors(error);
+  if (pending) {
+    return (
+      <AuthFrame title={t("auth.signUp")} intro={t("auth.signUpIntro")}>
+        <p className="notice" role="status">
+          {t("auth.checkInbox", { email: pending })}
+        </p>
+      </AuthFrame>
+    );
+  }
   return (
     <AuthFrame title={t("auth.signUp")} intro={t("auth.signUpIntro")}>
       <form onSubmit={submit} noValidate>

@@ -473,6 +473,8 @@ function Invites({ projectId }: { projectId: string }) {
   // Both ways of inviting default to Editor: people are invited to write with the others.
   const [linkRole, setLinkRole] = useState<ProjectRole>("editor");
   const [sent, setSent] = useState<string | null>(null);
+  // The invitation's own link, which only an account with the invited address can use.
+  const [emailLink, setEmailLink] = useState<{ url: string; emailed: boolean } | null>(null);
   const [link, setLink] = useState<string | null>(null);
   const invites = useQuery({
     queryKey: ["invites", projectId],
@@ -490,8 +492,12 @@ function Invites({ projectId }: { projectId: string }) {
           body: { email, role },
         }),
       ),
-    onSuccess: async (_, email) => {
-      setSent(t("project.inviteSent", { email }));
+    onSuccess: async (added, email) => {
+      setSent(t(added.emailed ? "project.inviteEmailed" : "project.inviteSent", { email }));
+      setEmailLink({
+        url: `${location.origin}/invite/${encodeURIComponent(added.token)}`,
+        emailed: added.emailed,
+      });
       await refresh();
     },
   });
@@ -522,6 +528,7 @@ function Invites({ projectId }: { projectId: string }) {
         onSubmit={(event) => {
           event.preventDefault();
           setSent(null);
+          setEmailLink(null);
           byEmail.mutate(String(new FormData(event.currentTarget).get("email")));
         }}
       >
@@ -546,13 +553,12 @@ function Invites({ projectId }: { projectId: string }) {
           {t("project.invite")}
         </button>
       </form>
-      {sent && !byEmail.error && (
-        // Hubring sends no email yet: the inviter passes the way in on themselves. The
-        // invitation waits on the invitee's home page once they sign in, or is accepted by
-        // signing up with the invited address.
+      {emailLink && !byEmail.error && (
+        // The same link the email carries (when this server sends email): the inviter may pass
+        // it on too. It works only for an account with the invited address.
         <div className="notice" role="status">
-          <p>{t("project.inviteLinkToPass")}</p>
-          <CopyText text={`${location.origin}/`} />
+          <p>{t(emailLink.emailed ? "project.inviteAlsoPass" : "project.inviteLinkToPass")}</p>
+          <CopyText text={emailLink.url} />
         </div>
       )}
       <h3>{t("project.inviteLinks")}</h3>

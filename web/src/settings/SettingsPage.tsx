@@ -1,4 +1,5 @@
-// Settings: the interface language, the password, and personal API tokens.
+// Settings: the interface language (also the language of emails), notifications, the
+// password, and personal API tokens.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -6,12 +7,14 @@ import { api, call } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
 import {
   chosenLanguage,
+  currentLanguage,
   LANGUAGE_NAMES,
   LANGUAGES,
   type Language,
   setLanguage,
   timeAgo,
 } from "../i18n";
+import { NotificationPrefs } from "../notifications/NotificationPrefs";
 import { CopyText } from "../projects/ProjectPage";
 import { fieldErrors, SelectField, TextField } from "../ui/Field";
 import { Flash, Loading, useErrorMessage } from "../ui/Status";
@@ -23,6 +26,7 @@ export function SettingsPage() {
     <div className="page narrow">
       <h1>{t("settings.title")}</h1>
       <LanguageSetting />
+      <NotificationPrefs />
       <PasswordSetting />
       <Tokens />
     </div>
@@ -40,7 +44,10 @@ function LanguageSetting() {
         value={choice}
         onChange={(value) => {
           setChoice(value);
-          void setLanguage(value ? (value as Language) : null);
+          void setLanguage(value ? (value as Language) : null).then(() =>
+            // Emails follow the interface's language.
+            call(api.PATCH("/me/profile", { body: { language: currentLanguage() } })),
+          );
         }}
         options={[
           { value: "", label: t("settings.languageBrowser") },
