@@ -102,8 +102,10 @@ try {
   await pageA.getByLabel("Email", { exact: true }).fill("ben@hub.example");
   await pageA.getByRole("button", { name: "Invite by email" }).click();
   await pageA.getByText("ben@hub.example was invited: they join once they accept.").waitFor();
-  // No email is sent yet: Ana is given the way in to pass on herself.
-  await pageA.getByText("Hubring does not send email yet: send them this link yourself.", { exact: false }).waitFor();
+  // This server sends no email: Ana is given the invitation's own link to pass on herself.
+  await pageA.getByText("This server sends no email: send them this link yourself.", { exact: false }).waitFor();
+  const passOn = await pageA.locator(".notice .copy code").first().textContent();
+  if (!/\/invite\/hri_[0-9a-f]{64}$/.test(passOn)) fail(`the link to pass on is ${passOn}`);
 
   step("Ana creates a document and opens it");
   await pageA.getByLabel("Name").fill("Proposal");

@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use hubring_tests::{ApiClient, PASSWORD, TestServer};
 use hubring_testkit::SmtpSink;
+use hubring_tests::{ApiClient, PASSWORD, TestServer};
 use mail_parser::MessageParser;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -174,8 +174,10 @@ async fn a_reset_link_works_once_then_answers_410_and_ends_every_session() {
     let mail = mails_to(&sink, "ana@example.org", 2).await.pop().unwrap();
     assert_eq!(mail.subject, "Choose a new Hubring password");
     let token = mail.token("/reset/");
-    let short =
-        anon.post("/auth/reset/confirm", json!({"token": token, "password": "short"})).await.unwrap();
+    let short = anon
+        .post("/auth/reset/confirm", json!({"token": token, "password": "short"}))
+        .await
+        .unwrap();
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "a bad password spends no link");
     let new_password = "a brand new passphrase";
     let done = anon
@@ -214,10 +216,16 @@ async fn an_emailed_invitation_joins_the_project_only_for_its_address() {
     let server = TestServer::start_mailing(&sink.url(), |_| {}).await;
     let ana = signup_confirmed(&server, &sink, "ana@example.org").await;
     let eve = signup_confirmed(&server, &sink, "eve@example.org").await;
-    let project = ana.post("/projects", json!({"title": "Residency swap", "visibility": "private"})).await.unwrap();
+    let project = ana
+        .post("/projects", json!({"title": "Residency swap", "visibility": "private"}))
+        .await
+        .unwrap();
     let project_id = project.body["id"].as_str().unwrap().to_owned();
     let invited = ana
-        .post(&format!("/projects/{project_id}/members"), json!({"email": "ben@example.org", "role": "editor"}))
+        .post(
+            &format!("/projects/{project_id}/members"),
+            json!({"email": "ben@example.org", "role": "editor"}),
+        )
         .await
         .unwrap();
     assert_eq!(invited.status, StatusCode::CREATED, "{invited:?}");
@@ -225,7 +233,11 @@ async fn an_emailed_invitation_joins_the_project_only_for_its_address() {
     let mail = mails_to(&sink, "ben@example.org", 1).await.pop().unwrap();
     assert_eq!(mail.subject, "ana invited you to \u{201C}Residency swap\u{201D} on Hubring");
     let token = mail.token("/invite/");
-    assert_eq!(token, invited.body["token"].as_str().unwrap(), "the inviter may pass on the same link");
+    assert_eq!(
+        token,
+        invited.body["token"].as_str().unwrap(),
+        "the inviter may pass on the same link"
+    );
     assert!(mail.html.contains(&format!("/invite/{token}")));
     // Another account cannot use it.
     let stolen = eve.post(&format!("/invites/{token}/accept"), Value::Null).await.unwrap();
@@ -240,14 +252,19 @@ async fn an_emailed_invitation_joins_the_project_only_for_its_address() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (m["display_name"].as_str().unwrap().to_owned(), m["role"].as_str().unwrap().to_owned()))
+        .map(|m| {
+            (m["display_name"].as_str().unwrap().to_owned(), m["role"].as_str().unwrap().to_owned())
+        })
         .collect();
     assert!(roles.contains(&("ben".into(), "editor".into())), "{roles:?}");
     assert!(!roles.iter().any(|(n, _)| n == "eve"));
 
     // An account that exists is told in the app too; opening the emailed link joins.
     let again = ana
-        .post(&format!("/projects/{project_id}/members"), json!({"email": "eve@example.org", "role": "viewer"}))
+        .post(
+            &format!("/projects/{project_id}/members"),
+            json!({"email": "eve@example.org", "role": "viewer"}),
+        )
         .await
         .unwrap();
     let token = again.body["token"].as_str().unwrap().to_owned();
@@ -275,7 +292,10 @@ async fn mail_the_smtp_server_refuses_is_retried_and_survives_a_restart() {
     let people = ["ana@example.org", "ben@example.org", "cy@example.org"];
     for email in people {
         let reply = anon
-            .post("/auth/signup", json!({"email": email, "password": PASSWORD, "display_name": "x"}))
+            .post(
+                "/auth/signup",
+                json!({"email": email, "password": PASSWORD, "display_name": "x"}),
+            )
             .await
             .unwrap();
         assert_eq!(reply.status, StatusCode::ACCEPTED);
@@ -313,7 +333,10 @@ async fn mail_the_smtp_server_refuses_is_retried_and_survives_a_restart() {
 }
 
 /// The unread counts a notification stream announces, as they come.
-async fn unread_events(client: &ApiClient, server: &TestServer) -> tokio::sync::mpsc::Receiver<Option<u64>> {
+async fn unread_events(
+    client: &ApiClient,
+    server: &TestServer,
+) -> tokio::sync::mpsc::Receiver<Option<u64>> {
     let _ = server;
     let response = client.get_raw("/me/notifications/stream", &[]).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -344,16 +367,28 @@ async fn mentions_and_replies_reach_the_bell_live_and_the_inbox_as_chosen() {
     let ana = signup_confirmed(&server, &sink, "ana@example.org").await;
     let ben = signup_confirmed(&server, &sink, "ben@example.org").await;
     let outsider = signup_confirmed(&server, &sink, "eve@example.org").await;
-    let project = ana.post("/projects", json!({"title": "Cork x Bilbao", "visibility": "private"})).await.unwrap();
+    let project = ana
+        .post("/projects", json!({"title": "Cork x Bilbao", "visibility": "private"}))
+        .await
+        .unwrap();
     let pid = project.body["id"].as_str().unwrap().to_owned();
     let invited = ana
-        .post(&format!("/projects/{pid}/members"), json!({"email": "ben@example.org", "role": "editor"}))
+        .post(
+            &format!("/projects/{pid}/members"),
+            json!({"email": "ben@example.org", "role": "editor"}),
+        )
         .await
         .unwrap();
     let token = invited.body["token"].as_str().unwrap();
-    assert_eq!(ben.post(&format!("/invites/{token}/accept"), Value::Null).await.unwrap().status, StatusCode::OK);
+    assert_eq!(
+        ben.post(&format!("/invites/{token}/accept"), Value::Null).await.unwrap().status,
+        StatusCode::OK
+    );
     ben.post("/me/notifications/read", json!({})).await.unwrap();
-    let item = ana.post(&format!("/projects/{pid}/items"), json!({"kind": "document", "title": "Budget"})).await.unwrap();
+    let item = ana
+        .post(&format!("/projects/{pid}/items"), json!({"kind": "document", "title": "Budget"}))
+        .await
+        .unwrap();
     let item_id = item.body["id"].as_str().unwrap().to_owned();
 
     let mut bell = unread_events(&ben, &server).await;
@@ -372,7 +407,10 @@ async fn mentions_and_replies_reach_the_bell_live_and_the_inbox_as_chosen() {
     content.push(json!({"type": "text", "text": " and ", "styles": {}}));
     content.push(json!({"type": "mention", "props": {"user": outsider.id(), "name": "eve"}}));
     let thread = ana
-        .post(&format!("/items/{item_id}/threads"), json!({"initialComment": {"body": body}, "metadata": {}}))
+        .post(
+            &format!("/items/{item_id}/threads"),
+            json!({"initialComment": {"body": body}, "metadata": {}}),
+        )
         .await
         .unwrap();
     assert_eq!(thread.status, StatusCode::CREATED, "{thread:?}");
@@ -386,7 +424,10 @@ async fn mentions_and_replies_reach_the_bell_live_and_the_inbox_as_chosen() {
     assert_eq!(note["subject"]["excerpt"], "Can you check the line, @ben and @eve");
     let mail = mails_to(&sink, "ben@example.org", mentions_before + 1).await.pop().unwrap();
     assert_eq!(mail.subject, "ana mentioned you in \u{201C}Budget\u{201D}");
-    assert!(mail.link(&format!("/projects/{pid}/documents/{item_id}?thread={thread_id}")).is_some(), "{mail:?}");
+    assert!(
+        mail.link(&format!("/projects/{pid}/documents/{item_id}?thread={thread_id}")).is_some(),
+        "{mail:?}"
+    );
     assert_eq!(outsider.get("/me/notifications").await.unwrap().body["unread"], json!(0));
 
     // Ben replies: Ana, who started the thread, hears of it.
@@ -406,14 +447,25 @@ async fn mentions_and_replies_reach_the_bell_live_and_the_inbox_as_chosen() {
     // reaches the app only.
     let unsubscribe = mail.header("List-Unsubscribe").unwrap().trim_matches(['<', '>']).to_owned();
     let path = unsubscribe.split_once("/unsubscribe/").unwrap().1;
-    let done = ApiClient::anonymous(&server).post(&format!("/unsubscribe/{path}"), Value::Null).await.unwrap();
+    let done = ApiClient::anonymous(&server)
+        .post(&format!("/unsubscribe/{path}"), Value::Null)
+        .await
+        .unwrap();
     assert_eq!(done.status, StatusCode::NO_CONTENT);
     let prefs = ben.get("/me/notification-prefs").await.unwrap();
-    assert!(prefs.body["prefs"].as_array().unwrap().contains(&json!({"kind": "mention", "channel": "app"})));
+    assert!(
+        prefs.body["prefs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"kind": "mention", "channel": "app"}))
+    );
     let store = server.open_store().await.unwrap();
     let queued = store.outbox_counts().await.unwrap();
     let second = ana
-        .post(&format!("/items/{item_id}/threads"), json!({"initialComment": {"body": mention(&ben, "ben")}, "metadata": {}}))
+        .post(
+            &format!("/items/{item_id}/threads"),
+            json!({"initialComment": {"body": mention(&ben, "ben")}, "metadata": {}}),
+        )
         .await
         .unwrap();
     assert_eq!(second.status, StatusCode::CREATED);
@@ -433,13 +485,20 @@ async fn without_smtp_nothing_is_emailed_and_invitations_are_links_to_pass_on() 
     let server = TestServer::start().await;
     let ana = ApiClient::signup(&server, "ana@example.org").await.unwrap();
     assert_eq!(ana.get("/session").await.unwrap().body["email_enabled"], json!(false));
-    let reset = ApiClient::anonymous(&server).post("/auth/reset", json!({"email": "ana@example.org"})).await.unwrap();
+    let reset = ApiClient::anonymous(&server)
+        .post("/auth/reset", json!({"email": "ana@example.org"}))
+        .await
+        .unwrap();
     assert_eq!(reset.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reset.body["error"]["code"], "email_disabled");
-    let project = ana.post("/projects", json!({"title": "P", "visibility": "private"})).await.unwrap();
+    let project =
+        ana.post("/projects", json!({"title": "P", "visibility": "private"})).await.unwrap();
     let pid = project.body["id"].as_str().unwrap();
     let invited = ana
-        .post(&format!("/projects/{pid}/members"), json!({"email": "ben@example.org", "role": "editor"}))
+        .post(
+            &format!("/projects/{pid}/members"),
+            json!({"email": "ben@example.org", "role": "editor"}),
+        )
         .await
         .unwrap();
     assert_eq!(invited.body["emailed"], json!(false));

@@ -168,11 +168,13 @@ impl Store {
         let user_id = user_id.clone();
         self.write(move |conn| {
             Box::pin(async move {
-                sqlx::query("UPDATE users SET mail_secret = $1 WHERE id = $2 AND mail_secret IS NULL")
-                    .bind(fresh.as_str())
-                    .bind(user_id.as_str())
-                    .execute(&mut *conn)
-                    .await?;
+                sqlx::query(
+                    "UPDATE users SET mail_secret = $1 WHERE id = $2 AND mail_secret IS NULL",
+                )
+                .bind(fresh.as_str())
+                .bind(user_id.as_str())
+                .execute(&mut *conn)
+                .await?;
                 let row = sqlx::query("SELECT mail_secret FROM users WHERE id = $1")
                     .bind(user_id.as_str())
                     .fetch_one(&mut *conn)

@@ -60,7 +60,11 @@ impl Store {
 
     /// Claims up to `limit` emails that are due, oldest first, for `lease_ms`: nobody else
     /// claims them until then.
-    pub async fn claim_mail(&self, limit: i64, lease_ms: i64) -> Result<Vec<OutboxMail>, StoreError> {
+    pub async fn claim_mail(
+        &self,
+        limit: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<OutboxMail>, StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
                 let now = now_ms();

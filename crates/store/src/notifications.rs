@@ -249,5 +249,4 @@ mod tests {
             assert_eq!(store.next_mail_due().await.unwrap(), None);
         }
     }
-
 }

@@ -809,9 +809,9 @@ impl Store {
     pub async fn has_email_invite(&self, email: &str) -> Result<bool, StoreError> {
         let row =
             sqlx::query("SELECT 1 FROM invites WHERE email = $1 AND revoked_at IS NULL LIMIT 1")
-            .bind(email)
-            .fetch_optional(self.pool())
-            .await?;
+                .bind(email)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.is_some())
     }
 
@@ -896,15 +896,14 @@ impl Store {
         project_id: &ProjectId,
         email: &str,
     ) -> Result<Option<InviteId>, StoreError> {
-        let row =
-            sqlx::query(
-                "SELECT id FROM invites WHERE project_id = $1 AND email = $2 \
+        let row = sqlx::query(
+            "SELECT id FROM invites WHERE project_id = $1 AND email = $2 \
                  AND revoked_at IS NULL LIMIT 1",
-            )
-                .bind(project_id.as_str())
-                .bind(email)
-                .fetch_optional(self.pool())
-                .await?;
+        )
+        .bind(project_id.as_str())
+        .bind(email)
+        .fetch_optional(self.pool())
+        .await?;
         row.map(|row| Ok(InviteId(row.try_get("id")?))).transpose()
     }
 
@@ -941,11 +940,11 @@ impl Store {
                 let n = sqlx::query(
                     "DELETE FROM invites WHERE id = $1 AND email = $2 AND revoked_at IS NULL",
                 )
-                    .bind(id.as_str())
-                    .bind(&email)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
+                .bind(id.as_str())
+                .bind(&email)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
                 Ok(n == 1)
             })
         })

@@ -257,8 +257,7 @@ impl Workspace {
         let after = self.thread_record(access, id).await?;
         if let Some((body, mentioned, reply)) = tell {
             let participants = if reply { participants(&thread) } else { Vec::new() };
-            self.tell_about_comment(access, &after, user, &body, &mentioned, &participants)
-                .await?;
+            self.tell_about_comment(access, &after, user, &body, &mentioned, &participants).await?;
         }
         Ok(after)
     }
@@ -300,7 +299,10 @@ impl Workspace {
                 continue;
             }
             let subject = NotificationSubject {
-                by: Some(PersonRef { id: author.id.clone(), display_name: author.display_name.clone() }),
+                by: Some(PersonRef {
+                    id: author.id.clone(),
+                    display_name: author.display_name.clone(),
+                }),
                 project_id: Some(access.project_id.clone()),
                 project_title: project_title.clone(),
                 item_id: Some(access.item_id.clone()),
@@ -374,7 +376,13 @@ fn participants(thread: &ThreadRecord) -> Vec<UserId> {
     thread
         .created_by
         .iter()
-        .chain(thread.comments.iter().filter(|c| c.deleted_at.is_none()).filter_map(|c| c.author.as_ref()))
+        .chain(
+            thread
+                .comments
+                .iter()
+                .filter(|c| c.deleted_at.is_none())
+                .filter_map(|c| c.author.as_ref()),
+        )
         .cloned()
         .collect()
 }

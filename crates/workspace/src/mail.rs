@@ -152,28 +152,37 @@ fn words<'a>(lang: Lang, email: &Email<'a>) -> Words<'a> {
                     "Confirm your address on Hubring",
                     "Open the link below to confirm your address and sign in.",
                     "Confirm my address",
-                    format!("The link works once, for {CONFIRM_HOURS} hours. If you did not sign up, ignore this email."),
+                    format!(
+                        "The link works once, for {CONFIRM_HOURS} hours. If you did not sign up, ignore this email."
+                    ),
                 ),
                 Lang::Fr => (
                     "Confirmez votre adresse sur Hubring",
                     "Ouvrez le lien ci-dessous pour confirmer votre adresse et vous connecter.",
                     "Confirmer mon adresse",
-                    format!("Le lien fonctionne une fois, pendant {CONFIRM_HOURS} heures. Si vous ne vous êtes pas inscrit, ignorez cet email."),
+                    format!(
+                        "Le lien fonctionne une fois, pendant {CONFIRM_HOURS} heures. Si vous ne vous êtes pas inscrit, ignorez cet email."
+                    ),
                 ),
                 Lang::Es => (
                     "Confirma tu dirección en Hubring",
                     "Abre el enlace de abajo para confirmar tu dirección e iniciar sesión.",
                     "Confirmar mi dirección",
-                    format!("El enlace funciona una vez, durante {CONFIRM_HOURS} horas. Si no te registraste, ignora este correo."),
+                    format!(
+                        "El enlace funciona una vez, durante {CONFIRM_HOURS} horas. Si no te registraste, ignora este correo."
+                    ),
                 ),
                 Lang::Pt => (
                     "Confirme o seu endereço no Hubring",
                     "Abra a ligação abaixo para confirmar o seu endereço e iniciar sessão.",
                     "Confirmar o meu endereço",
-                    format!("A ligação funciona uma vez, durante {CONFIRM_HOURS} horas. Se não se registou, ignore este email."),
+                    format!(
+                        "A ligação funciona uma vez, durante {CONFIRM_HOURS} horas. Se não se registou, ignore este email."
+                    ),
                 ),
             };
-            let mut out = w(subject.into(), vec![hello(name), body.into()], vec![(action.into(), link)]);
+            let mut out =
+                w(subject.into(), vec![hello(name), body.into()], vec![(action.into(), link)]);
             out.notes.push(note);
             out
         }
@@ -222,28 +231,37 @@ fn words<'a>(lang: Lang, email: &Email<'a>) -> Words<'a> {
                     "Choose a new Hubring password",
                     "Open the link below to choose a new password.",
                     "Choose a new password",
-                    format!("The link works once, for {RESET_MINUTES} minutes. If you did not ask for it, ignore this email: your password stays as it is."),
+                    format!(
+                        "The link works once, for {RESET_MINUTES} minutes. If you did not ask for it, ignore this email: your password stays as it is."
+                    ),
                 ),
                 Lang::Fr => (
                     "Choisissez un nouveau mot de passe Hubring",
                     "Ouvrez le lien ci-dessous pour choisir un nouveau mot de passe.",
                     "Choisir un nouveau mot de passe",
-                    format!("Le lien fonctionne une fois, pendant {RESET_MINUTES} minutes. Si vous ne l\u{2019}avez pas demandé, ignorez cet email\u{202F}: votre mot de passe reste le même."),
+                    format!(
+                        "Le lien fonctionne une fois, pendant {RESET_MINUTES} minutes. Si vous ne l\u{2019}avez pas demandé, ignorez cet email\u{202F}: votre mot de passe reste le même."
+                    ),
                 ),
                 Lang::Es => (
                     "Elige una nueva contraseña de Hubring",
                     "Abre el enlace de abajo para elegir una nueva contraseña.",
                     "Elegir una nueva contraseña",
-                    format!("El enlace funciona una vez, durante {RESET_MINUTES} minutos. Si no lo pediste, ignora este correo: tu contraseña no cambia."),
+                    format!(
+                        "El enlace funciona una vez, durante {RESET_MINUTES} minutos. Si no lo pediste, ignora este correo: tu contraseña no cambia."
+                    ),
                 ),
                 Lang::Pt => (
                     "Escolha uma nova palavra-passe do Hubring",
                     "Abra a ligação abaixo para escolher uma nova palavra-passe.",
                     "Escolher uma nova palavra-passe",
-                    format!("A ligação funciona uma vez, durante {RESET_MINUTES} minutos. Se não a pediu, ignore este email: a sua palavra-passe mantém-se."),
+                    format!(
+                        "A ligação funciona uma vez, durante {RESET_MINUTES} minutos. Se não a pediu, ignore este email: a sua palavra-passe mantém-se."
+                    ),
                 ),
             };
-            let mut out = w(subject.into(), vec![hello(name), body.into()], vec![(action.into(), link)]);
+            let mut out =
+                w(subject.into(), vec![hello(name), body.into()], vec![(action.into(), link)]);
             out.notes.push(note);
             out
         }
@@ -252,22 +270,32 @@ fn words<'a>(lang: Lang, email: &Email<'a>) -> Words<'a> {
             let (subject, body, action) = match lang {
                 Lang::En => (
                     format!("{inviter} invited you to \u{201C}{project}\u{201D} on Hubring"),
-                    format!("{inviter} invited you to work with them on the project \u{201C}{project}\u{201D}. Open the invitation to join; if you have no account yet, create one with this address first."),
+                    format!(
+                        "{inviter} invited you to work with them on the project \u{201C}{project}\u{201D}. Open the invitation to join; if you have no account yet, create one with this address first."
+                    ),
                     "Open the invitation",
                 ),
                 Lang::Fr => (
-                    format!("{inviter} vous invite au projet «\u{202F}{project}\u{202F}» sur Hubring"),
-                    format!("{inviter} vous invite à travailler avec elle ou lui sur le projet «\u{202F}{project}\u{202F}». Ouvrez l\u{2019}invitation pour le rejoindre\u{202F}; si vous n\u{2019}avez pas encore de compte, créez-en un avec cette adresse."),
+                    format!(
+                        "{inviter} vous invite au projet «\u{202F}{project}\u{202F}» sur Hubring"
+                    ),
+                    format!(
+                        "{inviter} vous invite à travailler avec elle ou lui sur le projet «\u{202F}{project}\u{202F}». Ouvrez l\u{2019}invitation pour le rejoindre\u{202F}; si vous n\u{2019}avez pas encore de compte, créez-en un avec cette adresse."
+                    ),
                     "Ouvrir l\u{2019}invitation",
                 ),
                 Lang::Es => (
                     format!("{inviter} te invitó a «{project}» en Hubring"),
-                    format!("{inviter} te invitó a trabajar en el proyecto «{project}». Abre la invitación para unirte; si aún no tienes cuenta, crea una con esta dirección."),
+                    format!(
+                        "{inviter} te invitó a trabajar en el proyecto «{project}». Abre la invitación para unirte; si aún no tienes cuenta, crea una con esta dirección."
+                    ),
                     "Abrir la invitación",
                 ),
                 Lang::Pt => (
                     format!("{inviter} convidou-o para «{project}» no Hubring"),
-                    format!("{inviter} convidou-o para trabalhar no projeto «{project}». Abra o convite para aderir; se ainda não tem conta, crie uma com este endereço."),
+                    format!(
+                        "{inviter} convidou-o para trabalhar no projeto «{project}». Abra o convite para aderir; se ainda não tem conta, crie uma com este endereço."
+                    ),
                     "Abrir o convite",
                 ),
             };
@@ -277,11 +305,23 @@ fn words<'a>(lang: Lang, email: &Email<'a>) -> Words<'a> {
             let (by, item) = (one_line(by), one_line(item));
             let mention = matches!(email, Email::Mention { .. });
             let (subject, action) = match (lang, mention) {
-                (Lang::En, true) => (format!("{by} mentioned you in \u{201C}{item}\u{201D}"), "Open the comment"),
-                (Lang::En, false) => (format!("{by} replied in \u{201C}{item}\u{201D}"), "Open the thread"),
-                (Lang::Fr, true) => (format!("{by} vous a mentionné dans «\u{202F}{item}\u{202F}»"), "Ouvrir le commentaire"),
-                (Lang::Fr, false) => (format!("{by} a répondu dans «\u{202F}{item}\u{202F}»"), "Ouvrir la discussion"),
-                (Lang::Es, true) => (format!("{by} te mencionó en «{item}»"), "Abrir el comentario"),
+                (Lang::En, true) => {
+                    (format!("{by} mentioned you in \u{201C}{item}\u{201D}"), "Open the comment")
+                }
+                (Lang::En, false) => {
+                    (format!("{by} replied in \u{201C}{item}\u{201D}"), "Open the thread")
+                }
+                (Lang::Fr, true) => (
+                    format!("{by} vous a mentionné dans «\u{202F}{item}\u{202F}»"),
+                    "Ouvrir le commentaire",
+                ),
+                (Lang::Fr, false) => (
+                    format!("{by} a répondu dans «\u{202F}{item}\u{202F}»"),
+                    "Ouvrir la discussion",
+                ),
+                (Lang::Es, true) => {
+                    (format!("{by} te mencionó en «{item}»"), "Abrir el comentario")
+                }
                 (Lang::Es, false) => (format!("{by} respondió en «{item}»"), "Abrir el hilo"),
                 (Lang::Pt, true) => (format!("{by} mencionou-o em «{item}»"), "Abrir o comentário"),
                 (Lang::Pt, false) => (format!("{by} respondeu em «{item}»"), "Abrir a conversa"),

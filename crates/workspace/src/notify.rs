@@ -8,8 +8,8 @@
 
 use hubring_protocol::UserId;
 use hubring_protocol::api::{
-    NotificationKind, NotificationList, NotificationPref, NotificationPrefs,
-    NotificationSubject, NotificationView, NotificationsRead, NotifyChannel,
+    NotificationKind, NotificationList, NotificationPref, NotificationPrefs, NotificationSubject,
+    NotificationView, NotificationsRead, NotifyChannel,
 };
 use hubring_store::UserRecord;
 use serde_json::Value;
@@ -210,8 +210,11 @@ impl Workspace {
         if secret.len() < 16 {
             return Err(WorkspaceError::NotFound("link"));
         }
-        let user =
-            self.store.user_by_mail_secret(secret).await?.ok_or(WorkspaceError::NotFound("link"))?;
+        let user = self
+            .store
+            .user_by_mail_secret(secret)
+            .await?
+            .ok_or(WorkspaceError::NotFound("link"))?;
         let next = match self.channel(&user, kind).await? {
             NotifyChannel::Both | NotifyChannel::App => NotifyChannel::App,
             NotifyChannel::Email | NotifyChannel::None => NotifyChannel::None,

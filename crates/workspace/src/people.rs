@@ -4,14 +4,12 @@
 //! by its owner and admins; an email address is shown only where its owner chose to show it.
 
 use hubring_protocol::api::{
-    HubCreate, HubCreated, HubMemberView, HubRole, HubSummary, HubUpdate, HubView, OpenTo,
-    NotificationKind, NotificationSubject, PeoplePage, PersonRef, PersonView, Profile,
+    HubCreate, HubCreated, HubMemberView, HubRole, HubSummary, HubUpdate, HubView,
+    NotificationKind, NotificationSubject, OpenTo, PeoplePage, PersonRef, PersonView, Profile,
     ProfileUpdate, ProfileVisibility, ProjectSummary,
 };
 use hubring_protocol::{HubId, Problem, UserId};
-use hubring_store::{
-    HubFields, HubRecord, PeopleQuery, ProfileChanges, ProfileRecord, UserRecord,
-};
+use hubring_store::{HubFields, HubRecord, PeopleQuery, ProfileChanges, ProfileRecord, UserRecord};
 
 use crate::access::{Standing, effective_role};
 use crate::codes;
@@ -365,7 +363,10 @@ impl Workspace {
             }
             let Some(to) = self.store.user_by_id(&manager).await? else { continue };
             let subject = NotificationSubject {
-                by: Some(PersonRef { id: user.id.clone(), display_name: user.display_name.clone() }),
+                by: Some(PersonRef {
+                    id: user.id.clone(),
+                    display_name: user.display_name.clone(),
+                }),
                 hub_id: Some(hub.id.clone()),
                 hub_name: Some(hub.name.clone()),
                 ..NotificationSubject::default()

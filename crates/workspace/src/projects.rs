@@ -6,9 +6,9 @@
 
 use hubring_protocol::api::{
     InviteAccepted, InviteLinkCreate, InviteLinkCreated, InviteView, ItemCreate, ItemCreated,
-    ItemKind, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, MyInvite,
-    NotificationKind, NotificationSubject, PersonRef, ProjectCreate, ProjectCreated, ProjectRole, ProjectSummary, ProjectUpdate, ProjectView,
-    RecentItem, TrashedItem,
+    ItemKind, ItemUpdate, ItemView, MemberAdd, MemberAdded, MemberView, MyInvite, NotificationKind,
+    NotificationSubject, PersonRef, ProjectCreate, ProjectCreated, ProjectRole, ProjectSummary,
+    ProjectUpdate, ProjectView, RecentItem, TrashedItem,
 };
 use std::collections::HashMap;
 

@@ -29,7 +29,8 @@ use hubring_protocol::api::{
 use hubring_protocol::api::{
     HubCreated, HubJoined, HubSummary, HubView, InviteAccepted, InviteLinkCreated, InviteView,
     ItemCreated, ItemView, MemberAdded, MyInvite, PeoplePage, PersonView, Profile, ProjectCreated,
-    ProjectSummary, ProjectView, RecentItem, SessionView, SignupPending, TokenCreated, TokenView, TrashedItem,
+    ProjectSummary, ProjectView, RecentItem, SessionView, SignupPending, TokenCreated, TokenView,
+    TrashedItem,
 };
 use hubring_protocol::{ErrorBody, HubId, InviteId, ItemId, ProjectId, TokenId, UserId};
 use hubring_store::UserRecord;
@@ -264,11 +265,10 @@ async fn signup(
             Ok((StatusCode::CREATED, [(header::SET_COOKIE, cookie)], Json(me_view(&signup.user)))
                 .into_response())
         }
-        SignupOutcome::ConfirmEmail => Ok((
-            StatusCode::ACCEPTED,
-            Json(SignupPending { status: "confirm_email".into() }),
-        )
-            .into_response()),
+        SignupOutcome::ConfirmEmail => {
+            Ok((StatusCode::ACCEPTED, Json(SignupPending { status: "confirm_email".into() }))
+                .into_response())
+        }
     }
 }
 

@@ -110,8 +110,9 @@ pub(crate) async fn notification_stream(
         }
         bell.borrow_and_update();
         let unread = app.workspace.unread_notifications(&user).await.ok()?;
-        let event =
-            Event::default().event("unread").data(serde_json::json!({ "unread": unread }).to_string());
+        let event = Event::default()
+            .event("unread")
+            .data(serde_json::json!({ "unread": unread }).to_string());
         Some((Ok(event), (app, user, bell, close, registration, false)))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))

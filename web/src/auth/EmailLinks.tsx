@@ -8,8 +8,8 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api, call } from "../api/client";
 import { fieldErrors, TextField } from "../ui/Field";
 import { Flash, useErrorMessage } from "../ui/Status";
-import { ME_KEY } from "./session";
 import { AuthFrame } from "./SignIn";
+import { ME_KEY } from "./session";
 
 /** A form's send, its error and whether it is done. */
 function useSend(send: (form: FormData) => Promise<unknown>) {

@@ -454,78 +454,48 @@ export const en = {
   "error.unauthenticated": "Sign in first.",
   "error.internal": "Something went wrong on our side. Try again in a moment.",
   "error.busy": "The server is very busy. Try again in a moment.",
-  "project.inviteEmailed":
-    "We emailed {{email}} an invitation: they join once they accept.",
+  "project.inviteEmailed": "We emailed {{email}} an invitation: they join once they accept.",
   "project.inviteAlsoPass":
     "You can also pass on the invitation's link yourself. Only an account with the invited address can use it.",
   "auth.checkInbox":
     "Check your inbox: we sent a link to {{email}}. Open it to confirm your address and sign in.",
-  "auth.forgot":
-    "Forgot your password?",
-  "auth.forgotTitle":
-    "Choose a new password",
-  "auth.forgotIntro":
-    "We will email you a link to choose a new password.",
-  "auth.sendLink":
-    "Send the link",
+  "auth.forgot": "Forgot your password?",
+  "auth.forgotTitle": "Choose a new password",
+  "auth.forgotIntro": "We will email you a link to choose a new password.",
+  "auth.sendLink": "Send the link",
   "auth.resetSent":
     "If an account has this address, a link is on its way. It works once, for one hour.",
-  "auth.newPassword":
-    "New password",
-  "auth.setPassword":
-    "Set the new password",
+  "auth.newPassword": "New password",
+  "auth.setPassword": "Set the new password",
   "auth.resetDone":
     "Your password is changed and every sign-in has ended. Sign in with the new one.",
-  "auth.confirming":
-    "Confirming your address…",
-  "error.link_used":
-    "This link was used already or has expired. Ask for a new one.",
-  "error.email_unconfirmed":
-    "Confirm your address first: we sent you a new link.",
+  "auth.confirming": "Confirming your address…",
+  "error.link_used": "This link was used already or has expired. Ask for a new one.",
+  "error.email_unconfirmed": "Confirm your address first: we sent you a new link.",
   "error.email_disabled":
     "This server sends no email. Ask its administrator to reset your password.",
-  "unsubscribe.title":
-    "Stop these emails",
+  "unsubscribe.title": "Stop these emails",
   "unsubscribe.intro":
     "You will no longer receive emails about: {{kind}}. They still appear in the app.",
-  "unsubscribe.done":
-    "Done. You can change this at any time in Settings.",
-  "notif.title":
-    "Notifications",
-  "notif.bell":
-    "Notifications, {{count}} unread",
-  "notif.markAll":
-    "Mark all read",
-  "notif.empty":
-    "Nothing here yet.",
-  "notif.invitation":
-    "{{by}} invited you to {{project}}",
-  "notif.mention":
-    "{{by}} mentioned you in {{item}}",
-  "notif.reply":
-    "{{by}} replied in {{item}}",
-  "notif.join_request":
-    "{{by}} asks to join {{hub}}",
-  "notif.kind.invitation":
-    "Invitations to projects",
-  "notif.kind.mention":
-    "Mentions in comments",
-  "notif.kind.reply":
-    "Replies in my threads",
-  "notif.kind.join_request":
-    "Requests to join my hubs",
-  "notif.channel.app":
-    "In the app",
-  "notif.channel.email":
-    "By email",
-  "notif.channel.both":
-    "In the app and by email",
-  "notif.channel.none":
-    "Not at all",
-  "notif.prefsIntro":
-    "How each kind of notification reaches you.",
-  "notif.noEmail":
-    "This server sends no email: notifications appear in the app only.",
+  "unsubscribe.done": "Done. You can change this at any time in Settings.",
+  "notif.title": "Notifications",
+  "notif.bell": "Notifications, {{count}} unread",
+  "notif.markAll": "Mark all read",
+  "notif.empty": "Nothing here yet.",
+  "notif.invitation": "{{by}} invited you to {{project}}",
+  "notif.mention": "{{by}} mentioned you in {{item}}",
+  "notif.reply": "{{by}} replied in {{item}}",
+  "notif.join_request": "{{by}} asks to join {{hub}}",
+  "notif.kind.invitation": "Invitations to projects",
+  "notif.kind.mention": "Mentions in comments",
+  "notif.kind.reply": "Replies in my threads",
+  "notif.kind.join_request": "Requests to join my hubs",
+  "notif.channel.app": "In the app",
+  "notif.channel.email": "By email",
+  "notif.channel.both": "In the app and by email",
+  "notif.channel.none": "Not at all",
+  "notif.prefsIntro": "How each kind of notification reaches you.",
+  "notif.noEmail": "This server sends no email: notifications appear in the app only.",
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -468,70 +468,42 @@ export const es: Messages = {
     "También puedes pasar tú el enlace de la invitación. Solo una cuenta con la dirección invitada puede usarlo.",
   "auth.checkInbox":
     "Revisa tu bandeja de entrada: hemos enviado un enlace a {{email}}. Ábrelo para confirmar tu dirección e iniciar sesión.",
-  "auth.forgot":
-    "¿Olvidaste tu contraseña?",
-  "auth.forgotTitle":
-    "Elegir una nueva contraseña",
-  "auth.forgotIntro":
-    "Te enviaremos por correo un enlace para elegir una nueva contraseña.",
-  "auth.sendLink":
-    "Enviar el enlace",
+  "auth.forgot": "¿Olvidaste tu contraseña?",
+  "auth.forgotTitle": "Elegir una nueva contraseña",
+  "auth.forgotIntro": "Te enviaremos por correo un enlace para elegir una nueva contraseña.",
+  "auth.sendLink": "Enviar el enlace",
   "auth.resetSent":
     "Si una cuenta tiene esta dirección, el enlace va en camino. Funciona una vez, durante una hora.",
-  "auth.newPassword":
-    "Nueva contraseña",
-  "auth.setPassword":
-    "Guardar la nueva contraseña",
+  "auth.newPassword": "Nueva contraseña",
+  "auth.setPassword": "Guardar la nueva contraseña",
   "auth.resetDone":
     "Tu contraseña ha cambiado y todas las sesiones se han cerrado. Inicia sesión con la nueva.",
-  "auth.confirming":
-    "Confirmando tu dirección…",
-  "error.link_used":
-    "Este enlace ya se usó o ha caducado. Pide uno nuevo.",
-  "error.email_unconfirmed":
-    "Confirma primero tu dirección: te hemos enviado un nuevo enlace.",
+  "auth.confirming": "Confirmando tu dirección…",
+  "error.link_used": "Este enlace ya se usó o ha caducado. Pide uno nuevo.",
+  "error.email_unconfirmed": "Confirma primero tu dirección: te hemos enviado un nuevo enlace.",
   "error.email_disabled":
     "Este servidor no envía correos. Pide a su administrador que restablezca tu contraseña.",
-  "unsubscribe.title":
-    "Dejar de recibir estos correos",
+  "unsubscribe.title": "Dejar de recibir estos correos",
   "unsubscribe.intro":
     "Ya no recibirás correos sobre: {{kind}}. Seguirán apareciendo en la aplicación.",
-  "unsubscribe.done":
-    "Hecho. Puedes cambiarlo cuando quieras en Ajustes.",
-  "notif.title":
-    "Notificaciones",
-  "notif.bell":
-    "Notificaciones, {{count}} sin leer",
-  "notif.markAll":
-    "Marcar todo como leído",
-  "notif.empty":
-    "Nada por ahora.",
-  "notif.invitation":
-    "{{by}} te invitó a {{project}}",
-  "notif.mention":
-    "{{by}} te mencionó en {{item}}",
-  "notif.reply":
-    "{{by}} respondió en {{item}}",
-  "notif.join_request":
-    "{{by}} pide unirse a {{hub}}",
-  "notif.kind.invitation":
-    "Invitaciones a proyectos",
-  "notif.kind.mention":
-    "Menciones en comentarios",
-  "notif.kind.reply":
-    "Respuestas en mis hilos",
-  "notif.kind.join_request":
-    "Solicitudes para unirse a mis hubs",
-  "notif.channel.app":
-    "En la aplicación",
-  "notif.channel.email":
-    "Por correo",
-  "notif.channel.both":
-    "En la aplicación y por correo",
-  "notif.channel.none":
-    "Nunca",
-  "notif.prefsIntro":
-    "Cómo te llega cada tipo de notificación.",
+  "unsubscribe.done": "Hecho. Puedes cambiarlo cuando quieras en Ajustes.",
+  "notif.title": "Notificaciones",
+  "notif.bell": "Notificaciones, {{count}} sin leer",
+  "notif.markAll": "Marcar todo como leído",
+  "notif.empty": "Nada por ahora.",
+  "notif.invitation": "{{by}} te invitó a {{project}}",
+  "notif.mention": "{{by}} te mencionó en {{item}}",
+  "notif.reply": "{{by}} respondió en {{item}}",
+  "notif.join_request": "{{by}} pide unirse a {{hub}}",
+  "notif.kind.invitation": "Invitaciones a proyectos",
+  "notif.kind.mention": "Menciones en comentarios",
+  "notif.kind.reply": "Respuestas en mis hilos",
+  "notif.kind.join_request": "Solicitudes para unirse a mis hubs",
+  "notif.channel.app": "En la aplicación",
+  "notif.channel.email": "Por correo",
+  "notif.channel.both": "En la aplicación y por correo",
+  "notif.channel.none": "Nunca",
+  "notif.prefsIntro": "Cómo te llega cada tipo de notificación.",
   "notif.noEmail":
     "Este servidor no envía correos: las notificaciones solo aparecen en la aplicación.",
 };

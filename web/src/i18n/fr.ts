@@ -470,70 +470,43 @@ export const fr: Messages = {
     "Vous pouvez aussi transmettre vous-même le lien de l’invitation. Seul un compte avec l’adresse invitée peut l’utiliser.",
   "auth.checkInbox":
     "Consultez votre boîte de réception : un lien a été envoyé à {{email}}. Ouvrez-le pour confirmer votre adresse et vous connecter.",
-  "auth.forgot":
-    "Mot de passe oublié ?",
-  "auth.forgotTitle":
-    "Choisir un nouveau mot de passe",
+  "auth.forgot": "Mot de passe oublié ?",
+  "auth.forgotTitle": "Choisir un nouveau mot de passe",
   "auth.forgotIntro":
     "Nous vous enverrons par e-mail un lien pour choisir un nouveau mot de passe.",
-  "auth.sendLink":
-    "Envoyer le lien",
+  "auth.sendLink": "Envoyer le lien",
   "auth.resetSent":
     "Si un compte a cette adresse, un lien est en route. Il fonctionne une fois, pendant une heure.",
-  "auth.newPassword":
-    "Nouveau mot de passe",
-  "auth.setPassword":
-    "Enregistrer le nouveau mot de passe",
+  "auth.newPassword": "Nouveau mot de passe",
+  "auth.setPassword": "Enregistrer le nouveau mot de passe",
   "auth.resetDone":
     "Votre mot de passe est changé et toutes les connexions ont pris fin. Connectez-vous avec le nouveau.",
-  "auth.confirming":
-    "Confirmation de votre adresse…",
-  "error.link_used":
-    "Ce lien a déjà servi ou a expiré. Demandez-en un nouveau.",
-  "error.email_unconfirmed":
-    "Confirmez d’abord votre adresse : un nouveau lien vous a été envoyé.",
+  "auth.confirming": "Confirmation de votre adresse…",
+  "error.link_used": "Ce lien a déjà servi ou a expiré. Demandez-en un nouveau.",
+  "error.email_unconfirmed": "Confirmez d’abord votre adresse : un nouveau lien vous a été envoyé.",
   "error.email_disabled":
     "Ce serveur n’envoie pas d’e-mails. Demandez à son administrateur de réinitialiser votre mot de passe.",
-  "unsubscribe.title":
-    "Ne plus recevoir ces e-mails",
+  "unsubscribe.title": "Ne plus recevoir ces e-mails",
   "unsubscribe.intro":
     "Vous ne recevrez plus d’e-mails pour : {{kind}}. Ils restent visibles dans l’application.",
-  "unsubscribe.done":
-    "C’est fait. Vous pouvez changer cela à tout moment dans les réglages.",
-  "notif.title":
-    "Notifications",
-  "notif.bell":
-    "Notifications, {{count}} non lues",
-  "notif.markAll":
-    "Tout marquer comme lu",
-  "notif.empty":
-    "Rien pour l’instant.",
-  "notif.invitation":
-    "{{by}} vous invite au projet {{project}}",
-  "notif.mention":
-    "{{by}} vous a mentionné dans {{item}}",
-  "notif.reply":
-    "{{by}} a répondu dans {{item}}",
-  "notif.join_request":
-    "{{by}} demande à rejoindre {{hub}}",
-  "notif.kind.invitation":
-    "Invitations à des projets",
-  "notif.kind.mention":
-    "Mentions dans les commentaires",
-  "notif.kind.reply":
-    "Réponses dans mes discussions",
-  "notif.kind.join_request":
-    "Demandes pour rejoindre mes hubs",
-  "notif.channel.app":
-    "Dans l’application",
-  "notif.channel.email":
-    "Par e-mail",
-  "notif.channel.both":
-    "Dans l’application et par e-mail",
-  "notif.channel.none":
-    "Jamais",
-  "notif.prefsIntro":
-    "Comment chaque type de notification vous parvient.",
+  "unsubscribe.done": "C’est fait. Vous pouvez changer cela à tout moment dans les réglages.",
+  "notif.title": "Vos notifications",
+  "notif.bell": "Notifications, {{count}} non lues",
+  "notif.markAll": "Tout marquer comme lu",
+  "notif.empty": "Rien pour l’instant.",
+  "notif.invitation": "{{by}} vous invite au projet {{project}}",
+  "notif.mention": "{{by}} vous a mentionné dans {{item}}",
+  "notif.reply": "{{by}} a répondu dans {{item}}",
+  "notif.join_request": "{{by}} demande à rejoindre {{hub}}",
+  "notif.kind.invitation": "Invitations à des projets",
+  "notif.kind.mention": "Mentions dans les commentaires",
+  "notif.kind.reply": "Réponses dans mes discussions",
+  "notif.kind.join_request": "Demandes pour rejoindre mes hubs",
+  "notif.channel.app": "Dans l’application",
+  "notif.channel.email": "Par e-mail",
+  "notif.channel.both": "Dans l’application et par e-mail",
+  "notif.channel.none": "Jamais",
+  "notif.prefsIntro": "Comment chaque type de notification vous parvient.",
   "notif.noEmail":
     "Ce serveur n’envoie pas d’e-mails : les notifications apparaissent seulement dans l’application.",
 };

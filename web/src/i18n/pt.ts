@@ -468,70 +468,41 @@ export const pt: Messages = {
     "Também pode passar a ligação do convite. Só uma conta com o endereço convidado a pode usar.",
   "auth.checkInbox":
     "Veja a sua caixa de entrada: enviámos uma ligação para {{email}}. Abra-a para confirmar o seu endereço e iniciar sessão.",
-  "auth.forgot":
-    "Esqueceu-se da palavra-passe?",
-  "auth.forgotTitle":
-    "Escolher uma nova palavra-passe",
-  "auth.forgotIntro":
-    "Enviaremos por e-mail uma ligação para escolher uma nova palavra-passe.",
-  "auth.sendLink":
-    "Enviar a ligação",
+  "auth.forgot": "Esqueceu-se da palavra-passe?",
+  "auth.forgotTitle": "Escolher uma nova palavra-passe",
+  "auth.forgotIntro": "Enviaremos por e-mail uma ligação para escolher uma nova palavra-passe.",
+  "auth.sendLink": "Enviar a ligação",
   "auth.resetSent":
     "Se uma conta tiver este endereço, a ligação vai a caminho. Funciona uma vez, durante uma hora.",
-  "auth.newPassword":
-    "Nova palavra-passe",
-  "auth.setPassword":
-    "Guardar a nova palavra-passe",
+  "auth.newPassword": "Nova palavra-passe",
+  "auth.setPassword": "Guardar a nova palavra-passe",
   "auth.resetDone":
     "A sua palavra-passe mudou e todas as sessões terminaram. Inicie sessão com a nova.",
-  "auth.confirming":
-    "A confirmar o seu endereço…",
-  "error.link_used":
-    "Esta ligação já foi usada ou expirou. Peça uma nova.",
-  "error.email_unconfirmed":
-    "Confirme primeiro o seu endereço: enviámos-lhe uma nova ligação.",
+  "auth.confirming": "A confirmar o seu endereço…",
+  "error.link_used": "Esta ligação já foi usada ou expirou. Peça uma nova.",
+  "error.email_unconfirmed": "Confirme primeiro o seu endereço: enviámos-lhe uma nova ligação.",
   "error.email_disabled":
     "Este servidor não envia e-mails. Peça ao administrador que reponha a sua palavra-passe.",
-  "unsubscribe.title":
-    "Deixar de receber estes e-mails",
+  "unsubscribe.title": "Deixar de receber estes e-mails",
   "unsubscribe.intro":
     "Deixará de receber e-mails sobre: {{kind}}. Continuam a aparecer na aplicação.",
-  "unsubscribe.done":
-    "Feito. Pode mudar isto a qualquer momento nas Definições.",
-  "notif.title":
-    "Notificações",
-  "notif.bell":
-    "Notificações, {{count}} por ler",
-  "notif.markAll":
-    "Marcar tudo como lido",
-  "notif.empty":
-    "Nada por agora.",
-  "notif.invitation":
-    "{{by}} convidou-o para {{project}}",
-  "notif.mention":
-    "{{by}} mencionou-o em {{item}}",
-  "notif.reply":
-    "{{by}} respondeu em {{item}}",
-  "notif.join_request":
-    "{{by}} pede para aderir a {{hub}}",
-  "notif.kind.invitation":
-    "Convites para projetos",
-  "notif.kind.mention":
-    "Menções em comentários",
-  "notif.kind.reply":
-    "Respostas nas minhas conversas",
-  "notif.kind.join_request":
-    "Pedidos para aderir aos meus hubs",
-  "notif.channel.app":
-    "Na aplicação",
-  "notif.channel.email":
-    "Por e-mail",
-  "notif.channel.both":
-    "Na aplicação e por e-mail",
-  "notif.channel.none":
-    "Nunca",
-  "notif.prefsIntro":
-    "Como lhe chega cada tipo de notificação.",
-  "notif.noEmail":
-    "Este servidor não envia e-mails: as notificações só aparecem na aplicação.",
+  "unsubscribe.done": "Feito. Pode mudar isto a qualquer momento nas Definições.",
+  "notif.title": "Notificações",
+  "notif.bell": "Notificações, {{count}} por ler",
+  "notif.markAll": "Marcar tudo como lido",
+  "notif.empty": "Nada por agora.",
+  "notif.invitation": "{{by}} convidou-o para {{project}}",
+  "notif.mention": "{{by}} mencionou-o em {{item}}",
+  "notif.reply": "{{by}} respondeu em {{item}}",
+  "notif.join_request": "{{by}} pede para aderir a {{hub}}",
+  "notif.kind.invitation": "Convites para projetos",
+  "notif.kind.mention": "Menções em comentários",
+  "notif.kind.reply": "Respostas nas minhas conversas",
+  "notif.kind.join_request": "Pedidos para aderir aos meus hubs",
+  "notif.channel.app": "Na aplicação",
+  "notif.channel.email": "Por e-mail",
+  "notif.channel.both": "Na aplicação e por e-mail",
+  "notif.channel.none": "Nunca",
+  "notif.prefsIntro": "Como lhe chega cada tipo de notificação.",
+  "notif.noEmail": "Este servidor não envia e-mails: as notificações só aparecem na aplicação.",
 };
