@@ -468,6 +468,8 @@ impl ServeArgs {
             }
         };
         let ms = Duration::from_millis;
+        let public_url = self.public_url.clone().or(file.public_url.clone());
+        let public_origin = public_url.as_deref().map(origin_of);
         Config {
             listen: self
                 .listen
@@ -514,14 +516,12 @@ impl ServeArgs {
                 open: self.open_docs.or(file.open_docs).unwrap_or(false),
             },
             accounts: {
-                let public_url = self.public_url.clone().or(file.public_url.clone());
-                let public_origin = public_url.as_deref().map(origin_of);
                 AccountsConfig {
                     signup: self.signup.or(file.signup).unwrap_or_default(),
                     secure_cookies: public_origin
                         .as_deref()
                         .is_some_and(|o| o.starts_with("https://")),
-                    public_origin,
+                    public_origin: public_origin.clone(),
                     session_ttl: Duration::from_secs(
                         24 * 3600 * self.session_days.or(file.session_days).unwrap_or(30).max(1),
                     ),
@@ -575,12 +575,15 @@ impl ServeArgs {
                     .max(1)),
             },
             mail: {
-                let public_url = self.public_url.clone().or(file.public_url.clone());
-                let host = public_url
-                    .as_deref()
-                    .map(origin_of)
-                    .and_then(|o| o.split_once("://").map(|(_, h)| h.to_owned()))
-                    .map(|h| h.split(':').next().unwrap_or_default().to_owned());
+                // The public origin's host, without its port (`[::1]:8080` keeps `[::1]`).
+                let host =
+                    public_origin.as_deref().and_then(|o| o.split_once("://")).map(|(_, h)| {
+                        match h.rsplit_once(':') {
+                            Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+                            _ => h,
+                        }
+                        .to_owned()
+                    });
                 MailConfig {
                     smtp_url: self.smtp_url.or(file.smtp_url).filter(|u| !u.is_empty()),
                     from: self
@@ -632,6 +635,20 @@ mod tests {
         assert_eq!(defaults.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(defaults.docs.max_frame_bytes, 16 << 20);
         assert!(!defaults.docs.read_only.covers(&DocId::parse("a").unwrap()));
+    }
+
+    #[test]
+    fn emails_come_from_the_public_hosts_name_unless_told() {
+        let with = |url: &str| ServeArgs { public_url: Some(url.into()), ..Default::default() };
+        let from = |args: ServeArgs| args.resolve_with(ServeArgs::default()).mail.from;
+        assert_eq!(
+            from(with("https://hub.example:8443/app")).as_deref(),
+            Some("Hubring <hubring@hub.example>")
+        );
+        assert_eq!(from(with("http://[::1]:8080")).as_deref(), Some("Hubring <hubring@[::1]>"));
+        let told = ServeArgs { mail_from: Some("Hubs <a@b.example>".into()), ..with("https://x") };
+        assert_eq!(from(told).as_deref(), Some("Hubs <a@b.example>"));
+        assert_eq!(from(ServeArgs::default()), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! what a link may do is decided by `hubring-workspace`.
 
 use hubring_protocol::UserId;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 use crate::{Store, StoreError, now_ms};
 
@@ -34,6 +34,25 @@ pub enum TokenUse {
     Gone,
     /// Used now: whose it is and the address it was sent to.
     Used { user_id: UserId, email: String },
+}
+
+/// Marks `user_id`'s address confirmed, if it is still `email` and was not confirmed before:
+/// opening a link sent to the address (a confirmation, a reset, an invitation) proves it.
+pub(crate) async fn confirm_address(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    email: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE users SET email_confirmed_at = $1 \
+         WHERE id = $2 AND email = $3 AND email_confirmed_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(user_id.as_str())
+    .bind(email)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -110,61 +129,23 @@ impl Store {
                     .bind(secret_hash.as_slice())
                     .execute(&mut *conn)
                     .await?;
-                sqlx::query(
-                    "UPDATE users SET email_confirmed_at = $1 \
-                     WHERE id = $2 AND email = $3 AND email_confirmed_at IS NULL",
-                )
-                .bind(now)
-                .bind(user_id.as_str())
-                .bind(email.as_str())
-                .execute(&mut *conn)
-                .await?;
+                confirm_address(conn, &user_id, &email).await?;
                 Ok(TokenUse::Used { user_id, email })
             })
         })
         .await
     }
 
-    /// Confirms an account's address if it is still `email` (an invitation's link, sent to
-    /// the address, proves it as much as a confirmation link).
-    pub async fn confirm_email(&self, user_id: &UserId, email: &str) -> Result<(), StoreError> {
-        let (user_id, email) = (user_id.clone(), email.to_owned());
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query(
-                    "UPDATE users SET email_confirmed_at = $1 \
-                     WHERE id = $2 AND email = $3 AND email_confirmed_at IS NULL",
-                )
-                .bind(now_ms())
-                .bind(user_id.as_str())
-                .bind(email.as_str())
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    /// Sets the language emails to the account are written in.
-    pub async fn set_language(&self, user_id: &UserId, language: &str) -> Result<(), StoreError> {
-        let (user_id, language) = (user_id.clone(), language.to_owned());
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query("UPDATE users SET language = $1 WHERE id = $2")
-                    .bind(language.as_str())
-                    .bind(user_id.as_str())
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
     /// The account's unsubscribe secret, made on first use (`fresh` is stored if there is
-    /// none yet).
+    /// none yet): a read, and a write only the first time.
     pub async fn mail_secret(&self, user_id: &UserId, fresh: String) -> Result<String, StoreError> {
+        let row = sqlx::query("SELECT mail_secret FROM users WHERE id = $1")
+            .bind(user_id.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        if let Some(secret) = row.and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten()) {
+            return Ok(secret);
+        }
         let user_id = user_id.clone();
         self.write(move |conn| {
             Box::pin(async move {

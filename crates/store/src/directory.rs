@@ -41,6 +41,8 @@ pub struct ProfileChanges {
     pub open_to: Option<Vec<OpenTo>>,
     pub profile_visibility: Option<ProfileVisibility>,
     pub show_email: Option<bool>,
+    /// The language emails are written in.
+    pub language: Option<String>,
 }
 
 /// A directory search: free text plus exact filters (case-insensitive), one page.
@@ -274,7 +276,8 @@ impl Store {
                      disciplines = COALESCE($6, disciplines), bio = COALESCE($7, bio), \
                      open_to = COALESCE($8, open_to), \
                      profile_visibility = COALESCE($9, profile_visibility), \
-                     show_email = COALESCE($10, show_email) WHERE id = $11",
+                     show_email = COALESCE($10, show_email), \
+                     language = COALESCE($11, language) WHERE id = $12",
                 )
                 .bind(changes.display_name.as_deref())
                 .bind(changes.city.as_deref())
@@ -286,6 +289,7 @@ impl Store {
                 .bind(open_to)
                 .bind(changes.profile_visibility.map(ProfileVisibility::as_str))
                 .bind(changes.show_email)
+                .bind(changes.language.as_deref())
                 .bind(id.as_str())
                 .execute(&mut *conn)
                 .await?;

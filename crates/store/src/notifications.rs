@@ -190,6 +190,7 @@ mod tests {
             display_name: name.into(),
             password_hash: "x".into(),
             is_admin: false,
+            language: "en".into(),
         };
         store.create_user(new, false).await.unwrap().id
     }

@@ -135,6 +135,7 @@ mod tests {
                     display_name: name.into(),
                     password_hash: "x".into(),
                     is_admin: false,
+                    language: "en".into(),
                 };
                 users.push(store.create_user(new, false).await.unwrap().id);
             }

@@ -35,6 +35,8 @@ pub struct NewUser {
     pub display_name: String,
     pub password_hash: String,
     pub is_admin: bool,
+    /// The language emails to them are written in (`en`, `fr`, `es`, `pt`).
+    pub language: String,
 }
 
 /// A personal API token, without its secret.
@@ -232,13 +234,16 @@ impl Store {
     ) -> Result<UserRecord, StoreError> {
         self.write(move |conn| {
             Box::pin(async move {
-                let n: i64 =
-                    sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&mut *conn).await?.try_get(0)?;
+                let n: i64 = sqlx::query("SELECT COUNT(*) FROM users")
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get(0)?;
                 let is_admin = new.is_admin || (first_is_admin && n == 0);
                 let created_at = now_ms();
                 sqlx::query(
-                    "INSERT INTO users (id, email, display_name, password_hash, is_admin, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO users \
+                     (id, email, display_name, password_hash, is_admin, created_at, language) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(new.id.as_str())
                 .bind(&new.email)
@@ -246,6 +251,7 @@ impl Store {
                 .bind(&new.password_hash)
                 .bind(is_admin)
                 .bind(created_at)
+                .bind(&new.language)
                 .execute(&mut *conn)
                 .await
                 .map_err(conflict("email"))?;
@@ -257,7 +263,7 @@ impl Store {
                     password_hash: new.password_hash,
                     is_admin,
                     created_at,
-                    language: "en".into(),
+                    language: new.language,
                     email_confirmed: false,
                 })
             })
@@ -1569,14 +1575,7 @@ impl Store {
                     if mine != *invited {
                         return Ok(Redeemed::OtherAddress);
                     }
-                    sqlx::query(
-                        "UPDATE users SET email_confirmed_at = $1 \
-                         WHERE id = $2 AND email_confirmed_at IS NULL",
-                    )
-                    .bind(now_ms())
-                    .bind(user_id.as_str())
-                    .execute(&mut *conn)
-                    .await?;
+                    crate::account_tokens::confirm_address(conn, &user_id, invited).await?;
                 }
                 let existing = sqlx::query(
                     "SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2",
@@ -1645,6 +1644,7 @@ mod tests {
                 display_name: "A".into(),
                 password_hash: "x".into(),
                 is_admin: false,
+                language: "en".into(),
             };
             let created = store.create_user(new, true).await.unwrap();
             assert!(created.is_admin, "the first account is the admin");

@@ -90,14 +90,10 @@ impl Workspace {
         let email = checks.email("email", &req.email);
         checks.password("password", &req.password);
         let display_name = checks.text("display_name", &req.display_name, 1, 100);
-        let language = match req.language.as_deref() {
-            Some(code) if Lang::known(code) => code.to_owned(),
-            Some(_) => {
-                checks.fail("language", "unknown_language", "must be en, fr, es or pt");
-                String::new()
-            }
-            None => "en".to_owned(),
-        };
+        let language = req.language.map_or_else(
+            || "en".to_owned(),
+            |code| crate::people::email_language(&mut checks, code),
+        );
         checks.done()?;
         if self.config.signup == SignupPolicy::InviteOnly
             && self.store.count_users().await? > 0
@@ -112,10 +108,11 @@ impl Workspace {
             display_name,
             password_hash,
             is_admin: false,
+            language,
         };
         let created = self.store.create_user(new, true).await;
         if !self.mail_enabled() {
-            let mut user = created.map_err(|err| match err {
+            let user = created.map_err(|err| match err {
                 StoreError::Conflict(_) => WorkspaceError::invalid(
                     "email",
                     "email_taken",
@@ -123,36 +120,26 @@ impl Workspace {
                 ),
                 err => err.into(),
             })?;
-            self.store.set_language(&user.id, &language).await?;
-            user.language = language;
             // Creating an account at the invited address is accepting what it was invited to.
             self.store.accept_email_invites(&user.id, email, None).await?;
             let session = self.start_session(&user.id).await?;
             return Ok(SignupOutcome::SignedIn(Signup { user, session }));
         }
         match created {
-            Ok(mut user) => {
-                self.store.set_language(&user.id, &language).await?;
-                user.language = language;
-                self.send_confirmation(&user).await?;
-            }
+            Ok(user) => self.send_account_link(&user, TokenPurpose::Confirm).await?,
             Err(StoreError::Conflict(_)) => {
                 let owner = self
                     .store
                     .user_by_email(&email)
                     .await?
                     .ok_or(WorkspaceError::NotFound("account"))?;
-                let (signin, reset) = (self.link("/signin"), self.link("/signin?reset=1"));
-                if let (Some(signin), Some(reset)) = (signin, reset) {
-                    let body = compose(
-                        Lang::of(&owner.language),
-                        &Email::AlreadyRegistered {
-                            name: &owner.display_name,
-                            signin: &signin,
-                            reset: &reset,
-                        },
-                        None,
-                    );
+                if let (Some(signin), Some(reset)) = (self.link("/signin"), self.link("/forgot")) {
+                    let email = Email::AlreadyRegistered {
+                        name: &owner.display_name,
+                        signin: &signin,
+                        reset: &reset,
+                    };
+                    let body = compose(Lang::of(&owner.language), &email, None);
                     self.send_mail(&owner.email, "account", &body).await?;
                 }
             }
@@ -161,33 +148,42 @@ impl Workspace {
         Ok(SignupOutcome::ConfirmEmail)
     }
 
-    /// Emails `user` a link that confirms their address (the newest link replaces older ones).
-    async fn send_confirmation(&self, user: &UserRecord) -> Result<(), WorkspaceError> {
-        let secret = new_secret(CONFIRM_PREFIX);
-        let expires_at = now_ms().saturating_add(CONFIRM_HOURS * 3_600_000);
+    /// Emails `user` a single-use link (the newest replaces older ones of the same purpose):
+    /// one that confirms their address, or one that sets a new password.
+    async fn send_account_link(
+        &self,
+        user: &UserRecord,
+        purpose: TokenPurpose,
+    ) -> Result<(), WorkspaceError> {
+        let (prefix, ttl_ms, page) = match purpose {
+            TokenPurpose::Confirm => (CONFIRM_PREFIX, CONFIRM_HOURS * 3_600_000, "confirm"),
+            TokenPurpose::Reset => (RESET_PREFIX, RESET_MINUTES * 60_000, "reset"),
+        };
+        let secret = new_secret(prefix);
+        let expires_at = now_ms().saturating_add(ttl_ms);
         self.store
             .create_account_token(
                 &user.id,
-                TokenPurpose::Confirm,
+                purpose,
                 user.email.clone(),
                 secret_hash(&secret),
                 expires_at,
             )
             .await?;
-        let Some(link) = self.link(&format!("/confirm/{secret}")) else { return Ok(()) };
-        let body = compose(
-            Lang::of(&user.language),
-            &Email::Confirm { name: &user.display_name, link: &link },
-            None,
-        );
+        let Some(link) = self.link(&format!("/{page}/{secret}")) else { return Ok(()) };
+        let (name, link) = (user.display_name.as_str(), link.as_str());
+        let email = match purpose {
+            TokenPurpose::Confirm => Email::Confirm { name, link },
+            TokenPurpose::Reset => Email::Reset { name, link },
+        };
+        let body = compose(Lang::of(&user.language), &email, None);
         self.send_mail(&user.email, "account", &body).await
     }
 
     /// Opens an emailed confirmation link: the address is confirmed, the invitations sent to
     /// it become memberships, and the account is signed in. A link works once.
     pub async fn confirm_email(&self, token: &str) -> Result<Signup, WorkspaceError> {
-        let used = self.use_link(TokenPurpose::Confirm, CONFIRM_PREFIX, token).await?;
-        let (user_id, email) = used;
+        let (user_id, email) = self.use_link(TokenPurpose::Confirm, CONFIRM_PREFIX, token).await?;
         let user =
             self.store.user_by_id(&user_id).await?.ok_or(WorkspaceError::NotFound("account"))?;
         if user.email == email {
@@ -206,25 +202,8 @@ impl Workspace {
         let mut checks = Checks::default();
         let email = checks.email("email", email);
         checks.done()?;
-        let Some(user) = self.store.user_by_email(&email).await? else { return Ok(()) };
-        let secret = new_secret(RESET_PREFIX);
-        let expires_at = now_ms().saturating_add(RESET_MINUTES * 60_000);
-        self.store
-            .create_account_token(
-                &user.id,
-                TokenPurpose::Reset,
-                user.email.clone(),
-                secret_hash(&secret),
-                expires_at,
-            )
-            .await?;
-        if let Some(link) = self.link(&format!("/reset/{secret}")) {
-            let body = compose(
-                Lang::of(&user.language),
-                &Email::Reset { name: &user.display_name, link: &link },
-                None,
-            );
-            self.send_mail(&user.email, "account", &body).await?;
+        if let Some(user) = self.store.user_by_email(&email).await? {
+            self.send_account_link(&user, TokenPurpose::Reset).await?;
         }
         Ok(())
     }
@@ -280,8 +259,14 @@ impl Workspace {
         let display_name = checks.text("display_name", display_name, 1, 100);
         checks.done()?;
         let password_hash = hash_password(self.config.hash_cost, password).await?;
-        let new =
-            NewUser { id: UserId(new_id()), email, display_name, password_hash, is_admin: admin };
+        let new = NewUser {
+            id: UserId(new_id()),
+            email,
+            display_name,
+            password_hash,
+            is_admin: admin,
+            language: "en".into(),
+        };
         self.store.create_user(new, false).await.map_err(|err| match err {
             StoreError::Conflict(_) => {
                 WorkspaceError::Conflict("email_taken", "an account with this address exists")
@@ -331,7 +316,7 @@ impl Workspace {
         // With email, an account signs in once its address is confirmed; the right password
         // earns a fresh link (the first may be lost or expired).
         if self.mail_enabled() && !user.email_confirmed {
-            self.send_confirmation(&user).await?;
+            self.send_account_link(&user, TokenPurpose::Confirm).await?;
             return Err(WorkspaceError::Unconfirmed);
         }
         let session = self.start_session(&user.id).await?;

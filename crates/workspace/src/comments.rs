@@ -129,8 +129,7 @@ impl Workspace {
             (Some(_), _) => return Err(invalid("pin", "not_allowed", "only boards take pins")),
             (None, _) => None,
         };
-        let body = req.initial_comment.body.clone();
-        let first = self.new_comment(access, &user.id, req.initial_comment).await?;
+        let first = self.new_comment(access, &user.id, &req.initial_comment).await?;
         let mentioned = first.mentions.clone();
         let id = ThreadId(new_id());
         self.store
@@ -142,7 +141,8 @@ impl Workspace {
             })
             .await?;
         let thread = self.thread_record(access, &id).await?;
-        self.tell_about_comment(access, &thread, user, &body, &mentioned, &[]).await?;
+        let body = &req.initial_comment.body;
+        self.tell_about_comment(access, &thread, user, body, &mentioned, &[]).await?;
         Ok(thread)
     }
 
@@ -210,7 +210,7 @@ impl Workspace {
         let mut tell = None;
         let change = match req {
             ThreadRequest::Reply(input) => {
-                let comment = self.new_comment(access, &user.id, input.clone()).await?;
+                let comment = self.new_comment(access, &user.id, &input).await?;
                 tell = Some((input.body, comment.mentions.clone(), true));
                 ThreadChange::Reply(comment)
             }
@@ -336,7 +336,7 @@ impl Workspace {
         &self,
         access: &ContentAccess,
         author: &UserId,
-        input: CommentInput,
+        input: &CommentInput,
     ) -> Result<NewComment, WorkspaceError> {
         let body = checked_body(&input.body)?;
         let mentions = self.mentions(access, &input.body).await?;

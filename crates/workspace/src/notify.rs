@@ -124,14 +124,7 @@ impl Workspace {
         user: &UserId,
         kind: NotificationKind,
     ) -> Result<NotifyChannel, WorkspaceError> {
-        Ok(self
-            .store
-            .notification_prefs(user)
-            .await?
-            .into_iter()
-            .find(|(k, _)| k == kind.as_str())
-            .and_then(|(_, c)| NotifyChannel::parse(&c))
-            .unwrap_or(NotifyChannel::Both))
+        Ok(channel_of(&self.store.notification_prefs(user).await?, kind))
     }
 
     /// The caller's newest notifications.
@@ -181,10 +174,11 @@ impl Workspace {
         caller: &Caller,
     ) -> Result<NotificationPrefs, WorkspaceError> {
         let user = caller.signed_in()?;
-        let mut prefs = Vec::new();
-        for kind in NotificationKind::ALL {
-            prefs.push(NotificationPref { kind, channel: self.channel(&user.id, kind).await? });
-        }
+        let chosen = self.store.notification_prefs(&user.id).await?;
+        let prefs = NotificationKind::ALL
+            .into_iter()
+            .map(|kind| NotificationPref { kind, channel: channel_of(&chosen, kind) })
+            .collect();
         Ok(NotificationPrefs { prefs })
     }
 
@@ -222,6 +216,16 @@ impl Workspace {
         self.store.set_notification_pref(&user, kind.as_str(), next.as_str()).await?;
         Ok(())
     }
+}
+
+/// The channel chosen for `kind` among a person's stored `(kind, channel)` choices; in the app
+/// and by email when they chose none.
+fn channel_of(chosen: &[(String, String)], kind: NotificationKind) -> NotifyChannel {
+    chosen
+        .iter()
+        .find(|(k, _)| k == kind.as_str())
+        .and_then(|(_, c)| NotifyChannel::parse(c))
+        .unwrap_or(NotifyChannel::Both)
 }
 
 /// The start of a comment's text (BlockNote blocks as JSON), for a notice.

@@ -156,15 +156,10 @@ impl Workspace {
             }),
             profile_visibility: req.profile_visibility,
             show_email: req.show_email,
+            language: req.language.map(|v| email_language(&mut checks, v)),
         };
-        if req.language.as_deref().is_some_and(|l| !crate::mail::Lang::known(l)) {
-            checks.fail("language", "unknown_language", "must be en, fr, es or pt");
-        }
         checks.done()?;
         self.store.update_profile(&user.id, changes).await?;
-        if let Some(language) = &req.language {
-            self.store.set_language(&user.id, language).await?;
-        }
         self.my_profile(caller).await
     }
 
@@ -466,4 +461,12 @@ fn website(checks: &mut Checks, value: &str) -> String {
         checks.fail("website", "not_web_address", "must start with https:// or http://");
     }
     url
+}
+
+/// A language emails may be written in (`en`, `fr`, `es`, `pt`), or a refusal.
+pub(crate) fn email_language(checks: &mut Checks, code: String) -> String {
+    if !crate::mail::Lang::known(&code) {
+        checks.fail("language", "unknown_language", "must be en, fr, es or pt");
+    }
+    code
 }

@@ -17,14 +17,23 @@ export function useMe() {
   return useQuery({ queryKey: ME_KEY, queryFn: fetchMe, staleTime: 60_000 });
 }
 
-/** The largest file the server accepts, in bytes (`undefined` until known). */
-export function useUploadLimit(): number | undefined {
-  const { data } = useQuery({
-    queryKey: ["upload-limit"],
-    queryFn: async () => (await call(api.GET("/session"))).max_upload_bytes,
+/** What the server says of itself in `GET /session`, which does not change while it runs. */
+function useServerFacts() {
+  return useQuery({
+    queryKey: ["server-facts"],
+    queryFn: () => call(api.GET("/session")),
     staleTime: Number.POSITIVE_INFINITY,
   });
-  return data;
+}
+
+/** The largest file the server accepts, in bytes (`undefined` until known). */
+export function useUploadLimit(): number | undefined {
+  return useServerFacts().data?.max_upload_bytes;
+}
+
+/** Whether the server sends email (`undefined` until known). */
+export function useEmailEnabled(): boolean | undefined {
+  return useServerFacts().data?.email_enabled;
 }
 
 /** The signed-in person; only under `RequireAuth`. */

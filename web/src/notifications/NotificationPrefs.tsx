@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { api, call } from "../api/client";
+import { useEmailEnabled } from "../auth/session";
 import { Flash, useErrorMessage } from "../ui/Status";
 import { CHANNELS, type NotificationKind, type NotifyChannel } from "./kinds";
 
@@ -16,8 +17,7 @@ export function NotificationPrefs() {
     queryKey: PREFS_KEY,
     queryFn: () => call(api.GET("/me/notification-prefs")),
   });
-  const session = useQuery({ queryKey: ["session"], queryFn: () => call(api.GET("/session")) });
-  const emailEnabled = session.data?.email_enabled ?? false;
+  const emailEnabled = useEmailEnabled() ?? true;
   const save = useMutation({
     mutationFn: (pref: { kind: NotificationKind; channel: NotifyChannel }) =>
       call(api.PUT("/me/notification-prefs", { body: { prefs: [pref] } })),
