@@ -320,7 +320,60 @@ try {
   const found = await seriousViolations(pageB);
   if (found.length) fail(`axe: serious or critical violations on the board: ${JSON.stringify(found, null, 2)}`);
   step("axe-core: no serious or critical violations on the board page");
-  assertNoProblems(ana, ben);
+
+  // A phone (touch, 390×844): the board is the page, and a note tapped into place keeps what is
+  // typed, through a keyboard that shrinks the screen and an input method composing a word.
+  const phone = await newContext(browser, base, {
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 2,
+  });
+  await phone.request.post("/api/v1/auth/login", {
+    headers: { origin: base },
+    data: { email: "ana@hubs.example", password: "a long enough passphrase" },
+  });
+  const pageP = await phone.newPage();
+  await pageP.goto(path);
+  await pageP.waitForSelector('[data-testid="connection"][data-status="connected"]', { timeout: 10_000 });
+  const onPhone = await pageP.getByTestId("board-canvas").boundingBox();
+  const screen = pageP.viewportSize();
+  measured.phone_canvas_share = Math.round((onPhone.height * onPhone.width * 100) / (screen.height * screen.width));
+  if (onPhone.height < screen.height * 0.7 || onPhone.y + onPhone.height > screen.height + 1) {
+    fail(`on a phone the canvas has too little of the screen: ${JSON.stringify({ onPhone, screen })}`);
+  }
+  if (await pageP.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)) {
+    fail("the board page scrolls sideways on a phone");
+  }
+  await pageP.screenshot({ path: join(shots, "board-phone.png") });
+  await pageP.locator('[data-tool="sticky"]').tap();
+  await pageP.touchscreen.tap(onPhone.x + onPhone.width * 0.5, onPhone.y + onPhone.height * 0.6);
+  await pageP.getByTestId("text-editor").waitFor({ timeout: 5_000 });
+  await pageP.setViewportSize({ width: 390, height: 480 });
+  await pageP.keyboard.type("Hot desk in ");
+  const ime = await phone.newCDPSession(pageP);
+  await ime.send("Input.imeSetComposition", { text: "Nan", selectionStart: 3, selectionEnd: 3 });
+  await ime.send("Input.imeSetComposition", { text: "Nantes", selectionStart: 6, selectionEnd: 6 });
+  await pageP.setViewportSize(screen);
+  await pageP.touchscreen.tap(onPhone.x + 30, onPhone.y + 30);
+  await pageP.getByTestId("text-editor").waitFor({ state: "detached", timeout: 5_000 });
+  // What the server kept, read from the board's SVG (lines wrap into separate text runs, so
+  // spaces are not compared).
+  const kept = async () => {
+    const svg = await (await phone.request.get(`/api/v1/boards/${item.id}/export.svg`)).text();
+    return svg.replace(/<[^>]*>|\s/g, "").includes("HotdeskinNantes");
+  };
+  const keptBy = Date.now() + 5_000;
+  while (!(await kept())) {
+    if (Date.now() > keptBy) fail("the note tapped in on a phone lost its text");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const sheet = pageP.locator("#board-side");
+  if (await sheet.isVisible()) fail("on a phone the side panel starts closed, over nothing");
+  await pageP.getByRole("button", { name: "Side panel" }).tap();
+  await sheet.waitFor({ state: "visible", timeout: 5_000 });
+  step(`on a phone the canvas has ${measured.phone_canvas_share}% of the screen, and a tapped note keeps its text`);
+  assertNoProblems(ana, ben, phone);
 
   // Scale: a 2,000-shape board, panned with the wheel; frame times from requestAnimationFrame.
   const big = await newContext(browser, base, { viewport: { width: 1280, height: 860 } });

@@ -153,6 +153,9 @@ function BoardSession({
   );
   const canComment = role !== "viewer";
   const [side, setSide] = useState<"workshop" | "comments" | "history">("workshop");
+  // On a phone the side panel is a sheet over the canvas, opened from the toolbar; on a wider
+  // screen it is always beside the canvas and this has no effect.
+  const [sheetOpen, setSheetOpen] = useState(false);
   const [activeThread, setActiveThread] = useState<string | null>(null);
   const [pendingPin, setPendingPin] = useState<Pin | null>(null);
   /** A new thread's pin: on the one selected shape (its top right corner), or else in the middle
@@ -499,6 +502,15 @@ function BoardSession({
           title={title}
           canSaveTemplate={role === "owner" || role === "editor"}
         />
+        <button
+          type="button"
+          className="sheet-toggle"
+          aria-expanded={sheetOpen}
+          aria-controls="board-side"
+          onClick={() => setSheetOpen((open) => !open)}
+        >
+          {t("board.sidePanel")}
+        </button>
       </div>
       <div className="board-main">
         {/* Floats over the canvas beside the selection (above it, or below when it is at the
@@ -594,7 +606,11 @@ function BoardSession({
             onPick={pickThread}
           />
         </CanvasWithSize>
-        <aside className="board-side" aria-label={t("board.side")}>
+        <aside
+          id="board-side"
+          className={sheetOpen ? "board-side open" : "board-side"}
+          aria-label={t("board.side")}
+        >
           <PanelTabs
             prefix="board"
             tabs={["workshop", "comments", "history"]}

@@ -192,6 +192,10 @@ export function Canvas(props: CanvasProps) {
   const [gesture, setGesture] = useState<Gesture | null>(null);
   const gestureRef = useRef<Gesture | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
+  // Focuses a note's editor once, as it opens (not on every render).
+  const focusEditor = useCallback((el: HTMLTextAreaElement | null) => {
+    el?.focus({ preventScroll: true });
+  }, []);
   const [remotes, setRemotes] = useState<Remote[]>([]);
   const [size, setSize] = useState<[number, number]>([800, 600]);
   const spaceHeld = useRef(false);
@@ -889,10 +893,11 @@ export function Canvas(props: CanvasProps) {
       )}
       {editingShape && (
         <textarea
+          key={editingShape.id}
           className="board-editor"
           data-testid="text-editor"
           aria-label={t("board.editText")}
-          ref={(el) => el?.focus()}
+          ref={focusEditor}
           defaultValue={editingShape.text}
           style={{
             left: (drawn.absXy(editingShape)[0] - view.x) * view.zoom,
@@ -902,7 +907,12 @@ export function Canvas(props: CanvasProps) {
             fontSize: 18 * view.zoom,
           }}
           onChange={(e) => store.editText(editingShape.id, e.target.value)}
-          onBlur={() => setEditing(null)}
+          onBlur={(e) => {
+            // What the field holds is written once more as it closes: a phone keyboard may
+            // commit its last word (the end of a composition) without an input event.
+            store.editText(editingShape.id, e.currentTarget.value);
+            setEditing(null);
+          }}
           onKeyDown={(e) => {
             if (e.key === "Escape" || (e.key === "Enter" && (e.ctrlKey || e.metaKey))) {
               e.preventDefault();

@@ -209,6 +209,7 @@ export const en = {
   "comments.save": "Comment",
   "comments.cancel": "Cancel",
   "history.boardAt": "The board as it was: {{name}}",
+  "board.sidePanel": "Side panel",
   "board.side": "Workshop, comments and history",
   "board.tab.workshop": "Workshop",
   "board.tab.comments": "Comments",

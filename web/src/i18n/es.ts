@@ -216,6 +216,7 @@ export const es: Messages = {
   "comments.save": "Comentar",
   "comments.cancel": "Cancelar",
   "history.boardAt": "La pizarra tal como era: {{name}}",
+  "board.sidePanel": "Panel lateral",
   "board.side": "Taller, comentarios e historial",
   "board.tab.workshop": "Taller",
   "board.tab.comments": "Comentarios",

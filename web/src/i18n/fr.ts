@@ -217,6 +217,7 @@ export const fr: Messages = {
   "comments.save": "Commenter",
   "comments.cancel": "Annuler",
   "history.boardAt": "Le tableau tel qu’il était : {{name}}",
+  "board.sidePanel": "Volet latéral",
   "board.side": "Atelier, commentaires et historique",
   "board.tab.workshop": "Atelier",
   "board.tab.comments": "Commentaires",

@@ -216,6 +216,7 @@ export const pt: Messages = {
   "comments.save": "Comentar",
   "comments.cancel": "Cancelar",
   "history.boardAt": "O quadro tal como estava: {{name}}",
+  "board.sidePanel": "Painel lateral",
   "board.side": "Oficina, comentários e histórico",
   "board.tab.workshop": "Oficina",
   "board.tab.comments": "Comentários",
