@@ -86,10 +86,26 @@ impl Mailer {
                     "List-Unsubscribe=One-Click".into(),
                 ));
         }
-        let parts = MultiPart::alternative()
+        let mut parts = MultiPart::alternative()
             .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(body.text))
             .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(body.html));
-        Ok(builder.multipart(parts)?)
+        let Some(calendar) = body.calendar else {
+            return Ok(builder.multipart(parts)?);
+        };
+        // A session's calendar file, as calendar apps expect it: a `text/calendar` alternative
+        // carrying its METHOD (shown as an invitation with its buttons), and the same file
+        // attached for clients that only offer attachments (RFC 6047).
+        let method = calendar
+            .lines()
+            .find_map(|l| l.strip_prefix("METHOD:"))
+            .unwrap_or("PUBLISH")
+            .trim()
+            .to_owned();
+        let inline = ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))?;
+        parts = parts.singlepart(SinglePart::builder().header(inline).body(calendar.clone()));
+        let attached = lettre::message::Attachment::new("invite.ics".into())
+            .body(calendar, ContentType::parse("application/ics")?);
+        Ok(builder.multipart(MultiPart::mixed().multipart(parts).singlepart(attached))?)
     }
 
     /// When to try an email again after its `attempts`-th failure, or `None` to give up.

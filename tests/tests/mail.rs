@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use hubring_testkit::SmtpSink;
 use hubring_tests::{ApiClient, PASSWORD, TestServer};
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MimeHeaders};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -21,6 +21,10 @@ struct Mail {
     text: String,
     html: String,
     headers: Vec<(String, String)>,
+    /// The `text/calendar` part's content type and body, if there is one.
+    calendar: Option<(String, String)>,
+    /// Names of attached files.
+    attachments: Vec<String>,
 }
 
 impl Mail {
@@ -58,6 +62,22 @@ fn parse(raw: &str) -> Mail {
         headers: parsed
             .headers_raw()
             .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
+            .collect(),
+        calendar: parsed.parts.iter().find_map(|part| {
+            let ct = part.content_type()?;
+            (ct.c_type == "text" && ct.c_subtype.as_deref() == Some("calendar")).then(|| {
+                let params = ct.attributes().unwrap_or_default();
+                let method = params
+                    .iter()
+                    .find(|a| a.name.eq_ignore_ascii_case("method"))
+                    .map(|a| a.value.to_string())
+                    .unwrap_or_default();
+                (method, part.text_contents().unwrap_or_default().to_owned())
+            })
+        }),
+        attachments: parsed
+            .attachments()
+            .filter_map(|a| a.attachment_name().map(str::to_owned))
             .collect(),
     }
 }
@@ -511,5 +531,74 @@ async fn without_smtp_nothing_is_emailed_and_invitations_are_links_to_pass_on() 
     assert_eq!(joined.status, StatusCode::NOT_FOUND);
     let member = ben.get(&format!("/projects/{pid}")).await.unwrap();
     assert_eq!(member.status, StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_invitation_update_and_cancellation_arrive_with_their_calendar_files() {
+    let sink = SmtpSink::start();
+    let server = TestServer::start_mailing(&sink.url(), |_| {}).await;
+    let ana = signup_confirmed(&server, &sink, "ana@example.org").await;
+    let ben = signup_confirmed(&server, &sink, "ben@example.org").await;
+    let pid = ana
+        .post("/projects", json!({"title": "Cork x Bilbao", "visibility": "private"}))
+        .await
+        .unwrap()
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let invited = ana
+        .post(
+            &format!("/projects/{pid}/members"),
+            json!({"email": "ben@example.org", "role": "editor"}),
+        )
+        .await
+        .unwrap();
+    let token = invited.body["token"].as_str().unwrap();
+    ben.post(&format!("/invites/{token}/accept"), Value::Null).await.unwrap();
+    // Ben has his confirmation and the project invitation; what comes next is the session's.
+    let before = mails_to(&sink, "ben@example.org", 2).await.len();
+    let session = ana
+        .post(
+            &format!("/projects/{pid}/sessions"),
+            json!({"title": "Funding clinic", "kind": "workshop", "starts": "2027-05-06T18:00",
+                   "time_zone": "Europe/Dublin", "duration_minutes": 60, "notes_title": "Notes"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(session.status, StatusCode::CREATED, "{session:?}");
+    let id = session.body["id"].as_str().unwrap();
+    let mail = mails_to(&sink, "ben@example.org", before + 1).await.pop().unwrap();
+    assert_eq!(mail.subject, "Invitation: Funding clinic, 2027-05-06 18:00 (Europe/Dublin)");
+    let (method, ics) = mail.calendar.clone().expect("a text/calendar part");
+    assert_eq!(method, "REQUEST");
+    assert!(ics.contains("METHOD:REQUEST") && ics.contains("SEQUENCE:0"), "{ics}");
+    assert!(ics.contains("DTSTART;TZID=Europe/Dublin:20270506T180000"), "{ics}");
+    assert!(ics.contains("BEGIN:VTIMEZONE") && ics.contains("TZID:Europe/Dublin"), "{ics}");
+    assert!(mail.attachments.contains(&"invite.ics".to_owned()), "{:?}", mail.attachments);
+    assert!(mail.link(&format!("/sessions/{id}")).is_some(), "{}", mail.text);
+    assert!(mail.header("List-Unsubscribe").is_some_and(|v| v.contains("/session")));
+
+    let moved =
+        ana.patch(&format!("/sessions/{id}"), json!({"starts": "2027-05-06T19:00"})).await.unwrap();
+    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+    let mail = mails_to(&sink, "ben@example.org", before + 2).await.pop().unwrap();
+    assert_eq!(mail.subject, "Changed: Funding clinic, 2027-05-06 19:00 (Europe/Dublin)");
+    let (method, ics) = mail.calendar.clone().unwrap();
+    assert_eq!(method, "REQUEST");
+    assert!(ics.contains("SEQUENCE:1"), "{ics}");
+
+    assert_eq!(
+        ana.delete(&format!("/sessions/{id}")).await.unwrap().status,
+        StatusCode::NO_CONTENT
+    );
+    let mail = mails_to(&sink, "ben@example.org", before + 3).await.pop().unwrap();
+    assert_eq!(mail.subject, "Cancelled: Funding clinic");
+    let (method, ics) = mail.calendar.clone().unwrap();
+    assert_eq!(method, "CANCEL");
+    assert!(ics.contains("METHOD:CANCEL") && ics.contains("STATUS:CANCELLED"), "{ics}");
+    assert!(ics.contains("SEQUENCE:2"), "{ics}");
+    assert_eq!(ben.get(&format!("/sessions/{id}")).await.unwrap().status, StatusCode::NOT_FOUND);
     server.stop().await;
 }

@@ -90,6 +90,20 @@ async fn two_people_co_edit_a_document_in_chromium() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A session scheduled from a project's page, seen under Upcoming with the bell, answered, and
+/// its room joined once its start comes (see `tests/browser/sessions.mjs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_scheduled_answered_and_joined_in_chromium() -> anyhow::Result<()> {
+    let (dir, server, _turn) = browser_server().await?;
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let base = format!("http://{}", server.addr);
+    let out = node(&dir, &["sessions.mjs", &base, &shots.to_string_lossy()]).await?;
+    eprintln!("{out}\nscreenshots: {}", shots.display());
+    assert!(out.contains("\"ok\":true"), "{out}");
+    server.stop().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn people_comment_and_keep_versions_of_a_document_in_chromium() -> anyhow::Result<()> {
     let (dir, server, _turn) = browser_server().await?;

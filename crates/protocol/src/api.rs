@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::DocId;
 use crate::ids::{
-    CommentId, HubId, InviteId, ItemId, ProjectId, ThreadId, TokenId, UserId, VersionId, VoteId,
+    CommentId, HubId, InviteId, ItemId, MeetingId, ProjectId, ThreadId, TokenId, UserId, VersionId,
+    VoteId,
 };
 
 /// A member's role in a project, from most to least powerful.
@@ -1130,11 +1131,13 @@ pub enum NotificationKind {
     Reply,
     /// Someone asks to join a hub one manages.
     JoinRequest,
+    /// A session: invited to it, changed, cancelled, or a place freed on its waiting list.
+    Session,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 4] =
-        [Self::Invitation, Self::Mention, Self::Reply, Self::JoinRequest];
+    pub const ALL: [NotificationKind; 5] =
+        [Self::Invitation, Self::Mention, Self::Reply, Self::JoinRequest, Self::Session];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -1142,6 +1145,7 @@ impl NotificationKind {
             Self::Mention => "mention",
             Self::Reply => "reply",
             Self::JoinRequest => "join_request",
+            Self::Session => "session",
         }
     }
 
@@ -1217,6 +1221,19 @@ pub struct NotificationSubject {
     /// The start of the comment, for mentions and replies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excerpt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<MeetingId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_title: Option<String>,
+    /// What happened to the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_change: Option<SessionChange>,
+    /// When the (next) session starts, ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<i64>,
+    /// The session's time zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// One notification in `GET /api/v1/me/notifications`.
@@ -1263,4 +1280,309 @@ pub struct NotificationPref {
 #[serde(deny_unknown_fields)]
 pub struct NotificationPrefs {
     pub prefs: Vec<NotificationPref>,
+}
+
+/// What happened to a session one is invited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SessionChange {
+    Invited,
+    Updated,
+    Cancelled,
+    /// A place freed up: one moved from the waiting list to going.
+    Promoted,
+}
+
+/// What a session is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    PeerLearning,
+    /// A coaching call: private to the coach and the person coached, like a coaching room.
+    Coaching,
+    Workshop,
+    Meeting,
+}
+
+impl SessionKind {
+    pub const ALL: [SessionKind; 4] =
+        [Self::PeerLearning, Self::Coaching, Self::Workshop, Self::Meeting];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PeerLearning => "peer_learning",
+            Self::Coaching => "coaching",
+            Self::Workshop => "workshop",
+            Self::Meeting => "meeting",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+}
+
+/// How a session repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    /// Every week on the same weekday, at the same local time.
+    Weekly,
+    /// Every month on the same day of the month (the last day in shorter months).
+    Monthly,
+}
+
+impl Frequency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Weekly => "weekly",
+            Self::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "weekly" => Some(Self::Weekly),
+            "monthly" => Some(Self::Monthly),
+            _ => None,
+        }
+    }
+}
+
+/// A repeating session: `count` occurrences (the first included), minus `exceptions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Recurrence {
+    pub frequency: Frequency,
+    /// How many times it happens, 2 to 260, as the calendar's `COUNT` (skipped dates count).
+    pub count: u32,
+    /// Local dates (`YYYY-MM-DD`, in the session's zone) it does not happen on.
+    #[serde(default)]
+    pub exceptions: Vec<String>,
+}
+
+/// `POST /api/v1/projects/{id}/sessions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SessionCreate {
+    pub title: String,
+    pub kind: SessionKind,
+    #[serde(default)]
+    pub agenda: String,
+    /// The local start in `time_zone`, `YYYY-MM-DDTHH:MM` (as on a wall clock there).
+    pub starts: String,
+    /// The organiser's IANA time zone, such as `Europe/Lisbon`.
+    pub time_zone: String,
+    /// 5 minutes to 12 hours; or give `ends`.
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    /// The local end, `YYYY-MM-DDTHH:MM`, instead of a duration.
+    #[serde(default)]
+    pub ends: Option<String>,
+    #[serde(default)]
+    pub recurrence: Option<Recurrence>,
+    /// At most this many going; more join a waiting list. None: no limit.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// An existing room of the project; none: a new room is made for the session.
+    #[serde(default)]
+    pub room_id: Option<ItemId>,
+    /// Who is invited: these members of the project. None: every member (for a coaching
+    /// session, exactly one other member, the person coached).
+    #[serde(default)]
+    pub invite: Option<Vec<UserId>>,
+    /// The title of the session's notes document (in the client's language); its content
+    /// comes from the built-in template of the session's kind where one exists.
+    pub notes_title: String,
+    /// The language of the notes template: en, fr, es or pt.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// `PATCH /api/v1/sessions/{id}`: what changes. Every change raises the calendar `SEQUENCE`
+/// and tells those invited.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SessionPatch {
+    pub title: Option<String>,
+    pub agenda: Option<String>,
+    pub starts: Option<String>,
+    pub time_zone: Option<String>,
+    pub duration_minutes: Option<u32>,
+    /// The local end of the first occurrence, instead of a duration.
+    pub ends: Option<String>,
+    /// `null` clears the limit.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
+    pub capacity: Option<Option<u32>>,
+    /// `null` makes it happen once.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Recurrence>))]
+    pub recurrence: Option<Option<Recurrence>>,
+    /// More members to invite.
+    #[serde(default)]
+    pub invite: Option<Vec<UserId>>,
+}
+
+/// Tells a field that is absent (`None`) from one that is `null` (`Some(None)`).
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// An answer to a session invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RsvpResponse {
+    Going,
+    Maybe,
+    Declined,
+}
+
+/// Where someone stands for a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Attendance {
+    /// Invited, not answered yet.
+    Invited,
+    Going,
+    Maybe,
+    Declined,
+    /// Answered going when the session was full: moves up by itself when a place frees.
+    Waiting,
+}
+
+impl Attendance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invited => "invited",
+            Self::Going => "going",
+            Self::Maybe => "maybe",
+            Self::Declined => "declined",
+            Self::Waiting => "waiting",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Invited, Self::Going, Self::Maybe, Self::Declined, Self::Waiting]
+            .into_iter()
+            .find(|a| a.as_str() == raw)
+    }
+}
+
+/// `PUT /api/v1/sessions/{id}/rsvp`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RsvpUpdate {
+    pub response: RsvpResponse,
+}
+
+/// Someone invited to a session and their answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionAttendee {
+    pub user: PersonRef,
+    pub status: Attendance,
+    /// Place on the waiting list, from 1, for those waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_position: Option<u32>,
+}
+
+/// One occurrence of a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionOccurrence {
+    /// Start and end, ms since the epoch.
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// The start on the organiser's wall clock, `YYYY-MM-DDTHH:MM`.
+    pub local_start: String,
+}
+
+/// A session as its invitees and the project's members see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionDetail {
+    pub id: MeetingId,
+    pub project_id: ProjectId,
+    pub project_title: String,
+    pub title: String,
+    pub kind: SessionKind,
+    pub agenda: String,
+    pub starts: String,
+    pub time_zone: String,
+    pub duration_minutes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<Recurrence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    pub room_id: ItemId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes_id: Option<ItemId>,
+    pub organiser: PersonRef,
+    /// The calendar `SEQUENCE`: raised on every change.
+    pub sequence: u32,
+    /// The next occurrence that has not ended (or the last one, once all are over).
+    pub next: SessionOccurrence,
+    /// Occurrences still to come (at most 52).
+    pub upcoming: Vec<SessionOccurrence>,
+    pub attendees: Vec<SessionAttendee>,
+    /// The caller's own standing, if invited or answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub my_status: Option<Attendance>,
+    /// Whether the room is open for the next occurrence now (from a few minutes before it
+    /// starts until it ends).
+    pub room_open: bool,
+    /// When the room opens for the next occurrence, ms since the epoch.
+    pub room_opens_at: i64,
+    /// Whether the caller may change or cancel it.
+    pub can_edit: bool,
+}
+
+/// `GET /api/v1/me/sessions`: a session's next occurrence on the caller's calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpcomingSession {
+    pub id: MeetingId,
+    pub project_id: ProjectId,
+    pub project_title: String,
+    pub title: String,
+    pub kind: SessionKind,
+    pub time_zone: String,
+    pub next: SessionOccurrence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub my_status: Option<Attendance>,
+    pub room_id: ItemId,
+}
+
+/// `GET|POST /api/v1/me/calendar-feed`: the private address calendar apps subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarFeed {
+    /// Absolute when the server knows its public URL, otherwise a path.
+    pub url: String,
 }

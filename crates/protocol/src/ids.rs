@@ -74,3 +74,7 @@ id_type!(
     /// A version of a document or a board.
     VersionId
 );
+id_type!(
+    /// A scheduled session (a peer-learning session, a coaching call, a workshop, a meeting).
+    MeetingId
+);

@@ -14,5 +14,6 @@ pub mod ws;
 pub use doc_id::{DocId, DocIdError};
 pub use error::{ErrorBody, ErrorDetail, Problem};
 pub use ids::{
-    CommentId, HubId, InviteId, ItemId, ProjectId, ThreadId, TokenId, UserId, VersionId, VoteId,
+    CommentId, HubId, InviteId, ItemId, MeetingId, ProjectId, ThreadId, TokenId, UserId, VersionId,
+    VoteId,
 };

@@ -17,6 +17,10 @@ pub struct MailBody {
     /// emails one may turn off; account emails (confirmation, reset) have none.
     #[serde(default)]
     pub unsubscribe: Option<String>,
+    /// An iCalendar file (with its `METHOD`) sent as a `text/calendar` part and attached, for
+    /// session invitations, updates and cancellations.
+    #[serde(default)]
+    pub calendar: Option<String>,
 }
 
 /// A language emails are written in.
@@ -63,6 +67,15 @@ pub enum Email<'a> {
     Reply { by: &'a str, item: &'a str, excerpt: &'a str, link: &'a str },
     /// A request to join a hub, to its managers.
     JoinRequest { by: &'a str, hub: &'a str, link: &'a str },
+    /// A session one is invited to: the invitation, a change, a cancellation, or a place freed
+    /// from the waiting list. `when` is its (next) start with the zone named.
+    Session {
+        change: hubring_protocol::api::SessionChange,
+        by: &'a str,
+        title: &'a str,
+        when: &'a str,
+        link: &'a str,
+    },
 }
 
 /// Hours a confirmation link works.
@@ -120,7 +133,7 @@ pub fn compose(lang: Lang, email: &Email<'_>, unsubscribe: Option<String>) -> Ma
         ));
     }
     html.push_str("</body></html>");
-    MailBody { subject: one_line(&parts.subject), text, html, unsubscribe }
+    MailBody { subject: one_line(&parts.subject), text, html, unsubscribe, calendar: None }
 }
 
 struct Words<'a> {
@@ -339,6 +352,95 @@ fn words<'a>(lang: Lang, email: &Email<'a>) -> Words<'a> {
                 Lang::Pt => (format!("{by} pede para aderir a {hub}"), "Ver o pedido"),
             };
             w(subject.clone(), vec![subject], vec![(action.into(), link)])
+        }
+        Email::Session { change, by, title, when, link } => {
+            use hubring_protocol::api::SessionChange as C;
+            let (by, title) = (one_line(by), one_line(title));
+            let (subject, body, action) = match (lang, change) {
+                (Lang::En, C::Invited) => (
+                    format!("Invitation: {title}, {when}"),
+                    format!("{by} invites you to {title}, {when}. Say whether you are coming."),
+                    "Answer and see the agenda",
+                ),
+                (Lang::En, C::Updated) => (
+                    format!("Changed: {title}, {when}"),
+                    format!("{by} changed {title}. It is now {when}."),
+                    "See the session",
+                ),
+                (Lang::En, C::Cancelled) => (
+                    format!("Cancelled: {title}"),
+                    format!("{by} cancelled {title} ({when})."),
+                    "See the project",
+                ),
+                (Lang::En, C::Promoted) => (
+                    format!("A place for you: {title}, {when}"),
+                    format!("A place freed up: you are now going to {title}, {when}."),
+                    "See the session",
+                ),
+                (Lang::Fr, C::Invited) => (
+                    format!("Invitation\u{202f}: {title}, {when}"),
+                    format!("{by} vous invite à {title}, {when}. Dites si vous venez."),
+                    "Répondre et voir le programme",
+                ),
+                (Lang::Fr, C::Updated) => (
+                    format!("Modifiée\u{202f}: {title}, {when}"),
+                    format!("{by} a modifié {title}. Elle a lieu désormais {when}."),
+                    "Voir la session",
+                ),
+                (Lang::Fr, C::Cancelled) => (
+                    format!("Annulée\u{202f}: {title}"),
+                    format!("{by} a annulé {title} ({when})."),
+                    "Voir le projet",
+                ),
+                (Lang::Fr, C::Promoted) => (
+                    format!("Une place pour vous\u{202f}: {title}, {when}"),
+                    format!(
+                        "Une place s\u{2019}est libérée\u{202f}: vous participez à {title}, {when}."
+                    ),
+                    "Voir la session",
+                ),
+                (Lang::Es, C::Invited) => (
+                    format!("Invitación: {title}, {when}"),
+                    format!("{by} te invita a {title}, {when}. Di si vienes."),
+                    "Responder y ver el programa",
+                ),
+                (Lang::Es, C::Updated) => (
+                    format!("Cambio: {title}, {when}"),
+                    format!("{by} ha cambiado {title}. Ahora es {when}."),
+                    "Ver la sesión",
+                ),
+                (Lang::Es, C::Cancelled) => (
+                    format!("Cancelada: {title}"),
+                    format!("{by} ha cancelado {title} ({when})."),
+                    "Ver el proyecto",
+                ),
+                (Lang::Es, C::Promoted) => (
+                    format!("Una plaza para ti: {title}, {when}"),
+                    format!("Se ha liberado una plaza: ya vas a {title}, {when}."),
+                    "Ver la sesión",
+                ),
+                (Lang::Pt, C::Invited) => (
+                    format!("Convite: {title}, {when}"),
+                    format!("{by} convida-o para {title}, {when}. Diga se vem."),
+                    "Responder e ver o programa",
+                ),
+                (Lang::Pt, C::Updated) => (
+                    format!("Alterada: {title}, {when}"),
+                    format!("{by} alterou {title}. Passa a ser {when}."),
+                    "Ver a sessão",
+                ),
+                (Lang::Pt, C::Cancelled) => (
+                    format!("Cancelada: {title}"),
+                    format!("{by} cancelou {title} ({when})."),
+                    "Ver o projeto",
+                ),
+                (Lang::Pt, C::Promoted) => (
+                    format!("Um lugar para si: {title}, {when}"),
+                    format!("Libertou-se um lugar: vai a {title}, {when}."),
+                    "Ver a sessão",
+                ),
+            };
+            w(subject, vec![body], vec![(action.into(), link)])
         }
     }
 }

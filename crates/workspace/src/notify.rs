@@ -9,7 +9,7 @@
 use hubring_protocol::UserId;
 use hubring_protocol::api::{
     NotificationKind, NotificationList, NotificationPref, NotificationPrefs, NotificationSubject,
-    NotificationView, NotificationsRead, NotifyChannel,
+    NotificationView, NotificationsRead, NotifyChannel, SessionChange,
 };
 use hubring_store::UserRecord;
 use serde_json::Value;
@@ -73,6 +73,18 @@ impl Workspace {
         subject: NotificationSubject,
         path: &str,
     ) -> Result<(), WorkspaceError> {
+        self.notify_with(to, kind, subject, path, None).await
+    }
+
+    /// [`Workspace::notify`], with a calendar file (`text/calendar`) for the email.
+    pub(crate) async fn notify_with(
+        &self,
+        to: &UserRecord,
+        kind: NotificationKind,
+        subject: NotificationSubject,
+        path: &str,
+        calendar: Option<String>,
+    ) -> Result<(), WorkspaceError> {
         let channel = self.channel(&to.id, kind).await?;
         if channel.in_app() {
             let payload = serde_json::to_string(&subject)
@@ -100,9 +112,17 @@ impl Workspace {
                     hub: subject.hub_name.as_deref().unwrap_or_default(),
                     link: &link,
                 },
+                NotificationKind::Session => Email::Session {
+                    change: subject.session_change.unwrap_or(SessionChange::Updated),
+                    by,
+                    title: subject.session_title.as_deref().unwrap_or_default(),
+                    when: &session_when(&subject),
+                    link: &link,
+                },
             };
             let unsubscribe = self.unsubscribe_link(&to.id, kind).await?;
-            let body = compose(Lang::of(&to.language), &email, unsubscribe);
+            let mut body = compose(Lang::of(&to.language), &email, unsubscribe);
+            body.calendar = calendar;
             self.send_mail(&to.email, kind.as_str(), &body).await?;
         }
         Ok(())
@@ -145,6 +165,30 @@ impl Workspace {
             })
             .collect();
         Ok(NotificationList { unread: u32::try_from(unread).unwrap_or(u32::MAX), items })
+    }
+
+    /// Marks read `user`'s invitations into `project`: once they joined, there is nothing
+    /// left to act on.
+    pub(crate) async fn invitation_done(
+        &self,
+        user: &UserId,
+        project: &hubring_protocol::ProjectId,
+    ) -> Result<(), WorkspaceError> {
+        let (records, _) = self.store.notifications(user, LIST_LIMIT).await?;
+        let ids: Vec<String> = records
+            .into_iter()
+            .filter(|r| r.read_at.is_none() && r.kind == NotificationKind::Invitation.as_str())
+            .filter(|r| {
+                serde_json::from_str::<NotificationSubject>(&r.payload)
+                    .is_ok_and(|s| s.project_id.as_ref() == Some(project))
+            })
+            .map(|r| r.id)
+            .collect();
+        if !ids.is_empty() {
+            self.store.read_notifications(user, Some(ids)).await?;
+            let _ = self.bell.send(user.clone());
+        }
+        Ok(())
     }
 
     /// How many of the caller's notifications are unread.
@@ -266,6 +310,19 @@ pub(crate) fn excerpt(body: &Value) -> String {
         format!("{}…", trimmed.chars().take(EXCERPT_CHARS).collect::<String>())
     } else {
         trimmed
+    }
+}
+
+/// When a session starts, on its organiser's wall clock, with the zone named
+/// (`2027-03-25 18:00 (Europe/Lisbon)`).
+fn session_when(subject: &NotificationSubject) -> String {
+    let (Some(at), Some(zone)) = (subject.starts_at, subject.time_zone.as_deref()) else {
+        return String::new();
+    };
+    let Ok(tz) = jiff::tz::db().get(zone) else { return String::new() };
+    match jiff::Timestamp::from_millisecond(at) {
+        Ok(t) => format!("{} ({zone})", tz.to_datetime(t).strftime("%Y-%m-%d %H:%M")),
+        Err(_) => String::new(),
     }
 }
 

@@ -435,7 +435,7 @@ impl Workspace {
 
 /// An IANA zone name (`Europe/Lisbon`, `UTC`), checked against the time zone database and
 /// kept as the database spells it.
-fn time_zone(checks: &mut Checks, value: &str) -> String {
+pub(crate) fn time_zone(checks: &mut Checks, value: &str) -> String {
     let zone = checks.text("time_zone", value, 1, 64);
     if zone.is_empty() {
         return zone;

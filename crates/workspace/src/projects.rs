@@ -353,6 +353,7 @@ impl Workspace {
         let joined =
             self.store.accept_email_invites(&user.id, user.email.clone(), Some(invite_id)).await?;
         let project_id = joined.into_iter().next().ok_or(WorkspaceError::NotFound("invitation"))?;
+        self.invitation_done(&user.id, &project_id).await?;
         let role = self
             .store
             .project_role(&project_id, &user.id)
@@ -774,6 +775,7 @@ impl Workspace {
             Redeemed::Expired => Err(WorkspaceError::InviteClosed(InviteClosed::Expired)),
             Redeemed::UsedUp => Err(WorkspaceError::InviteClosed(InviteClosed::UsedUp)),
             Redeemed::Joined(project_id, role) | Redeemed::AlreadyMember(project_id, role) => {
+                self.invitation_done(&user.id, &project_id).await?;
                 Ok(InviteAccepted { project_id, role })
             }
         }

@@ -355,6 +355,11 @@ fn invalid_template(message: &str) -> WorkspaceError {
     ))
 }
 
+/// A built-in template's document (`peer-learning`, `coaching`...) in `lang`.
+pub(crate) fn builtin_document(name: &str, lang: &str) -> Option<Document> {
+    builtin(name, lang).map(|(_, _, doc)| doc)
+}
+
 fn builtin_view(name: &str, lang: &str) -> Option<TemplateView> {
     let (title, description, _) = builtin(name, lang)?;
     Some(TemplateView {

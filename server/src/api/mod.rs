@@ -11,6 +11,7 @@ pub(crate) use exports::asset_id;
 mod json;
 mod limit;
 mod notifications;
+mod sessions;
 mod templates;
 mod versions;
 
@@ -83,7 +84,8 @@ const MAX_BODY_BYTES: usize = 1 << 20;
         (name = "versions", description = "Version history of documents and boards"),
         (name = "exports", description = "Documents and boards out (Markdown, HTML, DOCX, PDF, SVG, PNG) and files in (Markdown, DOCX)"),
         (name = "templates", description = "Templates new items start from: built-in, personal, and hubs'"),
-        (name = "notifications", description = "The bell: notifications, their live unread count, and how each kind is delivered")
+        (name = "notifications", description = "The bell: notifications, their live unread count, and how each kind is delivered"),
+        (name = "sessions", description = "Scheduled sessions: times in the organiser's zone, recurrence, RSVP and waiting lists, calendar files and feeds")
     )
 )]
 struct ApiDoc;
@@ -104,6 +106,13 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(notifications::notification_stream))
         .routes(routes!(notifications::notification_prefs, notifications::set_notification_prefs))
         .routes(routes!(notifications::unsubscribe))
+        .routes(routes!(sessions::create_session, sessions::project_sessions))
+        .routes(routes!(sessions::get_session, sessions::update_session, sessions::cancel_session))
+        .routes(routes!(sessions::rsvp))
+        .routes(routes!(sessions::session_ics))
+        .routes(routes!(sessions::my_sessions))
+        .routes(routes!(sessions::calendar_feed, sessions::renew_calendar_feed))
+        .routes(routes!(sessions::feed))
         .routes(routes!(me))
         .routes(routes!(session))
         .routes(routes!(my_profile, update_profile))

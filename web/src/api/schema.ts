@@ -328,6 +328,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/calendar/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A private calendar feed (`{secret}.ics`): every session on its owner's calendar, no sign-in needed */
+        get: operations["feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/hubs": {
         parameters: {
             query?: never;
@@ -727,6 +744,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/calendar-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's private calendar feed address, for calendar apps to subscribe to */
+        get: operations["calendar_feed"];
+        put?: never;
+        /** A new feed address: the old one stops working */
+        post: operations["renew_calendar_feed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me/hubs": {
         parameters: {
             query?: never;
@@ -891,6 +926,23 @@ export interface paths {
         };
         /** The items the caller opened last and may still open, newest first */
         get: operations["recent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's upcoming sessions across projects, soonest first */
+        get: operations["my_sessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1109,6 +1161,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/projects/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A project's sessions that have not ended, soonest first */
+        get: operations["project_sessions"];
+        put?: never;
+        /** Schedule a session: invitations go out with its calendar file */
+        post: operations["create_session"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{id}/trash": {
         parameters: {
             query?: never;
@@ -1137,6 +1207,59 @@ export interface paths {
         /** Who is signed in, if anyone */
         get: operations["session"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One session: its times, who is invited and going, and whether its room is open */
+        get: operations["get_session"];
+        put?: never;
+        post?: never;
+        /** Cancel a session; those invited are told, with a calendar cancellation */
+        delete: operations["cancel_session"];
+        options?: never;
+        head?: never;
+        /** Change a session (its organiser or a project owner); those invited are told */
+        patch: operations["update_session"];
+        trace?: never;
+    };
+    "/sessions/{id}/ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session as an iCalendar file (RFC 5545) with its time zone */
+        get: operations["session_ics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/rsvp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Answer going, maybe or declined; going to a full session joins its waiting list */
+        put: operations["rsvp"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1249,6 +1372,11 @@ export interface components {
             /** @description `/api/v1/assets/{id}`, to put in a document or on a board. */
             url: string;
         };
+        /**
+         * @description Where someone stands for a session.
+         * @enum {string}
+         */
+        Attendance: "invited" | "going" | "maybe" | "declined" | "waiting";
         /** @description `GET /api/v1/boards/{id}`: what the server keeps of a board beside its document. */
         BoardState: {
             /** @description Whether the caller may open votes, run the timer and lock shapes. */
@@ -1322,6 +1450,11 @@ export interface components {
              */
             ends_at?: number | null;
             rooms: components["schemas"]["BreakoutRoom"][];
+        };
+        /** @description `GET|POST /api/v1/me/calendar-feed`: the private address calendar apps subscribe to. */
+        CalendarFeed: {
+            /** @description Absolute when the server knows its public URL, otherwise a path. */
+            url: string;
         };
         /** @description An ICE candidate, as `RTCIceCandidate.toJSON()` gives it. */
         Candidate: {
@@ -1538,6 +1671,11 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /**
+         * @description How a session repeats.
+         * @enum {string}
+         */
+        Frequency: "weekly" | "monthly";
         /** @description `POST /api/v1/hubs`. */
         HubCreate: {
             city: string;
@@ -1743,6 +1881,8 @@ export interface components {
             /** @description The language emails to them are written in. */
             language: string;
         };
+        /** @description A scheduled session (a peer-learning session, a coaching call, a workshop, a meeting). */
+        MeetingId: string;
         /**
          * @description `POST /api/v1/projects/{id}/members`: an existing account joins at once; any other address
          *     gets an invite, accepted when it signs up or in.
@@ -1801,7 +1941,7 @@ export interface components {
          * @description What a notification is about; also the kinds whose delivery a person chooses.
          * @enum {string}
          */
-        NotificationKind: "invitation" | "mention" | "reply" | "join_request";
+        NotificationKind: "invitation" | "mention" | "reply" | "join_request" | "session";
         /** @description `GET /api/v1/me/notifications`: the newest notifications and how many are unread. */
         NotificationList: {
             items: components["schemas"]["NotificationView"][];
@@ -1835,7 +1975,17 @@ export interface components {
             item_title?: string | null;
             project_id?: null | components["schemas"]["ProjectId"];
             project_title?: string | null;
+            session_change?: null | components["schemas"]["SessionChange"];
+            session_id?: null | components["schemas"]["MeetingId"];
+            session_title?: string | null;
+            /**
+             * Format: int64
+             * @description When the (next) session starts, ms since the epoch.
+             */
+            starts_at?: number | null;
             thread_id?: null | components["schemas"]["ThreadId"];
+            /** @description The session's time zone. */
+            time_zone?: string | null;
         };
         /** @description One notification in `GET /api/v1/me/notifications`. */
         NotificationView: {
@@ -2051,6 +2201,17 @@ export interface components {
             item: components["schemas"]["ItemView"];
             project_title: string;
         };
+        /** @description A repeating session: `count` occurrences (the first included), minus `exceptions`. */
+        Recurrence: {
+            /**
+             * Format: int32
+             * @description How many times it happens, 2 to 260, as the calendar's `COUNT` (skipped dates count).
+             */
+            count: number;
+            /** @description Local dates (`YYYY-MM-DD`, in the session's zone) it does not happen on. */
+            exceptions?: string[];
+            frequency: components["schemas"]["Frequency"];
+        };
         /**
          * @description `POST /api/v1/auth/reset/confirm`: the emailed link's token and the new password. The link
          *     works once: afterwards it answers 410.
@@ -2074,6 +2235,15 @@ export interface components {
             lobby: components["schemas"]["LobbyEntry"][];
             locked: boolean;
             participants: components["schemas"]["ParticipantInfo"][];
+        };
+        /**
+         * @description An answer to a session invitation.
+         * @enum {string}
+         */
+        RsvpResponse: "going" | "maybe" | "declined";
+        /** @description `PUT /api/v1/sessions/{id}/rsvp`. */
+        RsvpUpdate: {
+            response: components["schemas"]["RsvpResponse"];
         };
         /**
          * @description The text selected, in ProseMirror positions: `anchor` and `head` directly, or as BlockNote's
@@ -2166,6 +2336,138 @@ export interface components {
             message: string;
             /** @enum {string} */
             type: "error";
+        };
+        /** @description Someone invited to a session and their answer. */
+        SessionAttendee: {
+            status: components["schemas"]["Attendance"];
+            user: components["schemas"]["PersonRef"];
+            /**
+             * Format: int32
+             * @description Place on the waiting list, from 1, for those waiting.
+             */
+            waiting_position?: number | null;
+        };
+        /**
+         * @description What happened to a session one is invited to.
+         * @enum {string}
+         */
+        SessionChange: "invited" | "updated" | "cancelled" | "promoted";
+        /** @description `POST /api/v1/projects/{id}/sessions`. */
+        SessionCreate: {
+            agenda?: string;
+            /**
+             * Format: int32
+             * @description At most this many going; more join a waiting list. None: no limit.
+             */
+            capacity?: number | null;
+            /**
+             * Format: int32
+             * @description 5 minutes to 12 hours; or give `ends`.
+             */
+            duration_minutes?: number | null;
+            /** @description The local end, `YYYY-MM-DDTHH:MM`, instead of a duration. */
+            ends?: string | null;
+            /**
+             * @description Who is invited: these members of the project. None: every member (for a coaching
+             *     session, exactly one other member, the person coached).
+             */
+            invite?: components["schemas"]["UserId"][] | null;
+            kind: components["schemas"]["SessionKind"];
+            /** @description The language of the notes template: en, fr, es or pt. */
+            language?: string | null;
+            /**
+             * @description The title of the session's notes document (in the client's language); its content
+             *     comes from the built-in template of the session's kind where one exists.
+             */
+            notes_title: string;
+            recurrence?: null | components["schemas"]["Recurrence"];
+            room_id?: null | components["schemas"]["ItemId"];
+            /** @description The local start in `time_zone`, `YYYY-MM-DDTHH:MM` (as on a wall clock there). */
+            starts: string;
+            /** @description The organiser's IANA time zone, such as `Europe/Lisbon`. */
+            time_zone: string;
+            title: string;
+        };
+        /** @description A session as its invitees and the project's members see it. */
+        SessionDetail: {
+            agenda: string;
+            attendees: components["schemas"]["SessionAttendee"][];
+            /** @description Whether the caller may change or cancel it. */
+            can_edit: boolean;
+            /** Format: int32 */
+            capacity?: number | null;
+            /** Format: int32 */
+            duration_minutes: number;
+            id: components["schemas"]["MeetingId"];
+            kind: components["schemas"]["SessionKind"];
+            my_status?: null | components["schemas"]["Attendance"];
+            /** @description The next occurrence that has not ended (or the last one, once all are over). */
+            next: components["schemas"]["SessionOccurrence"];
+            notes_id?: null | components["schemas"]["ItemId"];
+            organiser: components["schemas"]["PersonRef"];
+            project_id: components["schemas"]["ProjectId"];
+            project_title: string;
+            recurrence?: null | components["schemas"]["Recurrence"];
+            room_id: components["schemas"]["ItemId"];
+            /**
+             * @description Whether the room is open for the next occurrence now (from a few minutes before it
+             *     starts until it ends).
+             */
+            room_open: boolean;
+            /**
+             * Format: int64
+             * @description When the room opens for the next occurrence, ms since the epoch.
+             */
+            room_opens_at: number;
+            /**
+             * Format: int32
+             * @description The calendar `SEQUENCE`: raised on every change.
+             */
+            sequence: number;
+            starts: string;
+            time_zone: string;
+            title: string;
+            /** @description Occurrences still to come (at most 52). */
+            upcoming: components["schemas"]["SessionOccurrence"][];
+        };
+        /**
+         * @description What a session is for.
+         * @enum {string}
+         */
+        SessionKind: "peer_learning" | "coaching" | "workshop" | "meeting";
+        /** @description One occurrence of a session. */
+        SessionOccurrence: {
+            /** Format: int64 */
+            ends_at: number;
+            /** @description The start on the organiser's wall clock, `YYYY-MM-DDTHH:MM`. */
+            local_start: string;
+            /**
+             * Format: int64
+             * @description Start and end, ms since the epoch.
+             */
+            starts_at: number;
+        };
+        /**
+         * @description `PATCH /api/v1/sessions/{id}`: what changes. Every change raises the calendar `SEQUENCE`
+         *     and tells those invited.
+         */
+        SessionPatch: {
+            agenda?: string | null;
+            /**
+             * Format: int32
+             * @description `null` clears the limit.
+             */
+            capacity?: number | null;
+            /** Format: int32 */
+            duration_minutes?: number | null;
+            /** @description The local end of the first occurrence, instead of a duration. */
+            ends?: string | null;
+            /** @description More members to invite. */
+            invite?: components["schemas"]["UserId"][] | null;
+            recurrence?: null | components["schemas"]["Recurrence"];
+            starts?: string | null;
+            time_zone?: string | null;
+            title?: string | null;
         };
         /** @description `GET /api/v1/session`: who is signed in, if anyone (asking is never an error). */
         SessionView: {
@@ -2335,6 +2637,18 @@ export interface components {
             item: components["schemas"]["ItemView"];
             /** Format: int64 */
             purge_at: number;
+        };
+        /** @description `GET /api/v1/me/sessions`: a session's next occurrence on the caller's calendar. */
+        UpcomingSession: {
+            id: components["schemas"]["MeetingId"];
+            kind: components["schemas"]["SessionKind"];
+            my_status?: null | components["schemas"]["Attendance"];
+            next: components["schemas"]["SessionOccurrence"];
+            project_id: components["schemas"]["ProjectId"];
+            project_title: string;
+            room_id: components["schemas"]["ItemId"];
+            time_zone: string;
+            title: string;
         };
         /** @description A person's account. */
         UserId: string;
@@ -3096,6 +3410,38 @@ export interface operations {
                 };
             };
             /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The feed's secret followed by .ics */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calendar */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": unknown;
+                };
+            };
+            /** @description No such feed (404, or it was renewed) */
             "4XX": {
                 headers: {
                     [name: string]: unknown;
@@ -4089,6 +4435,62 @@ export interface operations {
             };
         };
     };
+    calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarFeed"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    renew_calendar_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarFeed"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     my_hubs: {
         parameters: {
             query?: never;
@@ -4425,6 +4827,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RecentItem"][];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpcomingSession"][];
                 };
             };
             /** @description Refused; the body says why */
@@ -5015,6 +5445,70 @@ export interface operations {
             };
         };
     };
+    project_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDetail"][];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionCreate"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDetail"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     trash: {
         parameters: {
             query?: never;
@@ -5091,6 +5585,163 @@ export interface operations {
                 };
             };
             /** @description Refused (too many requests, or a malformed credential); the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDetail"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDetail"];
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    session_ics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calendar file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": unknown;
+                };
+            };
+            /** @description Refused; the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rsvp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RsvpUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDetail"];
+                };
+            };
+            /** @description Refused; the body says why */
             "4XX": {
                 headers: {
                     [name: string]: unknown;

@@ -25,6 +25,7 @@ import { Layout } from "./Layout";
 const DocumentPage = lazy(() => import("../documents/DocumentPage"));
 const BoardPage = lazy(() => import("../boards/BoardPage"));
 const RoomPage = lazy(() => import("../rooms/RoomPage"));
+const SessionPage = lazy(() => import("../sessions/SessionPage"));
 
 export function App() {
   return (
@@ -74,6 +75,14 @@ export function App() {
           element={
             <Suspense fallback={<Loading />}>
               <RoomPage />
+            </Suspense>
+          }
+        />
+        <Route
+          path="sessions/:sessionId"
+          element={
+            <Suspense fallback={<Loading />}>
+              <SessionPage />
             </Suspense>
           }
         />

@@ -8,6 +8,7 @@ import { useSignedIn } from "../auth/session";
 import { HubList } from "../hubs/HubsPage";
 import { timeAgo } from "../i18n";
 import { itemPath, projectPath } from "../projects/paths";
+import { Upcoming } from "../sessions/Upcoming";
 import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
 
 export function Home() {
@@ -23,6 +24,7 @@ export function Home() {
       <h1>{t("home.welcome", { name: me.display_name })}</h1>
       <Invitations />
       <div className="columns">
+        <Upcoming />
         <section aria-labelledby="home-projects" className="panel">
           <div className="panel-head">
             <h2 id="home-projects">{t("home.projects")}</h2>

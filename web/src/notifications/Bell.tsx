@@ -7,6 +7,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { api, call } from "../api/client";
 import { timeAgo } from "../i18n";
+import { when } from "../sessions/time";
 import type { NotificationView } from "./kinds";
 
 const LIST_KEY = ["notifications"] as const;
@@ -31,6 +32,11 @@ function useUnreadCount(): number | null {
 function target(n: NotificationView): string {
   const s = n.subject;
   if (n.kind === "join_request" && s.hub_id) return `/hubs/${s.hub_id}`;
+  if (n.kind === "session" && s.session_id) {
+    // A cancelled session has no page left: its project has the calendar.
+    if (s.session_change === "cancelled" && s.project_id) return `/projects/${s.project_id}`;
+    return `/sessions/${s.session_id}`;
+  }
   if ((n.kind === "mention" || n.kind === "reply") && s.project_id && s.item_id) {
     const surface = s.item_kind === "board" ? "boards" : "documents";
     const thread = s.thread_id ? `?thread=${encodeURIComponent(s.thread_id)}` : "";
@@ -117,12 +123,20 @@ export function Bell() {
                     if (!n.read) markRead.mutate([n.id]);
                   }}
                 >
-                  {t(`notif.${n.kind}`, {
-                    by: n.subject.by?.display_name ?? "",
-                    project: n.subject.project_title ?? "",
-                    item: n.subject.item_title ?? "",
-                    hub: n.subject.hub_name ?? "",
-                  })}
+                  {n.kind === "session"
+                    ? t(`notif.session_${n.subject.session_change ?? "updated"}`, {
+                        by: n.subject.by?.display_name ?? "",
+                        title: n.subject.session_title ?? "",
+                        when: n.subject.starts_at
+                          ? when(n.subject.starts_at, undefined, "medium")
+                          : "",
+                      })
+                    : t(`notif.${n.kind}`, {
+                        by: n.subject.by?.display_name ?? "",
+                        project: n.subject.project_title ?? "",
+                        item: n.subject.item_title ?? "",
+                        hub: n.subject.hub_name ?? "",
+                      })}
                   {n.subject.excerpt && <q>{n.subject.excerpt}</q>}
                   <time dateTime={new Date(n.created_at).toISOString()}>
                     {timeAgo(n.created_at)}

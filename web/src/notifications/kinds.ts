@@ -10,5 +10,6 @@ export const KINDS: readonly NotificationKind[] = [
   "mention",
   "reply",
   "join_request",
+  "session",
 ];
 export const CHANNELS: readonly NotifyChannel[] = ["both", "app", "email", "none"];

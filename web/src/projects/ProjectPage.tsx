@@ -16,6 +16,7 @@ import {
 import { usePageTitle } from "../app/usePageTitle";
 import { useSignedIn, useUploadLimit } from "../auth/session";
 import { currentLanguage, timeAgo } from "../i18n";
+import { ProjectSessions } from "../sessions/ProjectSessions";
 import { fieldErrors, SelectField, TextArea, TextField } from "../ui/Field";
 import { ErrorNotice, Flash, Loading, useErrorMessage } from "../ui/Status";
 import { VISIBILITIES } from "./NewProjectPage";
@@ -37,6 +38,7 @@ export function abilities(role: ProjectRole) {
 export function ProjectPage() {
   const { projectId = "" } = useParams();
   const { t } = useTranslation();
+  const me = useSignedIn();
   const project = useQuery({
     queryKey: ["project", projectId],
     queryFn: () => call(api.GET("/projects/{id}", { params: { path: { id: projectId } } })),
@@ -60,6 +62,11 @@ export function ProjectPage() {
       </header>
       <div className="columns">
         <Items project={p} canManage={can.manageItems} />
+        <ProjectSessions
+          projectId={p.id}
+          canSchedule={can.manageItems}
+          members={p.members.filter((m) => m.user_id !== me.id)}
+        />
         {can.manageItems && <Trash projectId={p.id} isOwner={p.my_role === "owner"} />}
         <Members project={p} canManage={can.manageMembers} />
         {can.invite && <Invites projectId={p.id} />}

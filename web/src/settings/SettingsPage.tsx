@@ -16,6 +16,7 @@ import {
 } from "../i18n";
 import { NotificationPrefs } from "../notifications/NotificationPrefs";
 import { CopyText } from "../projects/ProjectPage";
+import { CalendarFeed } from "../sessions/CalendarFeed";
 import { fieldErrors, SelectField, TextField } from "../ui/Field";
 import { Flash, Loading, useErrorMessage } from "../ui/Status";
 
@@ -27,6 +28,7 @@ export function SettingsPage() {
       <h1>{t("settings.title")}</h1>
       <LanguageSetting />
       <NotificationPrefs />
+      <CalendarFeed />
       <PasswordSetting />
       <Tokens />
     </div>
