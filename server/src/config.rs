@@ -142,6 +142,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HUBRING_MAIL_RETRY_SECS", value_name = "SECS")]
     pub mail_retry_secs: Option<u64>,
 
+    /// Minutes before a session starts that those coming are reminded (in the app, and by
+    /// email as each chose) [default: 60]
+    #[arg(long, env = "HUBRING_REMINDER_MINUTES", value_name = "MINUTES")]
+    pub reminder_minutes: Option<u64>,
+
     /// Days a sign-in lasts [default: 30]
     #[arg(long, env = "HUBRING_SESSION_DAYS", value_name = "DAYS")]
     pub session_days: Option<u64>,
@@ -325,6 +330,8 @@ pub struct MailConfig {
     pub from: Option<String>,
     /// Wait before the first retry of a refused email (doubling, up to an hour).
     pub retry_base: Duration,
+    /// How long before a session its reminder goes out.
+    pub remind_before: Duration,
 }
 
 /// Connection limits and timeouts (`crate::serve`).
@@ -592,6 +599,13 @@ impl ServeArgs {
                         .or_else(|| host.map(|h| format!("Hubring <hubring@{h}>"))),
                     retry_base: Duration::from_secs(
                         self.mail_retry_secs.or(file.mail_retry_secs).unwrap_or(30).max(1),
+                    ),
+                    remind_before: Duration::from_secs(
+                        60 * self
+                            .reminder_minutes
+                            .or(file.reminder_minutes)
+                            .unwrap_or(60)
+                            .clamp(1, 7 * 24 * 60),
                     ),
                 }
             },

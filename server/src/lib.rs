@@ -77,6 +77,7 @@ pub fn workspace_config(config: &Config) -> WorkspaceConfig {
             (Some(_), Some(origin)) => MailSetting::On { base_url: origin.clone() },
             _ => MailSetting::Off,
         },
+        remind_before: config.mail.remind_before,
         ..WorkspaceConfig::default()
     }
 }
@@ -210,6 +211,7 @@ pub async fn run(
         ));
     }
     tracker.spawn(notifications::bell_worker(state.clone(), shutdown.clone()));
+    tracker.spawn(notifications::reminder_worker(state.clone(), shutdown.clone()));
     tracker.spawn(live::credential_check_worker(
         Arc::clone(&state.live),
         store.clone(),

@@ -105,7 +105,11 @@ try {
   await joinButton.click();
   await pageB.waitForURL(/\/rooms\//, { timeout: 10_000 });
   await pageB.getByTestId("join").waitFor({ timeout: 10_000 });
-  step("the start moves to now: the room opens, and Ben joins it from the session page");
+  const expected = pageB.getByTestId("room-expected");
+  await expected.waitFor({ timeout: 5_000 });
+  const names = await expected.textContent();
+  if (!names.includes("Ana Ferreira") || !names.includes("Ben Okafor")) fail(`the room does not say who is expected: ${names}`);
+  step("the start moves to now: the room opens, shows who is expected, and Ben joins it from the session page");
 
   // The move reached Ben's bell too, and the project's calendar lists the session.
   const notes = await apiCall(ben, base, "GET", "/me/notifications");

@@ -531,6 +531,11 @@ async fn without_smtp_nothing_is_emailed_and_invitations_are_links_to_pass_on() 
     assert_eq!(joined.status, StatusCode::NOT_FOUND);
     let member = ben.get(&format!("/projects/{pid}")).await.unwrap();
     assert_eq!(member.status, StatusCode::OK);
+    // The admin (the first account) sees that nothing is sent; nobody else may look.
+    let health = ana.get("/admin/mail").await.unwrap();
+    assert_eq!(health.status, StatusCode::OK, "{health:?}");
+    assert_eq!(health.body["enabled"], json!(false));
+    assert_eq!(ben.get("/admin/mail").await.unwrap().status, StatusCode::FORBIDDEN);
     server.stop().await;
 }
 

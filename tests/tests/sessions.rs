@@ -384,3 +384,76 @@ async fn bad_sessions_are_refused_with_the_field_named_and_nothing_stored() {
     assert!(bad.status.is_client_error(), "{bad:?}");
     server.stop().await;
 }
+
+/// `minutes` from now on a UTC wall clock, `YYYY-MM-DDTHH:MM`.
+fn utc_in(minutes: i64) -> String {
+    let at = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(minutes);
+    jiff::tz::TimeZone::UTC.to_datetime(at).strftime("%Y-%m-%dT%H:%M").to_string()
+}
+
+async fn reminders(client: &ApiClient, session: &str) -> usize {
+    let list = client.get("/me/notifications").await.unwrap();
+    list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| {
+            n["subject"]["session_change"] == "reminder" && n["subject"]["session_id"] == session
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_reminder_goes_out_once_to_those_coming_as_the_session_nears() {
+    let server = TestServer::start().await;
+    let (owner, project, members) =
+        project_with(&server, &["ben@hubs.example", "cleo@hubs.example"]).await;
+    let session = |starts: String| {
+        json!({"title": "Stand-up", "kind": "meeting", "starts": starts, "time_zone": "UTC",
+               "duration_minutes": 30, "notes_title": "Notes"})
+    };
+    let later = owner
+        .post(&format!("/projects/{project}/sessions"), session(utc_in(7 * 24 * 60)))
+        .await
+        .unwrap();
+    let later = later.body["id"].as_str().unwrap().to_owned();
+    let soon =
+        owner.post(&format!("/projects/{project}/sessions"), session(utc_in(180))).await.unwrap();
+    assert_eq!(soon.status, StatusCode::CREATED, "{soon:?}");
+    let soon = soon.body["id"].as_str().unwrap().to_owned();
+    let declined = members[1]
+        .send(
+            reqwest::Method::PUT,
+            &format!("/sessions/{soon}/rsvp"),
+            Some(json!({"response": "declined"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(declined.status, StatusCode::OK);
+    // Three hours ahead, outside the hour's window: no reminder yet, whenever the worker runs.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(reminders(&members[0], &soon).await, 0);
+    // Moved to half an hour from now: the move wakes the worker, and Ben (invited) and the
+    // organiser are reminded.
+    let moved =
+        owner.patch(&format!("/sessions/{soon}"), json!({"starts": utc_in(30)})).await.unwrap();
+    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while reminders(&members[0], &soon).await == 0 || reminders(&owner, &soon).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "no reminder within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // A change wakes the worker again: still one reminder each, none for the session a week
+    // away, and none for Cleo, who is not coming.
+    let changed = owner
+        .patch(&format!("/sessions/{soon}"), json!({"title": "Stand-up (short)"}))
+        .await
+        .unwrap();
+    assert_eq!(changed.status, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(reminders(&members[0], &soon).await, 1);
+    assert_eq!(reminders(&owner, &soon).await, 1);
+    assert_eq!(reminders(&members[0], &later).await, 0);
+    assert_eq!(reminders(&members[1], &soon).await, 0);
+    server.stop().await;
+}

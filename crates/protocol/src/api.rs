@@ -1292,6 +1292,8 @@ pub enum SessionChange {
     Cancelled,
     /// A place freed up: one moved from the waiting list to going.
     Promoted,
+    /// It starts soon.
+    Reminder,
 }
 
 /// What a session is for.
@@ -1585,4 +1587,20 @@ pub struct UpcomingSession {
 pub struct CalendarFeed {
     /// Absolute when the server knows its public URL, otherwise a path.
     pub url: String,
+}
+
+/// `GET /api/v1/admin/mail` (instance admins): whether the server sends email, and how its
+/// outbox stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MailHealth {
+    /// False when no SMTP server is configured: nothing is emailed, invitations are links.
+    pub enabled: bool,
+    /// Emails waiting to leave (new, or being retried).
+    pub waiting: i64,
+    pub sent: i64,
+    /// Given up on after days of failures, or refused for good.
+    pub failed: i64,
+    /// Failed attempts of the emails still waiting: above zero, the SMTP server is refusing.
+    pub failed_attempts: i64,
 }

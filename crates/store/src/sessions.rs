@@ -236,6 +236,45 @@ impl Store {
         .await
     }
 
+    /// Sessions with an occurrence that may start before `until` and that have not ended.
+    pub async fn sessions_starting_before(
+        &self,
+        now: i64,
+        until: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM sessions WHERE last_end > $1 AND first_start <= $2 ORDER BY first_start, id"
+        ))
+        .bind(now)
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// Claims the reminder of the occurrence starting at `start`: true for the one caller (on
+    /// any node) that moved the session's mark past it.
+    pub async fn claim_reminder(&self, id: &MeetingId, start: i64) -> Result<bool, StoreError> {
+        let id = id.clone();
+        self.write(move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "UPDATE sessions SET reminded_through = $1 \
+                     WHERE id = $2 AND reminded_through < $3",
+                )
+                .bind(start)
+                .bind(id.as_str())
+                .bind(start)
+                .execute(&mut *conn)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
+    }
+
     /// Who is invited, in the order they answered (the waiting list's order).
     pub async fn attendees(&self, id: &MeetingId) -> Result<Vec<AttendeeRecord>, StoreError> {
         let rows = sqlx::query(

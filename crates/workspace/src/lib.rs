@@ -65,6 +65,8 @@ pub struct WorkspaceConfig {
     pub shared_store: bool,
     /// Whether emails are sent (and so addresses can be confirmed).
     pub mail: MailSetting,
+    /// How long before a session starts those invited are reminded.
+    pub remind_before: Duration,
 }
 
 /// argon2id parameters.
@@ -88,6 +90,7 @@ impl Default for WorkspaceConfig {
             max_asset_bytes: 10 << 20,
             shared_store: false,
             mail: MailSetting::Off,
+            remind_before: Duration::from_secs(3600),
         }
     }
 }
@@ -211,6 +214,8 @@ pub struct Workspace {
     /// Rung when an email is queued, so the mail worker sends it now rather than at its next
     /// poll.
     mail_queued: Arc<Notify>,
+    /// Rung when a session is scheduled or moved, so its reminder is not late.
+    sessions_changed: Arc<Notify>,
 }
 
 /// Notification signals buffered for a slow receiver before it must catch up.
@@ -220,12 +225,25 @@ impl Workspace {
     pub fn new(store: Store, config: WorkspaceConfig) -> Self {
         let docs = Arc::new(doc_index::DocIndex::new(config.shared_store));
         let (bell, _) = broadcast::channel(BELL_BUFFER);
-        Self { store, config, decoy: Arc::default(), docs, bell, mail_queued: Arc::default() }
+        Self {
+            store,
+            config,
+            decoy: Arc::default(),
+            docs,
+            bell,
+            mail_queued: Arc::default(),
+            sessions_changed: Arc::default(),
+        }
     }
 
     /// Whose notifications change from now on.
     pub fn bell(&self) -> broadcast::Receiver<UserId> {
         self.bell.subscribe()
+    }
+
+    /// Rung when a session is scheduled or moved (the reminder worker waits on it).
+    pub fn sessions_changed(&self) -> Arc<Notify> {
+        self.sessions_changed.clone()
     }
 
     /// Rung when an email is queued (the mail worker waits on it).

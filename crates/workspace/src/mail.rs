@@ -439,6 +439,26 @@ fn words<'a>(lang: Lang, email: &Email<'a>) -> Words<'a> {
                     format!("Libertou-se um lugar: vai a {title}, {when}."),
                     "Ver a sessão",
                 ),
+                (Lang::En, C::Reminder) => (
+                    format!("Soon: {title}, {when}"),
+                    format!("{title} starts {when}. The room opens a few minutes before."),
+                    "Open the session",
+                ),
+                (Lang::Fr, C::Reminder) => (
+                    format!("Bientôt\u{202f}: {title}, {when}"),
+                    format!("{title} commence {when}. La salle ouvre quelques minutes avant."),
+                    "Ouvrir la session",
+                ),
+                (Lang::Es, C::Reminder) => (
+                    format!("Pronto: {title}, {when}"),
+                    format!("{title} empieza {when}. La sala abre unos minutos antes."),
+                    "Abrir la sesión",
+                ),
+                (Lang::Pt, C::Reminder) => (
+                    format!("Em breve: {title}, {when}"),
+                    format!("{title} começa {when}. A sala abre alguns minutos antes."),
+                    "Abrir a sessão",
+                ),
             };
             w(subject, vec![body], vec![(action.into(), link)])
         }

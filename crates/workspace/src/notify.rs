@@ -8,8 +8,8 @@
 
 use hubring_protocol::UserId;
 use hubring_protocol::api::{
-    NotificationKind, NotificationList, NotificationPref, NotificationPrefs, NotificationSubject,
-    NotificationView, NotificationsRead, NotifyChannel, SessionChange,
+    MailHealth, NotificationKind, NotificationList, NotificationPref, NotificationPrefs,
+    NotificationSubject, NotificationView, NotificationsRead, NotifyChannel, SessionChange,
 };
 use hubring_store::UserRecord;
 use serde_json::Value;
@@ -165,6 +165,22 @@ impl Workspace {
             })
             .collect();
         Ok(NotificationList { unread: u32::try_from(unread).unwrap_or(u32::MAX), items })
+    }
+
+    /// How email stands, for instance admins.
+    pub async fn mail_health(&self, caller: &Caller) -> Result<MailHealth, WorkspaceError> {
+        caller.signed_in()?;
+        if !caller.is_admin() {
+            return Err(WorkspaceError::Forbidden("instance admins only"));
+        }
+        let counts = self.store.outbox_counts().await?;
+        Ok(MailHealth {
+            enabled: self.mail_enabled(),
+            waiting: counts.waiting,
+            sent: counts.sent,
+            failed: counts.failed,
+            failed_attempts: counts.failed_attempts,
+        })
     }
 
     /// Marks read `user`'s invitations into `project`: once they joined, there is nothing

@@ -497,10 +497,23 @@ impl Workspace {
         let mut checks = Checks::default();
         let title = checks.text("title", &req.title, 1, TITLE_MAX);
         checks.done()?;
-        let (item_id, doc_id) = new_item_ids(req.kind)?;
-        self.store.create_item(&item_id, id, req.kind, title, &doc_id, &user.id).await?;
-        self.docs.insert(doc_id.clone(), item_id.clone(), id.clone(), None);
-        Ok(ItemCreated { id: item_id, doc_id })
+        let (id, doc_id) = self.add_item(id, req.kind, title, &user.id).await?;
+        Ok(ItemCreated { id, doc_id })
+    }
+
+    /// Stores a new item of the whole project and indexes its document (the caller checked
+    /// who may).
+    pub(crate) async fn add_item(
+        &self,
+        project: &ProjectId,
+        kind: ItemKind,
+        title: String,
+        by: &UserId,
+    ) -> Result<(ItemId, DocId), WorkspaceError> {
+        let (item_id, doc_id) = new_item_ids(kind)?;
+        self.store.create_item(&item_id, project, kind, title, &doc_id, by).await?;
+        self.docs.insert(doc_id.clone(), item_id.clone(), project.clone(), None);
+        Ok((item_id, doc_id))
     }
 
     pub async fn items(

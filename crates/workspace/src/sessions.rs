@@ -376,24 +376,10 @@ impl Workspace {
             return Err(unchecked_timing());
         };
         // The room and the notes: a coaching pair's are private to them.
-        let (notes_id, notes_doc) = new_item_ids(ItemKind::Document)?;
-        let room_id = match room {
-            Some(room_id) => {
-                self.store
-                    .create_item(
-                        &notes_id,
-                        project_id,
-                        ItemKind::Document,
-                        notes_title,
-                        &notes_doc,
-                        &me.id,
-                    )
-                    .await?;
-                self.docs.insert(notes_doc.clone(), notes_id.clone(), project_id.clone(), None);
-                room_id
-            }
+        let (room_id, notes_id, notes_doc) = match room {
             None if req.kind == SessionKind::Coaching => {
                 let (room_id, room_doc) = new_item_ids(ItemKind::Room)?;
+                let (notes_id, notes_doc) = new_item_ids(ItemKind::Document)?;
                 let audience = [me.id.clone(), invited[0].clone()];
                 let record = CoachingRecord {
                     project_id: project_id.clone(),
@@ -403,40 +389,21 @@ impl Workspace {
                 };
                 self.store.create_coaching(record, &me.id).await?;
                 for (doc, item) in [(&room_doc, &room_id), (&notes_doc, &notes_id)] {
-                    self.docs.insert(
-                        doc.clone(),
-                        item.clone(),
-                        project_id.clone(),
-                        Some(audience.to_vec()),
-                    );
+                    let audience = Some(audience.to_vec());
+                    self.docs.insert(doc.clone(), item.clone(), project_id.clone(), audience);
                 }
-                room_id
+                (room_id, notes_id, notes_doc)
             }
-            None => {
-                let (room_id, room_doc) = new_item_ids(ItemKind::Room)?;
-                self.store
-                    .create_item(
-                        &room_id,
-                        project_id,
-                        ItemKind::Room,
-                        title.clone(),
-                        &room_doc,
-                        &me.id,
-                    )
-                    .await?;
-                self.docs.insert(room_doc, room_id.clone(), project_id.clone(), None);
-                self.store
-                    .create_item(
-                        &notes_id,
-                        project_id,
-                        ItemKind::Document,
-                        notes_title,
-                        &notes_doc,
-                        &me.id,
-                    )
-                    .await?;
-                self.docs.insert(notes_doc.clone(), notes_id.clone(), project_id.clone(), None);
-                room_id
+            room => {
+                let room_id = match room {
+                    Some(room_id) => room_id,
+                    None => {
+                        self.add_item(project_id, ItemKind::Room, title.clone(), &me.id).await?.0
+                    }
+                };
+                let (notes_id, notes_doc) =
+                    self.add_item(project_id, ItemKind::Document, notes_title, &me.id).await?;
+                (room_id, notes_id, notes_doc)
             }
         };
         let occurrences = schedule.occurrences();
@@ -465,6 +432,7 @@ impl Workspace {
             updated_at: now,
         };
         self.store.create_session(record.clone(), invited.clone()).await?;
+        self.sessions_changed.notify_one();
         self.tell_invited(&record, &me, &invited, SessionChange::Invited).await?;
         let notes = notes_template(req.kind)
             .and_then(|name| builtin_document(name, &lang))
@@ -681,6 +649,7 @@ impl Workspace {
         record.first_start = millis(occurrences[0].start);
         record.last_end = millis(occurrences[occurrences.len() - 1].end);
         let promoted = self.store.update_session(record.clone(), invited.clone()).await?;
+        self.sessions_changed.notify_one();
         record.sequence += 1;
         let told: Vec<UserId> = attendees
             .iter()
@@ -918,6 +887,50 @@ impl Workspace {
                 occurrences.last().map_or(stamp, |o| o.end),
             ),
         })
+    }
+
+    /// Reminds everyone coming (going, maybe, or not answered yet) and the organiser of each
+    /// occurrence that starts within the reminder window, once: the claim in the store makes
+    /// one node send it. Returns how many occurrences were reminded.
+    pub async fn send_reminders(&self) -> Result<usize, WorkspaceError> {
+        let now = Timestamp::now();
+        let window = i64::try_from(self.config.remind_before.as_millis()).unwrap_or(i64::MAX);
+        let until = millis(now).saturating_add(window);
+        let mut sent = 0;
+        for record in self.store.sessions_starting_before(millis(now), until).await? {
+            let schedule = Schedule::of(&record)?;
+            let Some(next) = schedule.occurrences().into_iter().find(|o| o.start > now) else {
+                continue;
+            };
+            if millis(next.start) > until
+                || !self.store.claim_reminder(&record.id, millis(next.start)).await?
+            {
+                continue;
+            }
+            sent += 1;
+            let attendees = self.store.attendees(&record.id).await?;
+            let coming = attendees
+                .iter()
+                .filter(|a| matches!(a.status.as_str(), "going" | "maybe" | "invited"))
+                .map(|a| a.user_id.clone());
+            let project_title = self.store.project(&record.project_id).await?.map(|p| p.title);
+            for user in std::iter::once(record.organiser_id.clone()).chain(coming) {
+                let Some(reader) = self.store.user_by_id(&user).await? else { continue };
+                let subject = NotificationSubject {
+                    project_id: Some(record.project_id.clone()),
+                    project_title: project_title.clone(),
+                    session_id: Some(record.id.clone()),
+                    session_title: Some(record.title.clone()),
+                    session_change: Some(SessionChange::Reminder),
+                    starts_at: Some(millis(next.start)),
+                    time_zone: Some(record.time_zone.clone()),
+                    ..NotificationSubject::default()
+                };
+                let path = format!("/sessions/{}", record.id);
+                self.notify(&reader, NotificationKind::Session, subject, &path).await?;
+            }
+        }
+        Ok(sent)
     }
 
     async fn tell_invited(

@@ -106,6 +106,7 @@ pub(crate) fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(notifications::notification_stream))
         .routes(routes!(notifications::notification_prefs, notifications::set_notification_prefs))
         .routes(routes!(notifications::unsubscribe))
+        .routes(routes!(notifications::mail_health))
         .routes(routes!(sessions::create_session, sessions::project_sessions))
         .routes(routes!(sessions::get_session, sessions::update_session, sessions::cancel_session))
         .routes(routes!(sessions::rsvp))

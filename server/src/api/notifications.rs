@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use hubring_protocol::ErrorBody;
 use hubring_protocol::api::{
-    ConfirmRequest, Me, NotificationList, NotificationPrefs, NotificationsRead, ResetConfirm,
-    ResetRequest,
+    ConfirmRequest, MailHealth, Me, NotificationList, NotificationPrefs, NotificationsRead,
+    ResetConfirm, ResetRequest,
 };
 use hubring_sync::CloseSignal;
 
@@ -25,6 +25,14 @@ use super::me_view;
 use crate::AppState;
 use crate::http::ApiError;
 use crate::live::Watch;
+
+#[utoipa::path(get, path = "/admin/mail", tag = "notifications", summary = "Instance admins: whether email is sent and how the outbox stands", responses((status = 200, body = MailHealth), (status = "4XX", body = ErrorBody, description = "Refused (403 for anyone but an instance admin); the body says why")))]
+pub(crate) async fn mail_health(
+    State(app): State<AppState>,
+    Auth(caller): Auth,
+) -> Result<Json<MailHealth>, ApiError> {
+    Ok(Json(app.workspace.mail_health(&caller).await?))
+}
 
 #[utoipa::path(post, path = "/auth/reset", tag = "accounts", summary = "Email a password reset link (the same answer whether or not the address has an account)", request_body = ResetRequest, responses((status = 202, description = "If an account has the address, a link is on its way"), (status = "4XX", body = ErrorBody, description = "Refused (503 when this server sends no email); the body says why")))]
 pub(crate) async fn request_reset(

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/admin/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Instance admins: whether email is sent and how the outbox stands */
+        get: operations["mail_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/assets": {
         parameters: {
             query?: never;
@@ -1864,6 +1881,31 @@ export interface components {
             email: string;
             password: string;
         };
+        /**
+         * @description `GET /api/v1/admin/mail` (instance admins): whether the server sends email, and how its
+         *     outbox stands.
+         */
+        MailHealth: {
+            /** @description False when no SMTP server is configured: nothing is emailed, invitations are links. */
+            enabled: boolean;
+            /**
+             * Format: int64
+             * @description Given up on after days of failures, or refused for good.
+             */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Failed attempts of the emails still waiting: above zero, the SMTP server is refusing.
+             */
+            failed_attempts: number;
+            /** Format: int64 */
+            sent: number;
+            /**
+             * Format: int64
+             * @description Emails waiting to leave (new, or being retried).
+             */
+            waiting: number;
+        };
         ManualRoom: {
             name: string;
             participants: components["schemas"]["ParticipantId"][];
@@ -2351,7 +2393,7 @@ export interface components {
          * @description What happened to a session one is invited to.
          * @enum {string}
          */
-        SessionChange: "invited" | "updated" | "cancelled" | "promoted";
+        SessionChange: "invited" | "updated" | "cancelled" | "promoted" | "reminder";
         /** @description `POST /api/v1/projects/{id}/sessions`. */
         SessionCreate: {
             agenda?: string;
@@ -2732,6 +2774,34 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    mail_health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailHealth"];
+                };
+            };
+            /** @description Refused (403 for anyone but an instance admin); the body says why */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     upload: {
         parameters: {
             query: {

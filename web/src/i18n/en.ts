@@ -587,6 +587,14 @@ export const en = {
   "field.control_characters": "One line, without line breaks.",
   "field.coaching_pair": "A coaching session is with exactly one other member.",
   "field.not_occurrence": "Each exception must be the date of an occurrence.",
+  "room.expected": "at {{time}}: {{people}} expected.",
+  "notif.session_reminder": "Soon: {{title}}, {{when}}",
+  "mailHealth.title": "Email (admin)",
+  "mailHealth.off":
+    "This server sends no email: start it with --smtp-url. Invitations are links to pass on, and passwords are reset with hubring admin reset-password.",
+  "mailHealth.counts": "{{waiting}} waiting, {{sent}} sent, {{failed}} given up.",
+  "mailHealth.refusing":
+    "The SMTP server is refusing: {{attempts}} failed attempts so far; they are retried.",
 } as const;
 
 export type MessageKey = keyof typeof en;

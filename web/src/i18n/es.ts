@@ -597,4 +597,12 @@ export const es: Messages = {
   "field.control_characters": "Una sola línea, sin saltos de línea.",
   "field.coaching_pair": "Una sesión de coaching es con exactamente otro miembro.",
   "field.not_occurrence": "Cada excepción debe ser la fecha de una sesión.",
+  "room.expected": "a las {{time}}: se espera a {{people}}.",
+  "notif.session_reminder": "Pronto: {{title}}, {{when}}",
+  "mailHealth.title": "Correo (administración)",
+  "mailHealth.off":
+    "Este servidor no envía correo: arráncalo con --smtp-url. Las invitaciones son enlaces para pasar y las contraseñas se restablecen con hubring admin reset-password.",
+  "mailHealth.counts": "{{waiting}} en espera, {{sent}} enviados, {{failed}} abandonados.",
+  "mailHealth.refusing":
+    "El servidor SMTP rechaza: {{attempts}} intentos fallidos hasta ahora; se reintentan.",
 };

@@ -600,4 +600,12 @@ export const fr: Messages = {
   "field.control_characters": "Une seule ligne, sans retour à la ligne.",
   "field.coaching_pair": "Une session de coaching se fait avec exactement un autre membre.",
   "field.not_occurrence": "Chaque exception doit être la date d’une occurrence.",
+  "room.expected": "à {{time}} : {{people}} attendus.",
+  "notif.session_reminder": "Bientôt : {{title}}, {{when}}",
+  "mailHealth.title": "Email (administration)",
+  "mailHealth.off":
+    "Ce serveur n’envoie pas d’email : lancez-le avec --smtp-url. Les invitations sont des liens à transmettre, et les mots de passe se réinitialisent avec hubring admin reset-password.",
+  "mailHealth.counts": "{{waiting}} en attente, {{sent}} envoyés, {{failed}} abandonnés.",
+  "mailHealth.refusing":
+    "Le serveur SMTP refuse : {{attempts}} tentatives échouées pour l’instant ; elles sont retentées.",
 };

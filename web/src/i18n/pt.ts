@@ -596,4 +596,12 @@ export const pt: Messages = {
   "field.control_characters": "Uma só linha, sem quebras de linha.",
   "field.coaching_pair": "Uma sessão de coaching é com exatamente outro membro.",
   "field.not_occurrence": "Cada exceção tem de ser a data de uma sessão.",
+  "room.expected": "às {{time}}: esperam-se {{people}}.",
+  "notif.session_reminder": "Em breve: {{title}}, {{when}}",
+  "mailHealth.title": "Email (administração)",
+  "mailHealth.off":
+    "Este servidor não envia email: inicie-o com --smtp-url. Os convites são ligações a passar e as palavras-passe repõem-se com hubring admin reset-password.",
+  "mailHealth.counts": "{{waiting}} em espera, {{sent}} enviados, {{failed}} abandonados.",
+  "mailHealth.refusing":
+    "O servidor SMTP recusa: {{attempts}} tentativas falhadas até agora; são repetidas.",
 };

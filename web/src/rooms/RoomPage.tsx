@@ -2,12 +2,22 @@
 // the controls, and a side panel with the participants (moderators' controls and the lobby),
 // the chat, and the project's documents and boards.
 import { useQuery } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect, useRef, useState, useSyncExternalStore } from "react";
+import {
+  lazy,
+  type ReactNode,
+  Suspense,
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+} from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 import { api, call } from "../api/client";
 import { ItemPage } from "../projects/ItemPage";
 import { itemPath } from "../projects/paths";
+import { sessionPath } from "../sessions/paths";
+import { timeOfDay } from "../sessions/time";
 import { Loading } from "../ui/Status";
 import { type ParticipantInfo, RoomConnection, type RoomView } from "./connection";
 
@@ -50,6 +60,7 @@ function Room(props: { roomId: string; projectId: string; title: string; notes: 
     return (
       <PreJoin
         title={props.title}
+        expected={<Expected projectId={props.projectId} roomId={props.roomId} />}
         media={media}
         setMedia={setMedia}
         onJoin={() => setConn(new RoomConnection(props.roomId, media ?? null))}
@@ -61,6 +72,7 @@ function Room(props: { roomId: string; projectId: string; title: string; notes: 
 
 /** Camera and microphone check, with a device picker. */
 function PreJoin(props: {
+  expected: ReactNode;
   title: string;
   media: MediaStream | null | undefined;
   setMedia: (m: MediaStream | null) => void;
@@ -104,6 +116,7 @@ function PreJoin(props: {
   return (
     <section className="room-prejoin">
       <h1>{props.title}</h1>
+      {props.expected}
       <p>{t("room.joinHint")}</p>
       <div className="room-preview">
         {props.media ? <Video stream={props.media} muted mirrored /> : null}
@@ -680,5 +693,27 @@ function Work(props: { projectId: string }) {
           </li>
         ))}
     </ul>
+  );
+}
+
+/** Before joining: the session this room is open for now, and who is expected. */
+function Expected(props: { projectId: string; roomId: string }) {
+  const { t } = useTranslation();
+  const sessions = useQuery({
+    queryKey: ["project-sessions", props.projectId],
+    queryFn: () =>
+      call(api.GET("/projects/{id}/sessions", { params: { path: { id: props.projectId } } })),
+  });
+  const now = sessions.data?.find((s) => s.room_id === props.roomId && s.room_open);
+  if (!now) return null;
+  const coming = now.attendees.filter((a) => a.status === "going" || a.status === "maybe");
+  return (
+    <p className="room-expected" data-testid="room-expected">
+      <Link to={sessionPath(now.id)}>{now.title}</Link>{" "}
+      {t("room.expected", {
+        time: timeOfDay(now.next.starts_at),
+        people: [now.organiser.display_name, ...coming.map((a) => a.user.display_name)].join(", "),
+      })}
+    </p>
   );
 }

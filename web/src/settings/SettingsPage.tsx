@@ -1,10 +1,11 @@
 // Settings: the interface language (also the language of emails), notifications, the
-// password, and personal API tokens.
+// calendar feed, the password, personal API tokens, and for admins how email stands.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api, call } from "../api/client";
 import { usePageTitle } from "../app/usePageTitle";
+import { useSignedIn } from "../auth/session";
 import {
   chosenLanguage,
   currentLanguage,
@@ -14,6 +15,7 @@ import {
   setLanguage,
   timeAgo,
 } from "../i18n";
+import { MailHealth } from "../notifications/MailHealth";
 import { NotificationPrefs } from "../notifications/NotificationPrefs";
 import { CopyText } from "../projects/ProjectPage";
 import { CalendarFeed } from "../sessions/CalendarFeed";
@@ -22,6 +24,7 @@ import { Flash, Loading, useErrorMessage } from "../ui/Status";
 
 export function SettingsPage() {
   const { t } = useTranslation();
+  const me = useSignedIn();
   usePageTitle(t("settings.title"));
   return (
     <div className="page narrow">
@@ -29,6 +32,7 @@ export function SettingsPage() {
       <LanguageSetting />
       <NotificationPrefs />
       <CalendarFeed />
+      {me.is_admin && <MailHealth />}
       <PasswordSetting />
       <Tokens />
     </div>
