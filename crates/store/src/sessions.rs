@@ -353,6 +353,14 @@ impl Store {
         user: &UserId,
         fresh: String,
     ) -> Result<String, StoreError> {
+        // Read first: the secret exists after the first time, and a read needs no writer.
+        let row = sqlx::query("SELECT calendar_secret FROM users WHERE id = $1")
+            .bind(user.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        if let Some(secret) = row.and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten()) {
+            return Ok(secret);
+        }
         let user = user.clone();
         self.write(move |conn| {
             Box::pin(async move {

@@ -722,7 +722,7 @@ impl Workspace {
     ) -> Result<Vec<UpcomingSession>, WorkspaceError> {
         let me = caller.signed_in()?;
         let mut out = Vec::new();
-        for (record, status) in self.calendar_of(&me.id).await? {
+        for (record, status, _) in self.calendar_of(&me.id).await? {
             let schedule = Schedule::of(&record)?;
             let now = Timestamp::now();
             let Some(next) = schedule.occurrences().into_iter().find(|o| o.end > now) else {
@@ -746,28 +746,28 @@ impl Workspace {
         Ok(out)
     }
 
-    /// What is on `user`'s calendar, with their standing: sessions of projects they are still
-    /// in, not declined.
+    /// What is on `user`'s calendar, with their standing and who else is invited: sessions of
+    /// projects they are still in, not declined.
     async fn calendar_of(
         &self,
         user: &UserId,
-    ) -> Result<Vec<(SessionRecord, Attendance)>, WorkspaceError> {
+    ) -> Result<Vec<(SessionRecord, Attendance, Vec<AttendeeRecord>)>, WorkspaceError> {
         let mut out = Vec::new();
         for record in self.store.user_sessions(user, now_ms()).await? {
             if self.store.project_role(&record.project_id, user).await?.is_none() {
                 continue;
             }
+            let attendees = self.store.attendees(&record.id).await?;
             let status = if &record.organiser_id == user {
                 Attendance::Going
             } else {
-                let attendees = self.store.attendees(&record.id).await?;
                 match attendees.iter().find(|a| &a.user_id == user) {
                     Some(a) => Attendance::parse(&a.status).unwrap_or(Attendance::Invited),
                     None => continue,
                 }
             };
             if status != Attendance::Declined {
-                out.push((record, status));
+                out.push((record, status, attendees));
             }
         }
         Ok(out)
@@ -782,7 +782,8 @@ impl Workspace {
     ) -> Result<String, WorkspaceError> {
         let (record, _, attendees) = self.session_for(caller, id).await?;
         let me = caller.signed_in()?;
-        let event = self.event(&record, &attendees, me, origin).await?;
+        let organiser = self.person_ref(&record.organiser_id).await?;
+        let event = event(&record, &attendees, &organiser, me, origin)?;
         Ok(ics::calendar(Method::Request, None, &[event]))
     }
 
@@ -810,83 +811,11 @@ impl Workspace {
             return Err(WorkspaceError::NotFound("calendar"));
         };
         let mut events = Vec::new();
-        for (record, _) in self.calendar_of(&user.id).await? {
-            let attendees = self.store.attendees(&record.id).await?;
-            events.push(self.event(&record, &attendees, &user, origin).await?);
+        for (record, _, attendees) in self.calendar_of(&user.id).await? {
+            let organiser = self.person_ref(&record.organiser_id).await?;
+            events.push(event(&record, &attendees, &organiser, &user, origin)?);
         }
         Ok(ics::calendar(Method::Feed, Some("Hubring"), &events))
-    }
-
-    /// A session as a calendar event for `reader`: their own address as theirs, everyone else
-    /// by their profile's page.
-    async fn event(
-        &self,
-        record: &SessionRecord,
-        attendees: &[AttendeeRecord],
-        reader: &UserRecord,
-        origin: &str,
-    ) -> Result<ics::Event, WorkspaceError> {
-        let schedule = Schedule::of(record)?;
-        let occurrences = schedule.occurrences();
-        let who = |id: &UserId, name: &str| ics::Person {
-            name: name.to_owned(),
-            uri: if id == &reader.id {
-                format!("mailto:{}", reader.email)
-            } else {
-                format!("{origin}/people/{id}")
-            },
-        };
-        let organiser = self.person_ref(&record.organiser_id).await?;
-        let page = format!("{origin}/sessions/{}", record.id);
-        let mut description = record.agenda.clone();
-        if !description.is_empty() {
-            description.push_str("\n\n");
-        }
-        description.push_str(&page);
-        let end = schedule.start.checked_add(schedule.minutes.minutes()).unwrap_or(schedule.start);
-        let stamp = Timestamp::now();
-        Ok(ics::Event {
-            uid: format!("{}@hubring", record.id),
-            sequence: record.sequence,
-            stamp,
-            modified: Timestamp::from_millisecond(record.updated_at).unwrap_or(stamp),
-            zone: record.time_zone.clone(),
-            start: schedule.start,
-            end,
-            rule: schedule.frequency.map(|f| {
-                let freq = match f {
-                    Frequency::Weekly => "WEEKLY",
-                    Frequency::Monthly => "MONTHLY",
-                };
-                format!("FREQ={freq};COUNT={}", schedule.count)
-            }),
-            exceptions: schedule
-                .exceptions
-                .iter()
-                .map(|d| d.to_datetime(schedule.start.time()))
-                .collect(),
-            summary: record.title.clone(),
-            description,
-            url: Some(page),
-            organiser: who(&organiser.id, &organiser.display_name),
-            attendees: attendees
-                .iter()
-                .map(|a| ics::Attendee {
-                    person: who(&a.user_id, &a.display_name),
-                    partstat: match a.status.as_str() {
-                        "going" => "ACCEPTED",
-                        "maybe" => "TENTATIVE",
-                        "declined" => "DECLINED",
-                        _ => "NEEDS-ACTION",
-                    },
-                })
-                .collect(),
-            cancelled: false,
-            span: (
-                occurrences.first().map_or(stamp, |o| o.start),
-                occurrences.last().map_or(stamp, |o| o.end),
-            ),
-        })
     }
 
     /// Reminds everyone coming (going, maybe, or not answered yet) and the organiser of each
@@ -961,6 +890,7 @@ impl Workspace {
         let occurrences = schedule.occurrences();
         let next = occurrences.iter().find(|o| o.end > now).or(occurrences.last());
         let project_title = self.store.project(&record.project_id).await?.map(|p| p.title);
+        let organiser = self.person_ref(&record.organiser_id).await?;
         let path = format!("/sessions/{}", record.id);
         for user in to {
             if user == &by.id {
@@ -969,7 +899,7 @@ impl Workspace {
             let Some(reader) = self.store.user_by_id(user).await? else { continue };
             let calendar = match self.link("") {
                 Some(origin) => {
-                    let mut event = self.event(record, attendees, &reader, &origin).await?;
+                    let mut event = event(record, attendees, &organiser, &reader, &origin)?;
                     let method = if change == SessionChange::Cancelled {
                         event.cancelled = true;
                         Method::Cancel
@@ -995,4 +925,75 @@ impl Workspace {
         }
         Ok(())
     }
+}
+
+/// A session as a calendar event for `reader`: their own address as theirs, everyone else
+/// by their profile's page.
+fn event(
+    record: &SessionRecord,
+    attendees: &[AttendeeRecord],
+    organiser: &PersonRef,
+    reader: &UserRecord,
+    origin: &str,
+) -> Result<ics::Event, WorkspaceError> {
+    let schedule = Schedule::of(record)?;
+    let occurrences = schedule.occurrences();
+    let who = |id: &UserId, name: &str| ics::Person {
+        name: name.to_owned(),
+        uri: if id == &reader.id {
+            format!("mailto:{}", reader.email)
+        } else {
+            format!("{origin}/people/{id}")
+        },
+    };
+    let page = format!("{origin}/sessions/{}", record.id);
+    let mut description = record.agenda.clone();
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(&page);
+    let end = schedule.start.checked_add(schedule.minutes.minutes()).unwrap_or(schedule.start);
+    let stamp = Timestamp::now();
+    Ok(ics::Event {
+        uid: format!("{}@hubring", record.id),
+        sequence: record.sequence,
+        stamp,
+        modified: Timestamp::from_millisecond(record.updated_at).unwrap_or(stamp),
+        zone: record.time_zone.clone(),
+        start: schedule.start,
+        end,
+        rule: schedule.frequency.map(|f| {
+            let freq = match f {
+                Frequency::Weekly => "WEEKLY",
+                Frequency::Monthly => "MONTHLY",
+            };
+            format!("FREQ={freq};COUNT={}", schedule.count)
+        }),
+        exceptions: schedule
+            .exceptions
+            .iter()
+            .map(|d| d.to_datetime(schedule.start.time()))
+            .collect(),
+        summary: record.title.clone(),
+        description,
+        url: Some(page),
+        organiser: who(&organiser.id, &organiser.display_name),
+        attendees: attendees
+            .iter()
+            .map(|a| ics::Attendee {
+                person: who(&a.user_id, &a.display_name),
+                partstat: match a.status.as_str() {
+                    "going" => "ACCEPTED",
+                    "maybe" => "TENTATIVE",
+                    "declined" => "DECLINED",
+                    _ => "NEEDS-ACTION",
+                },
+            })
+            .collect(),
+        cancelled: false,
+        span: (
+            occurrences.first().map_or(stamp, |o| o.start),
+            occurrences.last().map_or(stamp, |o| o.end),
+        ),
+    })
 }
